@@ -1,0 +1,57 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "ElasticcStream",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "kafka-mock", targets: ["KafkaMockCommand"]),
+        .executable(name: "bench", targets: ["Bench"]),
+        .library(name: "AvroSchemas", targets: ["AvroSchemas"]),
+        .library(name: "Kafka", targets: ["Kafka"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(name: "CAvro", pkgConfig: "avro-c", providers: [.apt(["libavro-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .target(name: "CAvroShims", dependencies: ["CAvro"]),
+
+        .target(
+            name: "AvroSchemas",
+            dependencies: ["CAvro", "CAvroShims"],
+            resources: [
+                .embedInCode("Schemas/elasticc.v0_9_1.alert.avsc"),
+                .embedInCode("Schemas/elasticc.v0_9_1.diaSource.avsc"),
+                .embedInCode("Schemas/elasticc.v0_9_1.diaForcedSource.avsc"),
+                .embedInCode("Schemas/elasticc.v0_9_1.diaObject.avsc"),
+                .embedInCode("Schemas/elasticc.v0_9_1.brokerClassification.avsc"),
+            ]
+        ),
+        .target(
+            name: "Kafka",
+            dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")]
+        ),
+
+        .executableTarget(
+            name: "KafkaMockCommand",
+            dependencies: [
+                "Kafka",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "Bench",
+            dependencies: ["AvroSchemas", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        .target(name: "TestSupport", dependencies: ["AvroSchemas"], path: "Tests/TestSupport"),
+        .testTarget(name: "AvroSchemasTests", dependencies: ["AvroSchemas", "TestSupport"]),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "AvroSchemas", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import Kafka
+import Logging
+
+@main
+struct KafkaMockCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kafka-mock",
+        abstract: "Run librdkafka's mock Kafka cluster on 127.0.0.1 for development and tests.",
+        discussion: """
+        Prints the bootstrap address as the first line on stdout, then serves until SIGTERM or \
+        SIGINT. Topics named with --topic are created with --partitions partitions; topics that \
+        clients create implicitly get librdkafka's fixed 4 partitions.
+        """)
+
+    @Option(help: "Number of mock brokers.")
+    var brokers: Int = 1
+
+    @Option(help: "Partitions for each topic named with --topic.")
+    var partitions: Int = 4
+
+    @Option(name: .customLong("topic"), help: "A topic to create at start (repeatable).")
+    var topics: [String] = []
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .warning
+
+    func validate() throws {
+        guard brokers >= 1 else { throw ValidationError("--brokers must be at least 1.") }
+        guard partitions >= 1 else { throw ValidationError("--partitions must be at least 1.") }
+    }
+
+    func run() async throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "kafka-mock")
+        let cluster = try MockCluster(brokers: brokers, logger: logger)
+        for topic in topics {
+            try cluster.createTopic(topic, partitions: partitions)
+        }
+        FileHandle.standardOutput.write(Data((cluster.bootstrapServers + "\n").utf8))
+        logger.info("Mock Kafka cluster serving", metadata: ["kafka.bootstrap": "\(cluster.bootstrapServers)", "kafka.brokers": "\(brokers)"])
+        let signal = await TerminationSignal.wait()
+        logger.info("Stopping mock Kafka cluster", metadata: ["signal": "\(signal)"])
+        withExtendedLifetime(cluster) {}
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,0 +1,66 @@
+import Foundation
+
+/// Paths the tests need: the package root and the shared reference data beside the clone.
+public enum TestEnvironment {
+    public static let packageRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    public static var referenceDirectory: URL {
+        if let override = ProcessInfo.processInfo.environment["ELASTICC_REFERENCE_DIR"] {
+            return URL(fileURLWithPath: override)
+        }
+        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/reference")
+    }
+
+    public static func referenceSchema(_ fileName: String) -> URL {
+        referenceDirectory.appendingPathComponent("schema").appendingPathComponent(fileName)
+    }
+
+    /// Runs python3 with a script from Tests/Interop, feeding `input` on stdin; returns stdout.
+    public static func runPython(script: String, arguments: [String], input: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", packageRoot.appendingPathComponent("Tests/Interop/\(script)").path] + arguments
+        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        let writer = Thread {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try? stdin.fileHandleForWriting.close()
+        }
+        writer.start()
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw PythonFailure(status: process.terminationStatus, stderr: String(decoding: errors, as: UTF8.self))
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    public struct PythonFailure: Error, CustomStringConvertible {
+        var status: Int32
+        var stderr: String
+        public var description: String { "python3 exited \(status): \(stderr)" }
+    }
+}
+
+extension Array where Element == UInt8 {
+    public var hex: String { map { String(format: "%02x", $0) }.joined() }
+
+    public init?(hex: String) {
+        guard hex.count.isMultiple(of: 2) else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(hex.count / 2)
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
+            bytes.append(byte)
+            index = next
+        }
+        self = bytes
+    }
+}

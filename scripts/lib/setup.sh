@@ -1,0 +1,43 @@
+# Shared set-up for the project's scripts: installs what a fresh machine lacks.
+# Sourced, not run.
+
+ES_APT_PACKAGES=(pkg-config librdkafka-dev libavro-dev libpq-dev libcfitsio-dev postgresql postgresql-contrib postgresql-15-q3c bzip2)
+ES_PY_PACKAGES=(fastavro confluent-kafka)
+
+es_log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+es_as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+es_install_system_packages() {
+  local missing=()
+  for package in "${ES_APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    es_log "installing Debian packages: ${missing[*]}"
+    es_as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive es_as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+es_install_python_packages() {
+  if ! python3 -c 'import fastavro, confluent_kafka' 2>/dev/null; then
+    es_log "installing Python packages: ${ES_PY_PACKAGES[*]}"
+    python3 -m pip install -q --disable-pip-version-check "${ES_PY_PACKAGES[@]}"
+  fi
+}
+
+es_require_swift() {
+  if ! command -v swift >/dev/null 2>&1; then
+    if [ -x /opt/swift/usr/bin/swift ]; then export PATH="/opt/swift/usr/bin:$PATH"; else
+      es_log "Swift 6 is required (swift not on PATH)"; return 1; fi
+  fi
+}
+
+es_setup() {
+  es_require_swift
+  es_install_system_packages
+  es_install_python_packages
+}
