@@ -6,9 +6,11 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "kafka-mock", targets: ["KafkaMockCommand"]),
+        .executable(name: "ppdb", targets: ["PPDBCommand"]),
         .executable(name: "bench", targets: ["Bench"]),
         .library(name: "AvroSchemas", targets: ["AvroSchemas"]),
         .library(name: "Kafka", targets: ["Kafka"]),
+        .library(name: "Postgres", targets: ["Postgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,11 +37,29 @@ let package = Package(
             name: "Kafka",
             dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")]
         ),
+        .target(name: "Postgres", dependencies: ["CLibPQ"]),
+        .target(
+            name: "PPDB",
+            dependencies: ["Postgres", "AvroSchemas", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "CommandSupport",
+            dependencies: [
+                "Postgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
+        .executableTarget(
+            name: "PPDBCommand",
+            dependencies: ["PPDB", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "KafkaMockCommand",
             dependencies: [
                 "Kafka",
+                "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -49,9 +69,11 @@ let package = Package(
             dependencies: ["AvroSchemas", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
-        .target(name: "TestSupport", dependencies: ["AvroSchemas"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["AvroSchemas", "Postgres"], path: "Tests/TestSupport"),
         .testTarget(name: "AvroSchemasTests", dependencies: ["AvroSchemas", "TestSupport"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "AvroSchemas", "TestSupport"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "PPDBTests", dependencies: ["PPDB", "Postgres", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandSupport
 import Foundation
 import Kafka
 import Logging
@@ -23,8 +24,7 @@ struct KafkaMockCommand: AsyncParsableCommand {
     @Option(name: .customLong("topic"), help: "A topic to create at start (repeatable).")
     var topics: [String] = []
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: Logger.Level = .warning
+    @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
         guard brokers >= 1 else { throw ValidationError("--brokers must be at least 1.") }
@@ -32,13 +32,7 @@ struct KafkaMockCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: "kafka-mock")
+        let logger = logging.bootstrap(label: "kafka-mock")
         let cluster = try MockCluster(brokers: brokers, logger: logger)
         for topic in topics {
             try cluster.createTopic(topic, partitions: partitions)
@@ -50,5 +44,3 @@ struct KafkaMockCommand: AsyncParsableCommand {
         withExtendedLifetime(cluster) {}
     }
 }
-
-extension Logger.Level: @retroactive ExpressibleByArgument {}

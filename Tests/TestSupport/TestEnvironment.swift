@@ -35,15 +35,35 @@ public enum TestEnvironment {
         let errors = stderr.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw PythonFailure(status: process.terminationStatus, stderr: String(decoding: errors, as: UTF8.self))
+            throw CommandFailure(status: process.terminationStatus, stderr: String(decoding: errors, as: UTF8.self))
         }
         return String(decoding: output, as: UTF8.self)
     }
 
-    public struct PythonFailure: Error, CustomStringConvertible {
+    /// Runs a command and returns its stdout; throws with its stderr when it fails.
+    @discardableResult
+    public static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        let stdout = Pipe(), stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw CommandFailure(status: process.terminationStatus, stderr: "\(arguments.joined(separator: " ")): " + String(decoding: errors, as: UTF8.self))
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    public struct CommandFailure: Error, CustomStringConvertible {
         var status: Int32
         var stderr: String
-        public var description: String { "python3 exited \(status): \(stderr)" }
+        public var description: String { "command exited \(status): \(stderr)" }
     }
 }
 

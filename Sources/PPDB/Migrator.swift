@@ -1,0 +1,102 @@
+import Logging
+import Postgres
+
+/// Creates, idempotently, the TOM tables this pipeline touches and the tables of our own.
+/// Against an existing TOM database it changes nothing in the TOM's tables.
+public enum Migrator {
+    public struct Report: Sendable, Equatable {
+        public var appliedVersions: [Int]
+        public var createdTables: [String]
+        public var createdIndexes: [String]
+        public var createdForeignKeys: [String]
+        public var q3cAvailable: Bool
+    }
+
+    struct Migration: Sendable {
+        var version: Int
+        var name: String
+        var apply: @Sendable (PostgresConnection, inout Report) throws -> Void
+    }
+
+    static let migrations: [Migration] = [
+        Migration(version: 1, name: "TOM elasticc2 tables") { connection, report in
+            try ensureTOMTables(connection, &report)
+        },
+        Migration(version: 2, name: "kafka offsets and dead letters") { connection, _ in
+            for statement in OwnTables.creation { try connection.query(statement, statement: "create own tables") }
+        },
+    ]
+
+    /// Serialises concurrent migrations across hosts.
+    static let lockKey: Int64 = 0x4553_4D49_4752_4154  // "ESMIGRAT"
+
+    public static func migrate(_ connection: PostgresConnection, logger: Logger) throws -> Report {
+        var report = Report(appliedVersions: [], createdTables: [], createdIndexes: [], createdForeignKeys: [], q3cAvailable: false)
+        try connection.transaction {
+            try connection.advisoryTransactionLock(lockKey)
+            try connection.query("""
+                CREATE TABLE IF NOT EXISTS public.\(OwnTables.schemaVersion) (
+                    version integer PRIMARY KEY,
+                    name text NOT NULL,
+                    applied_at timestamp with time zone NOT NULL DEFAULT now())
+                """, statement: "create schema version table")
+            let applied = try connection.query("SELECT version FROM public.\(OwnTables.schemaVersion)", statement: "read schema versions")
+            let done = Set(try (0..<applied.rowCount).compactMap { row in try applied.int32(row, 0).map(Int.init) })
+            for migration in migrations where !done.contains(migration.version) {
+                try migration.apply(connection, &report)
+                try connection.query(
+                    "INSERT INTO public.\(OwnTables.schemaVersion) (version, name) VALUES ($1, $2)",
+                    [.integer(Int32(migration.version)), .text(migration.name)], statement: "record schema version")
+                report.appliedVersions.append(migration.version)
+                logger.info("Applied migration", metadata: ["migration.version": "\(migration.version)", "migration.name": "\(migration.name)"])
+            }
+            // Checked on every run, so an extension installed later still gets its indexes.
+            try ensureQ3CIndexes(connection, &report, logger: logger)
+        }
+        return report
+    }
+
+    static func ensureTOMTables(_ connection: PostgresConnection, _ report: inout Report) throws {
+        for table in TOMSchema.tables {
+            if try !relationExists(connection, table.name) {
+                for statement in table.creation { try connection.query(statement, statement: "create \(table.name)") }
+                report.createdTables.append(table.name)
+            }
+            for index in table.indexes where try !relationExists(connection, index.name) {
+                try connection.query(index.definition, statement: "create index \(index.name)")
+                report.createdIndexes.append(index.name)
+            }
+        }
+        for foreignKey in TOMSchema.foreignKeys {
+            let exists = try connection.query(
+                "SELECT 1 FROM pg_constraint WHERE conname = $1 AND conrelid = to_regclass($2)",
+                [.text(foreignKey.name), .text("public.\(foreignKey.table)")], statement: "find foreign key").rowCount > 0
+            if !exists {
+                try connection.query("ALTER TABLE ONLY public.\(foreignKey.table) ADD CONSTRAINT \(foreignKey.name) \(foreignKey.definition)",
+                                     statement: "add foreign key \(foreignKey.name)")
+                report.createdForeignKeys.append(foreignKey.name)
+            }
+        }
+    }
+
+    static func ensureQ3CIndexes(_ connection: PostgresConnection, _ report: inout Report, logger: Logger) throws {
+        let installed = try connection.query("SELECT 1 FROM pg_extension WHERE extname = 'q3c'", statement: "find q3c").rowCount > 0
+        if !installed {
+            let available = try connection.query("SELECT 1 FROM pg_available_extensions WHERE name = 'q3c'", statement: "find q3c").rowCount > 0
+            guard available else {
+                logger.notice("q3c extension not available: sky-position indexes skipped (install postgresql-15-q3c to add them)")
+                return
+            }
+            try connection.query("CREATE EXTENSION IF NOT EXISTS q3c", statement: "create q3c extension")
+        }
+        report.q3cAvailable = true
+        for index in TOMSchema.q3cIndexes where try !relationExists(connection, index.name) {
+            try connection.query(index.definition, statement: "create index \(index.name)")
+            report.createdIndexes.append(index.name)
+        }
+    }
+
+    static func relationExists(_ connection: PostgresConnection, _ name: String) throws -> Bool {
+        try connection.query("SELECT to_regclass($1) IS NOT NULL", [.text("public.\(name)")], statement: "find relation").bool(0, 0) ?? false
+    }
+}

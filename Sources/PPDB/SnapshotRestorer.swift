@@ -1,0 +1,50 @@
+import Foundation
+
+/// Restores a TOM database dump (pg_dump custom format, data only) into a migrated database:
+/// the PPDB, truth and broker tables, and the identity sequences' positions.
+public enum SnapshotRestorer {
+    public static let restoredTables = [
+        "elasticc2_ppdbdiaobject", "elasticc2_ppdbdiasource", "elasticc2_ppdbdiaforcedsource", "elasticc2_ppdbalert",
+        "elasticc2_diaobjecttruth", "elasticc2_brokerclassifier", "elasticc2_brokermessage", "elasticc2_brokersourceids",
+    ]
+    static let restoredSequences = ["elasticc2_brokerclassifier_classifierId_seq", "elasticc2_brokermessage_brokerMessageId_seq"]
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Runs `pg_restore --data-only` on the dump's entries for our tables, in one transaction so
+    /// the deferred foreign keys are checked once everything is in.
+    public static func restore(dump: String, conninfo: String) throws {
+        let listing = try run(["pg_restore", "--list", dump])
+        let wanted = listing.split(separator: "\n").filter { line in
+            guard !line.hasPrefix(";") else { return false }
+            let words = line.split(separator: " ")
+            if line.contains("TABLE DATA public ") { return words.count >= 7 && restoredTables.contains(String(words[6])) }
+            if line.contains("SEQUENCE SET public ") { return words.count >= 7 && restoredSequences.contains(String(words[6])) }
+            return false
+        }
+        let listFile = FileManager.default.temporaryDirectory.appendingPathComponent("elasticc-restore-\(UUID().uuidString).list")
+        try (wanted.joined(separator: "\n") + "\n").write(to: listFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: listFile) }
+        _ = try run(["pg_restore", "--data-only", "--no-owner", "--single-transaction", "--exit-on-error",
+                     "-L", listFile.path, "-d", conninfo, dump])
+    }
+
+    private static func run(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Failure(description: "\(arguments[0]) exited \(process.terminationStatus): \(String(decoding: errorData, as: UTF8.self))")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import Logging
+import Postgres
+import PPDB
+import Testing
+import TestSupport
+
+/// The catalog facts that make two schemas the same for the tables this pipeline touches.
+enum CatalogSnapshot {
+    static func of(_ connection: PostgresConnection, tables: [String]) throws -> [String] {
+        let names = PostgresValue.textArray(tables)
+        var lines: [String] = []
+        let columns = try connection.query("""
+            SELECT c.relname, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attidentity,
+                   coalesce(pg_get_expr(d.adbin, d.adrelid), '')
+              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+              JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
+              LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+             WHERE c.relname = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
+             ORDER BY 1, 2
+            """, [names], statement: "columns")
+        for row in 0..<columns.rowCount {
+            lines.append("column " + (0..<7).map { columns.string(row, $0) ?? "" }.joined(separator: " | "))
+        }
+        let constraints = try connection.query("""
+            SELECT c.relname, k.conname, pg_get_constraintdef(k.oid)
+              FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
+             WHERE c.relname = ANY($1) ORDER BY 1, 2
+            """, [names], statement: "constraints")
+        for row in 0..<constraints.rowCount {
+            lines.append("constraint " + (0..<3).map { constraints.string(row, $0) ?? "" }.joined(separator: " | "))
+        }
+        let indexes = try connection.query(
+            "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = ANY($1) ORDER BY 1, 2",
+            [names], statement: "indexes")
+        for row in 0..<indexes.rowCount {
+            lines.append("index " + (0..<3).map { indexes.string(row, $0) ?? "" }.joined(separator: " | "))
+        }
+        let sequences = try connection.query("""
+            SELECT s.relname, pg_get_serial_sequence('public.' || t.relname, a.attname)
+              FROM pg_class t JOIN pg_attribute a ON a.attrelid = t.oid AND a.attidentity <> ''
+              JOIN pg_depend d ON d.refobjid = t.oid AND d.refobjsubid = a.attnum AND d.deptype = 'i'
+              JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+             WHERE t.relname = ANY($1) ORDER BY 1
+            """, [names], statement: "identity sequences")
+        for row in 0..<sequences.rowCount {
+            lines.append("sequence " + (0..<2).map { sequences.string(row, $0) ?? "" }.joined(separator: " | "))
+        }
+        return lines
+    }
+}
+
+@Suite("ppdb migrate against a real PostgreSQL", .serialized)
+struct MigrationTests {
+    static let logger = Logger(label: "ppdb-tests")
+
+    static func referenceDatabase() throws -> String {
+        let url = try PostgresTestServer.shared.makeDatabase("tomref")
+        let connection = try PostgresConnection(url)
+        try connection.execute(script: "CREATE EXTENSION IF NOT EXISTS q3c", statement: "q3c")
+        // The dump holds psql meta-commands, so psql loads it.
+        try TestEnvironment.run(["psql", url, "-q", "-v", "ON_ERROR_STOP=1",
+                                 "-f", TestEnvironment.referenceDirectory.appendingPathComponent("tom_elasticc2_schema.sql").path])
+        return url
+    }
+
+    @Test("An empty database gets exactly the TOM's tables: columns, keys, identities, foreign keys and indexes")
+    func migrateMatchesReference() throws {
+        let ours = try PostgresConnection(try PostgresTestServer.shared.makeDatabase("migrate"))
+        let report = try Migrator.migrate(ours, logger: Self.logger)
+        #expect(report.appliedVersions == [1, 2])
+        #expect(report.createdTables.count == 8)
+        #expect(report.q3cAvailable)
+        let reference = try PostgresConnection(try Self.referenceDatabase())
+        let tables = SnapshotRestorer.restoredTables
+        let expected = try CatalogSnapshot.of(reference, tables: tables)
+        let actual = try CatalogSnapshot.of(ours, tables: tables)
+        #expect(expected.count > 150)
+        #expect(actual == expected)
+        #expect(Set(actual.filter { $0.hasPrefix("constraint") && $0.contains("FOREIGN KEY") }).count == 5)
+    }
+
+    @Test("Migrating twice changes nothing the second time")
+    func idempotent() throws {
+        let connection = try PostgresConnection(try PostgresTestServer.shared.makeDatabase("twice"))
+        _ = try Migrator.migrate(connection, logger: Self.logger)
+        let before = try CatalogSnapshot.of(connection, tables: SnapshotRestorer.restoredTables)
+        let second = try Migrator.migrate(connection, logger: Self.logger)
+        #expect(second.appliedVersions.isEmpty && second.createdTables.isEmpty && second.createdIndexes.isEmpty && second.createdForeignKeys.isEmpty)
+        #expect(try CatalogSnapshot.of(connection, tables: SnapshotRestorer.restoredTables) == before)
+    }
+
+    @Test("On an existing TOM database only our own tables are added")
+    func existingTOMDatabase() throws {
+        let connection = try PostgresConnection(try Self.referenceDatabase())
+        let tables = SnapshotRestorer.restoredTables
+        let before = try CatalogSnapshot.of(connection, tables: tables)
+        let report = try Migrator.migrate(connection, logger: Self.logger)
+        #expect(report.createdTables.isEmpty && report.createdIndexes.isEmpty && report.createdForeignKeys.isEmpty)
+        #expect(try CatalogSnapshot.of(connection, tables: tables) == before)
+        let own = try connection.query("SELECT count(*) FROM pg_class WHERE relname LIKE 'elasticcstream\\_%' AND relkind = 'r'", statement: "own tables")
+        #expect(try own.int64(0, 0) == 3)
+    }
+
+    @Test("The TOM snapshot restores into the migrated schema with every row")
+    func snapshotRestores() throws {
+        let url = try PostgresTestServer.shared.makeDatabase("snapshot")
+        let connection = try PostgresConnection(url)
+        _ = try Migrator.migrate(connection, logger: Self.logger)
+        try SnapshotRestorer.restore(
+            dump: TestEnvironment.referenceDirectory.appendingPathComponent("tom_desc/elasticc2_alertcycle_complete.psqlc").path,
+            conninfo: url)
+        let stats = try PPDBStatistics.read(connection)
+        #expect(stats.objects == 346)
+        #expect(stats.sources == 1862)
+        #expect(stats.alerts == 1862)
+        #expect(stats.forcedSources == 52172)
+        #expect(stats.truthRows == 346)
+        #expect(stats.brokerMessages > 0)
+        #expect(stats.messagesPerClassifier.map(\.classifier).contains { $0.contains("NugentClassifier") })
+        #expect(stats.alertsSent > 0)
+        #expect(stats.simulatedDateReached != nil)
+
+        // The identity sequences continue after the restored ids.
+        let next = try connection.query("""
+            INSERT INTO elasticc2_brokerclassifier (brokername, classifiername, modified) VALUES ('x', 'y', now()) RETURNING classifier_id
+            """, statement: "next classifier id")
+        #expect(try next.int64(0, 0)! > 2)
+
+        let cleared = try PPDBStatistics.resetSent(connection)
+        #expect(cleared == Int(stats.alertsSent))
+        let after = try PPDBStatistics.read(connection)
+        #expect(after.alertsSent == 0 && after.alertsUnsent == 1862 && after.simulatedDateReached == nil)
+    }
+}

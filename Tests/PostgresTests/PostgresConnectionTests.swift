@@ -1,0 +1,173 @@
+import Foundation
+import Postgres
+import Testing
+import TestSupport
+
+@Suite("PostgreSQL connection against a real server")
+struct PostgresConnectionTests {
+    static let databaseURL: String = try! PostgresTestServer.shared.makeDatabase("pgconn")
+
+    func connect() throws -> PostgresConnection { try PostgresConnection(Self.databaseURL) }
+
+    @Test("Every supported type goes in as a parameter and comes back exactly")
+    func typedRoundTrip() throws {
+        let connection = try connect()
+        let stamp = PostgresTimestamp(microsecondsSinceEpoch: 1_700_000_000_123_456)
+        let result = try connection.query(
+            "SELECT $1::bigint, $2::integer, $3::smallint, $4::real, $5::double precision, $6::boolean, $7::text, $8::timestamptz, $9::smallint[], $10::real[], $11::bigint",
+            [.bigint(.max), .integer(.min), .smallint(-32768), .real(3.4028235e38), .double(60578.123456789012), .boolean(true),
+             .text("'); DROP TABLE x; -- ünïcode\t\"q\""), .timestamp(stamp), .smallintArray([2222, -1, 32767]),
+             .realArray([0.1, 1e-30, .infinity]), .null],
+            statement: "typed round trip")
+        #expect(try result.int64(0, 0) == .max)
+        #expect(try result.int32(0, 1) == .min)
+        #expect(try result.int16(0, 2) == -32768)
+        #expect(try result.float(0, 3) == 3.4028235e38)
+        #expect(try result.double(0, 4) == 60578.123456789012)
+        #expect(try result.bool(0, 5) == true)
+        #expect(result.string(0, 6) == "'); DROP TABLE x; -- ünïcode\t\"q\"")
+        #expect(try result.timestamp(0, 7) == stamp)
+        #expect(try result.int16Array(0, 8) == [2222, -1, 32767])
+        #expect(try result.floatArray(0, 9) == [0.1, 1e-30, .infinity])
+        #expect(try result.int64(0, 10) == nil)
+        #expect(result.isNull(0, 10))
+    }
+
+    @Test("Errors carry SQLSTATE and the statement's name, never row data")
+    func errorsAreSafe() throws {
+        let connection = try connect()
+        let error = #expect(throws: PostgresError.self) {
+            try connection.query("SELECT $1::bigint", [.text("secret-value-1234")], statement: "parse number")
+        }
+        #expect(error?.sqlState == "22P02")
+        #expect(error?.statement == "parse number")
+        #expect(error?.description.contains("secret-value-1234") == false)
+        #expect(error?.description.contains("parse number") == true)
+
+        try connection.query("CREATE TABLE uniq (id bigint PRIMARY KEY, payload text)", statement: "create")
+        try connection.query("INSERT INTO uniq VALUES (7, 'private')", statement: "insert")
+        let duplicate = #expect(throws: PostgresError.self) {
+            try connection.query("INSERT INTO uniq VALUES ($1, $2)", [.bigint(7), .text("private")], statement: "insert duplicate")
+        }
+        #expect(duplicate?.sqlState == "23505")
+        #expect(duplicate?.description.contains("private") == false)
+        #expect(duplicate?.description.contains("(7)") == false)
+    }
+
+    @Test("A connection failure names no password")
+    func connectionFailureIsRedacted() {
+        let error = #expect(throws: PostgresError.self) {
+            try PostgresConnection("host=127.0.0.1 port=1 user=nobody password=hunter2-secret connect_timeout=2")
+        }
+        #expect(error?.kind == .connection)
+        #expect(error?.description.contains("hunter2-secret") == false)
+    }
+
+    @Test("A transaction commits on return and rolls back on a throw")
+    func transactions() throws {
+        let connection = try connect()
+        try connection.query("CREATE TABLE tx (id integer)", statement: "create")
+        try connection.transaction { try connection.query("INSERT INTO tx VALUES (1)", statement: "insert") }
+        struct Abort: Error {}
+        #expect(throws: Abort.self) {
+            try connection.transaction {
+                try connection.query("INSERT INTO tx VALUES (2)", statement: "insert")
+                throw Abort()
+            }
+        }
+        #expect(try connection.query("SELECT count(*), max(id) FROM tx", statement: "count").int64(0, 0) == 1)
+    }
+
+    @Test("COPY FROM STDIN loads many rows with escapes, nulls and special floats")
+    func copyIn() throws {
+        let connection = try connect()
+        try connection.query("CREATE TABLE copied (id bigint, name text, value real, maybe double precision)", statement: "create")
+        let count = try connection.copyIn("COPY copied (id, name, value, maybe) FROM STDIN", statement: "copy rows") { buffer in
+            for index in 0..<100_000 {
+                buffer.append(Int64(index))
+                buffer.append(index == 5 ? "tab\there\nnew\\line" : "row \(index)")
+                buffer.append(index == 6 ? Float.nan : Float(index) / 3)
+                if index % 2 == 0 { buffer.appendNull() } else { buffer.append(Double(index) * 1e-3) }
+                try buffer.endRow()
+            }
+        }
+        #expect(count == 100_000)
+        let check = try connection.query("SELECT count(*), count(maybe), sum(id) FROM copied", statement: "check")
+        #expect(try check.int64(0, 0) == 100_000)
+        #expect(try check.int64(0, 1) == 50_000)
+        #expect(try check.int64(0, 2) == 4_999_950_000)
+        let special = try connection.query("SELECT name, value FROM copied WHERE id IN (5, 6, 7) ORDER BY id", statement: "special")
+        #expect(special.string(0, 0) == "tab\there\nnew\\line")
+        #expect(try special.float(1, 1)?.isNaN == true)
+        #expect(try special.float(2, 1) == Float(7) / 3)
+    }
+
+    @Test("A failing COPY reports the server's error and leaves nothing behind")
+    func copyFailure() throws {
+        let connection = try connect()
+        try connection.query("CREATE TABLE strict (id bigint NOT NULL)", statement: "create")
+        #expect(throws: PostgresError.self) {
+            try connection.copyIn("COPY strict (id) FROM STDIN", statement: "copy strict") { buffer in
+                buffer.append(Int64(1)); try buffer.endRow()
+                buffer.appendNull(); try buffer.endRow()
+            }
+        }
+        #expect(try connection.query("SELECT count(*) FROM strict", statement: "count").int64(0, 0) == 0)
+        #expect(try connection.query("SELECT 1", statement: "still usable").int64(0, 0) == 1)
+    }
+
+    @Test("Advisory locks exclude a second session until released")
+    func advisoryLocks() throws {
+        let first = try connect(), second = try connect()
+        #expect(try first.tryAdvisoryLock(42))
+        #expect(try !second.tryAdvisoryLock(42))
+        try first.advisoryUnlock(42)
+        #expect(try second.tryAdvisoryLock(42))
+    }
+
+    @Test("Timestamps print and parse in ISO form, across the epoch")
+    func timestampText() {
+        for micros: Int64 in [0, -1, 1_700_000_000_123_456, -86_400_000_001, 253_402_300_799_999_999] {
+            let stamp = PostgresTimestamp(microsecondsSinceEpoch: micros)
+            #expect(PostgresTimestamp(text: stamp.text) == stamp)
+        }
+        #expect(PostgresTimestamp(text: "2024-02-29 23:59:59.5+01:30")?.text == "2024-02-29 22:29:59.500000+00")
+    }
+}
+
+@Suite("Database settings resolution")
+struct DatabaseSettingsTests {
+    @Test("A flag wins over every environment variable")
+    func flagWins() {
+        let resolved = DatabaseSettings.resolve(flag: "postgresql://a@b/c", environment: ["DATABASE_URL": "x", "DB_HOST": "h"])
+        #expect(resolved.conninfo == "postgresql://a@b/c")
+        #expect(resolved.source == .flag)
+    }
+
+    @Test("DATABASE_URL wins over the TOM's variables")
+    func databaseURL() {
+        let resolved = DatabaseSettings.resolve(flag: nil, environment: ["DATABASE_URL": "postgresql://u@h/d", "DB_HOST": "h"])
+        #expect(resolved.source == .databaseURL)
+    }
+
+    @Test("The TOM's DB_* variables become a quoted conninfo")
+    func tomVariables() {
+        let resolved = DatabaseSettings.resolve(flag: "", environment: [
+            "DB_HOST": "db.example", "DB_PORT": "5433", "DB_NAME": "tom", "DB_USER": "postgres", "DB_PASS": "it's a \\ secret",
+        ])
+        #expect(resolved.source == .tomVariables)
+        #expect(resolved.conninfo == #"host='db.example' port='5433' dbname='tom' user='postgres' password='it\'s a \\ secret'"#)
+        #expect(!DatabaseSettings.redacted(resolved.conninfo).contains("secret"))
+    }
+
+    @Test("Nothing set leaves libpq's PG* defaults")
+    func libpqDefaults() {
+        let resolved = DatabaseSettings.resolve(flag: nil, environment: ["PGHOST": "x"])
+        #expect(resolved == ("", .libpqDefaults))
+    }
+
+    @Test("URL passwords are redacted")
+    func urlRedaction() {
+        #expect(DatabaseSettings.redacted("postgresql://tom:pa55@db:5432/tom") == "postgresql://tom:…@db:5432/tom")
+    }
+}
