@@ -9,7 +9,7 @@ struct PPDBCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ppdb",
         abstract: "Manage the TOM's PPDB tables: migrate, load data, report.",
-        subcommands: [Migrate.self, Restore.self, Stats.self, ResetSent.self])
+        subcommands: [Migrate.self, Restore.self, Synth.self, Stats.self, ResetSent.self])
 }
 
 struct Migrate: ParsableCommand {
@@ -42,6 +42,38 @@ struct Restore: ParsableCommand {
         _ = logging.bootstrap(label: "ppdb")
         try SnapshotRestorer.restore(dump: dump, conninfo: database.resolved.conninfo)
         print(try StatisticsTable.render(PPDBStatistics.read(database.connect(applicationName: "ppdb restore"))))
+    }
+}
+
+struct Synth: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Generate realistic ELAsTiCC-like PPDB data at any scale (same seed, same rows).")
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+    @Option(help: "Number of objects (about 5 alerts and 150 forced sources each).") var objects: Int = 1000
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+    @Option(help: "Fraction of objects in deep-drilling fields.") var ddfFraction: Double = 0.02
+    @Option(help: "First night of the simulated survey (MJD).") var startMjd: Double = 60_500
+    @Option(help: "Length of the simulated survey in days.") var days: Double = 365
+    @Option(help: "Id of the first object (sources are id × 100000 + n).") var firstObjectId: Int64 = 10_000_000
+
+    func validate() throws {
+        guard objects > 0 else { throw ValidationError("--objects must be positive.") }
+        guard (0...1).contains(ddfFraction) else { throw ValidationError("--ddf-fraction must be between 0 and 1.") }
+        guard days > 0 else { throw ValidationError("--days must be positive.") }
+        guard firstObjectId > 0, firstObjectId + Int64(objects) < 90_000_000_000_000 else {
+            throw ValidationError("--first-object-id and --objects must keep source ids (id × 100000) within bigint.")
+        }
+    }
+
+    func run() throws {
+        let logger = logging.bootstrap(label: "ppdb")
+        let settings = SynthGenerator.Settings(objects: objects, seed: seed, ddfFraction: ddfFraction, startMJD: startMjd,
+                                               days: days, firstObjectId: firstObjectId)
+        let summary = try SynthLoader(settings: settings, conninfo: database.resolved.conninfo, logger: logger).run()
+        print(String(format: "synth: %d objects (%d DDF), %d sources = alerts, %d forced sources in %.1f s (%.0f alerts/s, %.0f forced sources/s)",
+                     summary.objects, summary.ddfObjects, summary.sources, summary.forcedSources, summary.seconds,
+                     Double(summary.sources) / summary.seconds, Double(summary.forcedSources) / summary.seconds))
     }
 }
 

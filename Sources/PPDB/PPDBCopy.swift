@@ -1,0 +1,66 @@
+import AvroSchemas
+import Postgres
+
+/// COPY statements and row writers for the PPDB tables, shared by every loader.
+enum PPDBCopy {
+    static let objects = "COPY elasticc2_ppdbdiaobject (diaobject_id, simversion, ra, decl, "
+        + TOMSchema.diaObjectFloatColumns.joined(separator: ", ") + ", isddf) FROM STDIN"
+    static let sources = "COPY elasticc2_ppdbdiasource (diasource_id, midpointtai, filtername, ra, decl, psflux, psfluxerr, snr, diaobject_id) FROM STDIN"
+    static let forcedSources = "COPY elasticc2_ppdbdiaforcedsource (diaforcedsource_id, midpointtai, filtername, psflux, psfluxerr, diaobject_id) FROM STDIN"
+    static let alerts = "COPY elasticc2_ppdbalert (alert_id, alertsenttimestamp, diaobject_id, diasource_id) FROM STDIN"
+    static let truth = "COPY elasticc2_diaobjecttruth (" + TOMSchema.truthColumns.map(\.name).joined(separator: ", ") + ") FROM STDIN"
+    /// Truth columns stored as integers (the rest are real or double precision).
+    static let integerTruthColumns: Set<String> = ["libid", "sim_searcheff_mask", "gentype", "sim_template_index", "galid", "nobs", "nobs_saturate"]
+
+    static func write(_ object: DiaObject, isDDF: Bool, to buffer: CopyInBuffer) throws {
+        buffer.append(object.diaObjectId)
+        buffer.append(object.simVersion)
+        buffer.append(object.ra)
+        buffer.append(object.decl)
+        for value in object.optionalFloats { buffer.append(value) }
+        buffer.append(isDDF)
+        try buffer.endRow()
+    }
+
+    static func write(_ source: DiaSource, to buffer: CopyInBuffer) throws {
+        buffer.append(source.diaSourceId)
+        buffer.append(source.midPointTai)
+        buffer.append(source.filterName)
+        buffer.append(source.ra)
+        buffer.append(source.decl)
+        buffer.append(source.psFlux)
+        buffer.append(source.psFluxErr)
+        buffer.append(source.snr)
+        buffer.append(source.diaObjectId)
+        try buffer.endRow()
+    }
+
+    static func write(_ forced: DiaForcedSource, to buffer: CopyInBuffer) throws {
+        buffer.append(forced.diaForcedSourceId)
+        buffer.append(forced.midPointTai)
+        buffer.append(forced.filterName)
+        buffer.append(forced.psFlux)
+        buffer.append(forced.psFluxErr)
+        buffer.append(forced.diaObjectId)
+        try buffer.endRow()
+    }
+
+    /// Each source is an alert with the source's id.
+    static func writeAlert(for source: DiaSource, to buffer: CopyInBuffer) throws {
+        buffer.append(source.diaSourceId)
+        buffer.appendNull()
+        buffer.append(source.diaObjectId)
+        buffer.append(source.diaSourceId)
+        try buffer.endRow()
+    }
+
+    /// Truth values in `TOMSchema.truthColumns` order without the trailing diaobject_id; nil is NULL.
+    static func writeTruth(_ values: [Double?], objectId: Int64, to buffer: CopyInBuffer) throws {
+        for (column, value) in zip(TOMSchema.truthColumns.dropLast(), values) {
+            guard let value else { buffer.appendNull(); continue }
+            if integerTruthColumns.contains(column.name) { buffer.append(Int64(value)) } else { buffer.append(value) }
+        }
+        buffer.append(objectId)
+        try buffer.endRow()
+    }
+}
