@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "kafka-mock", targets: ["KafkaMockCommand"]),
         .executable(name: "ppdb", targets: ["PPDBCommand"]),
+        .executable(name: "alert-sender", targets: ["AlertSenderCommand"]),
         .executable(name: "bench", targets: ["Bench"]),
         .library(name: "AvroSchemas", targets: ["AvroSchemas"]),
         .library(name: "Kafka", targets: ["Kafka"]),
@@ -43,14 +44,23 @@ let package = Package(
             dependencies: ["Postgres", "AvroSchemas", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
+            name: "AlertSending",
+            dependencies: ["AvroSchemas", "Kafka", "Postgres", "PPDB", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
             name: "CommandSupport",
             dependencies: [
                 "Postgres",
+                "Kafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
+        .executableTarget(
+            name: "AlertSenderCommand",
+            dependencies: ["AlertSending", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "PPDBCommand",
             dependencies: ["PPDB", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -69,11 +79,16 @@ let package = Package(
             dependencies: ["AvroSchemas", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
-        .target(name: "TestSupport", dependencies: ["AvroSchemas", "Postgres"], path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport",
+            dependencies: ["AvroSchemas", "Postgres", "Kafka", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(name: "AvroSchemasTests", dependencies: ["AvroSchemas", "TestSupport"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "AvroSchemas", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "PPDBTests", dependencies: ["PPDB", "Postgres", "TestSupport"]),
+        .testTarget(name: "AlertSendingTests", dependencies: ["AlertSending", "PPDB", "Postgres", "Kafka", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -39,7 +39,7 @@ struct KafkaMockCommand: AsyncParsableCommand {
         }
         FileHandle.standardOutput.write(Data((cluster.bootstrapServers + "\n").utf8))
         logger.info("Mock Kafka cluster serving", metadata: ["kafka.bootstrap": "\(cluster.bootstrapServers)", "kafka.brokers": "\(brokers)"])
-        let signal = await TerminationSignal.wait()
+        let signal = await TerminationSignal().wait()
         logger.info("Stopping mock Kafka cluster", metadata: ["signal": "\(signal)"])
         withExtendedLifetime(cluster) {}
     }

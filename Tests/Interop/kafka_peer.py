@@ -84,9 +84,64 @@ def consume(bootstrap, topic, count, schema_path, group):
     consumer.close()
 
 
+def alerts(bootstrap, count, schema_path, group, topics):
+    """Consume `count` alerts from the topics and print what the tests compare with SQL."""
+    schema = load(schema_path)
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer.subscribe(topics)
+    seen = 0
+    idle = 0
+    while seen < count and idle < 300:
+        msg = consumer.poll(0.1)
+        if msg is None:
+            idle += 1
+            continue
+        if msg.error():
+            continue
+        idle = 0
+        alert = fastavro.schemaless_reader(io.BytesIO(msg.value()), schema, None)
+        source = alert["diaSource"]
+        obj = alert["diaObject"]
+        print(json.dumps({
+            "topic": msg.topic(),
+            "key": msg.key().decode() if msg.key() else None,
+            "alertId": alert["alertId"],
+            "diaSourceId": source["diaSourceId"],
+            "diaObjectId": source["diaObjectId"],
+            "midPointTai": source["midPointTai"],
+            "filterName": source["filterName"],
+            "psFlux": source["psFlux"],
+            "prvDiaSources": None if alert["prvDiaSources"] is None else [s["diaSourceId"] for s in alert["prvDiaSources"]],
+            "prvDiaForcedSources": None if alert["prvDiaForcedSources"] is None else [f["diaForcedSourceId"] for f in alert["prvDiaForcedSources"]],
+            "objectId": None if obj is None else obj["diaObjectId"],
+            "simVersion": None if obj is None else obj["simVersion"],
+            "hostgal_mag_Y": None if obj is None else obj["hostgal_mag_Y"],
+        }), flush=True)
+        seen += 1
+    consumer.close()
+
+
+def dump(directory, schema_path):
+    """Decode every member of every .tar in the directory; print one line per alert."""
+    import tarfile
+    from pathlib import Path
+    schema = load(schema_path)
+    for path in sorted(Path(directory).glob("*.tar")):
+        with tarfile.open(path) as archive:
+            for member in archive.getmembers():
+                alert = fastavro.schemaless_reader(io.BytesIO(archive.extractfile(member).read()), schema, None)
+                print(json.dumps({"file": path.name, "member": member.name, "alertId": alert["alertId"],
+                                  "midPointTai": alert["diaSource"]["midPointTai"]}))
+
+
 if __name__ == "__main__":
     mode = sys.argv[1]
-    if mode == "produce":
+    if mode == "alerts":
+        alerts(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6:])
+    elif mode == "dump":
+        dump(sys.argv[2], sys.argv[3])
+    elif mode == "produce":
         produce(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
     else:
         consume(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6])

@@ -43,3 +43,9 @@ public final class PostgresTestServer: Sendable {
         return String(adminURL[..<slash.upperBound]) + name
     }
 }
+
+extension PostgresTestServer {
+    public static var snapshotPath: String {
+        TestEnvironment.referenceDirectory.appendingPathComponent("tom_desc/elasticc2_alertcycle_complete.psqlc").path
+    }
+}

@@ -3,16 +3,16 @@ import Kafka
 import Logging
 
 /// One in-process mock cluster shared by the Kafka tests; each test uses its own topics and groups.
-enum KafkaTestCluster {
-    static let logger: Logger = {
+public enum KafkaTestCluster {
+    public static let logger: Logger = {
         var logger = Logger(label: "kafka-tests")
         logger.logLevel = ProcessInfo.processInfo.environment["KAFKA_TEST_DEBUG"] == nil ? .warning : .debug
         return logger
     }()
 
-    static let shared: MockCluster = try! MockCluster(brokers: 3, logger: logger)
+    public static let shared: MockCluster = try! MockCluster(brokers: 3, logger: logger)
 
-    static var configuration: KafkaConfiguration {
+    public static var configuration: KafkaConfiguration {
         // The mock cluster ignores LeaveGroup and waits out a departed member's session, so
         // short sessions keep group hand-overs quick.
         var configuration = KafkaConfiguration(
@@ -22,12 +22,12 @@ enum KafkaTestCluster {
         return configuration
     }
 
-    static func uniqueName(_ prefix: String) -> String {
+    public static func uniqueName(_ prefix: String) -> String {
         "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())"
     }
 
     /// Polls until `count` messages arrived or `deadline` passed (a bound, not a sleep).
-    static func consume(_ consumer: KafkaConsumer, count: Int, within deadline: Duration = .seconds(30)) throws -> [KafkaMessage] {
+    public static func consume(_ consumer: KafkaConsumer, count: Int, within deadline: Duration = .seconds(30)) throws -> [KafkaMessage] {
         let clock = ContinuousClock()
         let end = clock.now + deadline
         var messages: [KafkaMessage] = []

@@ -1,0 +1,114 @@
+import AlertSending
+import ArgumentParser
+import AvroSchemas
+import CommandSupport
+import Foundation
+import Kafka
+import Logging
+
+@main
+struct AlertSenderCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "alert-sender",
+        abstract: "Send ELAsTiCC2 alerts from the PPDB to Kafka (the TOM's send_elasticc2_alerts).",
+        subcommands: [Send.self, Dump.self],
+        defaultSubcommand: Send.self)
+}
+
+struct Send: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Send unsent alerts up to a simulated date; without --do, report what would be sent.")
+
+    @Option(help: "Send no alert whose source is earlier than this MJD.") var startDay: Double?
+    @Option(name: [.customShort("d"), .customLong("through-day")], help: "Send alerts through this MJD.") var throughDay: Double?
+    @Option(name: [.customShort("a"), .customLong("added-days")], help: "Send this many days past the last alert sent.") var addedDays: Double?
+    @Option(name: [.customShort("k"), .customLong("kafka-server")], help: "Kafka bootstrap servers.") var kafkaServer = "localhost:9092"
+    @Option(help: "Topic for WFD objects' alerts.") var wfdTopic = "alerts-wfd"
+    @Option(help: "Topic for DDF objects' alerts with full history.") var ddfFullTopic = "alerts-ddf-full"
+    @Option(help: "Topic for DDF objects' alerts with 30 days of history.") var ddfLimitedTopic = "alerts-ddf-limited"
+    @Option(name: [.customShort("s"), .customLong("alert-schema")], help: "Alert schema file; must be the bundled v0_9_1 alert schema's wire format.") var alertSchema: String?
+    @Option(name: [.customShort("f"), .customLong("flush-every")], help: "Alerts per produce-acknowledge-mark cycle.") var flushEvery = 1000
+    @Option(name: [.customShort("l"), .customLong("log-every")], help: "Alerts between progress log lines.") var logEvery = 10000
+    @Option(name: [.customShort("r"), .customLong("runningfile")], help: "Refuse to run while this file exists; create it for the run.") var runningFile: String?
+    @Flag(name: .customLong("do"), help: "Really send and mark alerts (otherwise a dry run).") var really = false
+    @Option(help: "Directory for the TOM's status files (alertsendstart, alertsendfinish, alertssentupdate, alertssent).") var statusDir: String?
+    @Option(help: "Pace sending at this many alerts per second.") var rate: Double?
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var kafka: KafkaClientOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard (throughDay == nil) != (addedDays == nil) else {
+            throw ValidationError("Give exactly one of -d/--through-day and -a/--added-days.")
+        }
+        guard flushEvery > 0, logEvery > 0 else { throw ValidationError("--flush-every and --log-every must be positive.") }
+        if let rate, rate <= 0 { throw ValidationError("--rate must be positive.") }
+        if let alertSchema { try SchemaOverride.check(alertSchema) }
+    }
+
+    func run() async throws {
+        let logger = logging.bootstrap(label: "alert-sender")
+        if let runningFile {
+            if FileManager.default.fileExists(atPath: runningFile) {
+                logger.notice("Running file exists; another alert-sender seems to be running", metadata: ["file": "\(runningFile)"])
+                return
+            }
+            _ = FileManager.default.createFile(atPath: runningFile, contents: Data("\(getpid())\n".utf8))
+        }
+        defer { if let runningFile { try? FileManager.default.removeItem(atPath: runningFile) } }
+
+        let settings = AlertSenderSettings(
+            mode: throughDay.map { .throughDay($0) } ?? .addedDays(addedDays!), startDay: startDay,
+            topics: AlertTopics(wfd: wfdTopic, ddfFull: ddfFullTopic, ddfLimited: ddfLimitedTopic),
+            flushEvery: flushEvery, logEvery: logEvery, dryRun: !really, statusDirectory: statusDir, rate: rate,
+            progressBar: isatty(STDERR_FILENO) != 0)
+        let producer = really ? try KafkaProducer(configuration: kafka.configuration(servers: kafkaServer, clientId: "alert-sender"), logger: logger) : nil
+        let stop = TerminationSignal()
+        let sender = AlertSender(settings: settings, conninfo: database.resolved.conninfo, producer: producer, logger: logger,
+                                 shouldStop: { stop.isRequested })
+        let summary = try await sender.run()
+        print(SummaryTable.render(summary, topics: settings.topics))
+    }
+}
+
+enum SchemaOverride {
+    /// The TOM passes its alert schema file; we accept it when its wire format is the bundled one.
+    static func check(_ path: String) throws {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ValidationError("Cannot read the alert schema \(path).")
+        }
+        let given = try ParsingCanonicalForm.of(json: text)
+        let bundled = try ParsingCanonicalForm.of(json: ElasticcSchemas.Name.alert.jsonText)
+        guard given == bundled else {
+            throw ValidationError("The alert schema \(path) differs from the bundled elasticc.v0_9_1 alert schema; only that wire format is supported.")
+        }
+    }
+}
+
+enum SummaryTable {
+    static func render(_ summary: SendSummary, topics: AlertTopics) -> String {
+        let window = summary.window.map(String.init(describing:)) ?? ""
+        switch summary.outcome {
+        case .anotherRunHoldsTheLock:
+            return "alert-sender: another run holds the lock; nothing sent"
+        case .dryRun:
+            var lines = ["alert-sender dry run (add --do to send): \(window)"]
+            for topic in topics.all { lines.append("  " + pad(topic, 24) + pad("\(summary.messagesPerTopic[topic] ?? 0)", 10, left: true) + " alerts would be sent") }
+            return lines.joined(separator: "\n")
+        case .completed, .stopped:
+            var lines = ["alert-sender \(summary.outcome == .stopped ? "stopped early" : "done"): \(window)",
+                         "  " + pad("topic", 24) + pad("alerts", 10, left: true) + pad("bytes", 14, left: true)]
+            for topic in topics.all {
+                lines.append("  " + pad(topic, 24) + pad("\(summary.messagesPerTopic[topic] ?? 0)", 10, left: true)
+                             + pad("\(summary.bytesPerTopic[topic] ?? 0)", 14, left: true))
+            }
+            lines.append(String(format: "  %d alerts sent in %.2f s: %.0f alerts/s", summary.alertsSent, summary.seconds, summary.alertsPerSecond))
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    static func pad(_ text: String, _ width: Int, left: Bool = false) -> String {
+        let padding = String(repeating: " ", count: max(0, width - text.count))
+        return left ? padding + text : text + padding
+    }
+}

@@ -1,0 +1,246 @@
+import AlertSending
+import Foundation
+import Kafka
+import Logging
+import Postgres
+import PPDB
+import Testing
+import TestSupport
+
+/// The TOM's snapshot PPDB sent through the mock cluster, checked by fastavro and by SQL.
+@Suite("alert-sender against the TOM snapshot, PostgreSQL and the mock cluster", .serialized)
+struct AlertSenderTests {
+    let logger = KafkaTestCluster.logger
+
+    /// A migrated database holding the TOM snapshot with every alert unsent.
+    static func snapshotDatabase() throws -> (url: String, connection: PostgresConnection) {
+        let url = try PostgresTestServer.shared.makeDatabase("sender")
+        let connection = try PostgresConnection(url)
+        _ = try Migrator.migrate(connection, logger: KafkaTestCluster.logger)
+        try SnapshotRestorer.restore(dump: PostgresTestServer.snapshotPath, conninfo: url)
+        try PPDBStatistics.resetSent(connection)
+        return (url, connection)
+    }
+
+    static func freshTopics() -> AlertTopics {
+        AlertTopics(wfd: KafkaTestCluster.uniqueName("wfd"), ddfFull: KafkaTestCluster.uniqueName("ddf-full"),
+                    ddfLimited: KafkaTestCluster.uniqueName("ddf-limited"))
+    }
+
+    func send(_ url: String, _ mode: SendWindow.Mode, topics: AlertTopics, cluster: MockCluster = KafkaTestCluster.shared,
+              dryRun: Bool = false, properties: [String: String] = [:]) async throws -> SendSummary {
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, properties: properties), logger: logger)
+        let settings = AlertSenderSettings(mode: mode, topics: topics, flushEvery: 100, dryRun: dryRun)
+        return try await AlertSender(settings: settings, conninfo: url, producer: producer, logger: logger).run()
+    }
+
+    /// Messages on a topic, counted from its watermarks (independent of any consumer group).
+    func messageCount(_ topic: String, cluster: MockCluster = KafkaTestCluster.shared) throws -> Int {
+        let consumer = try KafkaConsumer(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers),
+                                         groupId: KafkaTestCluster.uniqueName("count"), logger: logger)
+        defer { consumer.close() }
+        guard let metadata = try consumer.listTopics().first(where: { $0.name == topic }) else { return 0 }
+        return try (0..<metadata.partitionCount).reduce(0) { total, partition in
+            let marks = try consumer.watermarks(topic: topic, partition: Int32(partition))
+            return total + Int(marks.high - marks.low)
+        }
+    }
+
+    struct ExpectedAlert: Equatable {
+        var previousSources: [Int64]
+        var previousForced: [Int64]
+    }
+
+    /// The TOM's rules computed independently in SQL, for every alert marked sent.
+    static func expectedAlerts(_ connection: PostgresConnection, historyDays: Double) throws -> [Int64: ExpectedAlert] {
+        let result = try connection.query("""
+            WITH sent AS (
+                SELECT a.alert_id, s.diaobject_id, s.midpointtai AS t
+                  FROM elasticc2_ppdbalert a JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
+                 WHERE a.alertsenttimestamp IS NOT NULL),
+            firsts AS (SELECT diaobject_id, min(midpointtai) AS first FROM elasticc2_ppdbdiasource GROUP BY 1)
+            SELECT x.alert_id,
+                   coalesce((SELECT array_agg(p.diasource_id ORDER BY p.midpointtai, p.diasource_id) FROM elasticc2_ppdbdiasource p
+                              WHERE p.diaobject_id = x.diaobject_id AND p.midpointtai >= x.t - $1 AND p.midpointtai < x.t), '{}'),
+                   CASE WHEN x.t - f.first < 0.5 THEN '{}'::bigint[] ELSE
+                   coalesce((SELECT array_agg(fs.diaforcedsource_id ORDER BY fs.midpointtai, fs.diaforcedsource_id)
+                               FROM elasticc2_ppdbdiaforcedsource fs
+                              WHERE fs.diaobject_id = x.diaobject_id AND fs.midpointtai >= x.t - $1
+                                AND fs.midpointtai >= f.first - 30 AND fs.midpointtai < x.t), '{}') END
+              FROM sent x JOIN firsts f USING (diaobject_id)
+            """, [.double(historyDays)], statement: "expected alert contents")
+        func ids(_ text: String?) -> [Int64] {
+            guard let text, text.count > 2 else { return [] }
+            return text.dropFirst().dropLast().split(separator: ",").map { Int64($0)! }
+        }
+        var expected: [Int64: ExpectedAlert] = [:]
+        for row in 0..<result.rowCount {
+            expected[try result.int64(row, 0)!] = ExpectedAlert(previousSources: ids(result.string(row, 1)), previousForced: ids(result.string(row, 2)))
+        }
+        return expected
+    }
+
+    /// Every alert on the topics, decoded by fastavro in a confluent-kafka consumer.
+    func consumeWithFastavro(_ topics: [String], count: Int) throws -> [[String: Any]] {
+        let output = try TestEnvironment.runPython(
+            script: "kafka_peer.py",
+            arguments: ["alerts", KafkaTestCluster.shared.bootstrapServers, String(count),
+                        TestEnvironment.referenceSchema("elasticc.v0_9_1.alert.avsc").path, KafkaTestCluster.uniqueName("pycheck")] + topics,
+            input: "")
+        return output.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+    }
+
+    func checkContents(_ messages: [[String: Any]], against expected: [Int64: ExpectedAlert]) throws {
+        var seen = Set<Int64>()
+        for message in messages {
+            let alertId = (message["alertId"] as! NSNumber).int64Value
+            seen.insert(alertId)
+            let want = try #require(expected[alertId], "alert \(alertId) on the topic but not marked sent")
+            #expect((message["prvDiaSources"] as? [NSNumber])?.map(\.int64Value) == want.previousSources, "alert \(alertId) previous sources")
+            #expect((message["prvDiaForcedSources"] as? [NSNumber])?.map(\.int64Value) == want.previousForced, "alert \(alertId) forced sources")
+            #expect((message["diaSourceId"] as! NSNumber).int64Value == alertId)
+            #expect(message["key"] as? String == "\((message["objectId"] as! NSNumber).int64Value)")
+        }
+        #expect(seen == Set(expected.keys))
+    }
+
+    @Test("-d 60578 then -a 100: the TOM's cycle, every message checked against SQL")
+    func snapshotCycle() async throws {
+        let (url, connection) = try Self.snapshotDatabase()
+        let topics = Self.freshTopics()
+
+        let first = try await send(url, .throughDay(60578), topics: topics)
+        #expect(first.outcome == .completed)
+        let sentAfterFirst = try connection.query("""
+            SELECT count(*) FILTER (WHERE a.alertsenttimestamp IS NOT NULL),
+                   count(*) FILTER (WHERE a.alertsenttimestamp IS NOT NULL AND s.midpointtai > 60578),
+                   count(*) FILTER (WHERE a.alertsenttimestamp IS NULL AND s.midpointtai <= 60578)
+              FROM elasticc2_ppdbalert a JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
+            """, statement: "sent after -d")
+        let marked = Int(try sentAfterFirst.int64(0, 0)!)
+        #expect(marked == first.alertsSent && marked > 0)
+        #expect(try sentAfterFirst.int64(0, 1) == 0)
+        #expect(try sentAfterFirst.int64(0, 2) == 0)
+        #expect(try messageCount(topics.wfd) == marked)
+
+        let second = try await send(url, .addedDays(100), topics: topics)
+        let window = try #require(second.window)
+        let total = first.alertsSent + second.alertsSent
+        #expect(try messageCount(topics.wfd) == total)
+        let outside = try connection.query("""
+            SELECT count(*) FILTER (WHERE a.alertsenttimestamp IS NOT NULL AND s.midpointtai > $1),
+                   count(*) FILTER (WHERE a.alertsenttimestamp IS NULL AND s.midpointtai <= $1)
+              FROM elasticc2_ppdbalert a JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
+            """, [.double(window.through)], statement: "sent after -a")
+        #expect(try outside.int64(0, 0) == 0)
+        #expect(try outside.int64(0, 1) == 0)
+
+        let messages = try consumeWithFastavro([topics.wfd], count: total)
+        #expect(messages.count == total)
+        try checkContents(messages, against: Self.expectedAlerts(connection, historyDays: 365))
+        #expect(messages.contains { ($0["prvDiaSources"] as? [Any])?.isEmpty == true })
+        #expect(messages.contains { ($0["prvDiaForcedSources"] as? [Any])?.isEmpty == false })
+        #expect(messages.allSatisfy { $0["hostgal_mag_Y"] != nil })
+    }
+
+    @Test("DDF objects' alerts go to the full and limited topics with their histories")
+    func ddfRouting() async throws {
+        let (url, connection) = try Self.snapshotDatabase()
+        try connection.query("UPDATE elasticc2_ppdbdiaobject SET isddf = (diaobject_id % 3 = 0)", statement: "flag DDF")
+        let topics = Self.freshTopics()
+        let summary = try await send(url, .throughDay(60700), topics: topics)
+        let counts = try connection.query("""
+            SELECT count(*) FILTER (WHERE o.isddf), count(*) FILTER (WHERE NOT o.isddf)
+              FROM elasticc2_ppdbalert a JOIN elasticc2_ppdbdiaobject o ON o.diaobject_id = a.diaobject_id
+             WHERE a.alertsenttimestamp IS NOT NULL
+            """, statement: "sent by kind")
+        let ddf = Int(try counts.int64(0, 0)!), wfd = Int(try counts.int64(0, 1)!)
+        #expect(ddf > 0 && wfd > 0 && ddf + wfd == summary.alertsSent)
+        #expect(try messageCount(topics.wfd) == wfd)
+        #expect(try messageCount(topics.ddfFull) == ddf)
+        #expect(try messageCount(topics.ddfLimited) == ddf)
+
+        let full = try consumeWithFastavro([topics.ddfFull], count: ddf)
+        let limited = try consumeWithFastavro([topics.ddfLimited], count: ddf)
+        let wfdMessages = try consumeWithFastavro([topics.wfd], count: wfd)
+        let expectedFull = try Self.expectedAlerts(connection, historyDays: 365)
+        let expectedLimited = try Self.expectedAlerts(connection, historyDays: 30)
+        try checkContents(full, against: expectedFull.filter { id, _ in full.contains { ($0["alertId"] as! NSNumber).int64Value == id } })
+        try checkContents(limited, against: expectedLimited.filter { id, _ in limited.contains { ($0["alertId"] as! NSNumber).int64Value == id } })
+        #expect(Set(full.map { ($0["alertId"] as! NSNumber).int64Value }) == Set(limited.map { ($0["alertId"] as! NSNumber).int64Value }))
+        #expect(full.allSatisfy { ($0["objectId"] as! NSNumber).int64Value % 3 == 0 })
+        #expect(wfdMessages.allSatisfy { ($0["objectId"] as! NSNumber).int64Value % 3 != 0 })
+        let longer = zip(full.sorted { ($0["alertId"] as! NSNumber).int64Value < ($1["alertId"] as! NSNumber).int64Value },
+                         limited.sorted { ($0["alertId"] as! NSNumber).int64Value < ($1["alertId"] as! NSNumber).int64Value })
+            .filter { ($0.0["prvDiaForcedSources"] as! [Any]).count > ($0.1["prvDiaForcedSources"] as! [Any]).count }
+        #expect(!longer.isEmpty, "the limited topic carries less history")
+    }
+
+    @Test("A dry run sends and marks nothing, and reports per topic")
+    func dryRun() async throws {
+        let (url, connection) = try Self.snapshotDatabase()
+        let topics = Self.freshTopics()
+        let summary = try await send(url, .throughDay(60578), topics: topics, dryRun: true)
+        #expect(summary.outcome == .dryRun)
+        #expect(summary.messagesPerTopic[topics.wfd] == summary.alertsInWindow.wfd && summary.alertsInWindow.wfd > 0)
+        #expect(try PPDBStatistics.read(connection).alertsSent == 0)
+        #expect(try messageCount(topics.wfd) == 0)
+    }
+
+    @Test("A delivery the cluster refuses marks nothing and fails the run")
+    func deliveryFailure() async throws {
+        let (url, connection) = try Self.snapshotDatabase()
+        let cluster = try MockCluster(brokers: 1, logger: logger)
+        let topics = Self.freshTopics()
+        try cluster.createTopic(topics.wfd, partitions: 2)
+        cluster.pushRequestErrors(.produce, errorCodes: Array(repeating: 29, count: 1000))  // TOPIC_AUTHORIZATION_FAILED
+        await #expect(throws: AlertSendError.self) {
+            _ = try await send(url, .throughDay(60578), topics: topics, cluster: cluster, properties: ["message.timeout.ms": "5000"])
+        }
+        #expect(try PPDBStatistics.read(connection).alertsSent == 0)
+
+        // Once the cluster accepts again, a rerun sends exactly what is missing.
+        cluster.clearRequestErrors(.produce)
+        let rerun = try await send(url, .throughDay(60578), topics: topics, cluster: cluster)
+        #expect(rerun.outcome == .completed && rerun.alertsSent > 0)
+        #expect(try PPDBStatistics.read(connection).alertsSent == Int64(rerun.alertsSent))
+    }
+
+    @Test("A second run while one holds the lock sends nothing")
+    func concurrentRunDoesNotSend() async throws {
+        let (url, connection) = try Self.snapshotDatabase()
+        let holder = try PostgresConnection(url)
+        #expect(try holder.tryAdvisoryLock(AlertSender.lockKey))
+        let topics = Self.freshTopics()
+        let summary = try await send(url, .throughDay(60578), topics: topics)
+        #expect(summary.outcome == .anotherRunHoldsTheLock)
+        #expect(try PPDBStatistics.read(connection).alertsSent == 0)
+        #expect(try messageCount(topics.wfd) == 0)
+        try holder.advisoryUnlock(AlertSender.lockKey)
+        #expect(try await send(url, .throughDay(60578), topics: topics).outcome == .completed)
+    }
+
+    @Test("Dump files hold one decodable alert per member, one tar per night")
+    func dumpFilesDecode() throws {
+        let (url, connection) = try Self.snapshotDatabase()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dump-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let counts = try AlertDumper(conninfo: url, directory: directory, clobber: false).dump(start: 60560, through: 60600)
+        #expect(throws: AlertSendError.self) { try AlertDumper(conninfo: url, directory: directory, clobber: false).dump(start: 60560, through: 60600) }
+        try AlertDumper(conninfo: url, directory: directory, clobber: true).dump(start: 60560, through: 60600)
+        let expected = try connection.query("""
+            SELECT count(*) FROM elasticc2_ppdbalert a JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
+             WHERE s.midpointtai BETWEEN 60560 AND 60600
+            """, statement: "alerts in dump window").int64(0, 0)!
+        let output = try TestEnvironment.runPython(
+            script: "kafka_peer.py", arguments: ["dump", directory, TestEnvironment.referenceSchema("elasticc.v0_9_1.alert.avsc").path], input: "")
+        let lines = output.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(lines.count == Int(expected) && expected > 0)
+        #expect(counts.values.reduce(0, +) == Int(expected))
+        for line in lines {
+            let mjd = Int((line["midPointTai"] as! NSNumber).doubleValue.rounded(.down))
+            #expect(line["file"] as? String == "\(mjd).tar")
+            #expect(line["member"] as? String == "\((line["alertId"] as! NSNumber).int64Value).avro")
+        }
+    }
+}
