@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "kafka-mock", targets: ["KafkaMockCommand"]),
         .executable(name: "ppdb", targets: ["PPDBCommand"]),
         .executable(name: "alert-sender", targets: ["AlertSenderCommand"]),
+        .executable(name: "fake-broker", targets: ["FakeBrokerCommand"]),
         .executable(name: "bench", targets: ["Bench"]),
         .library(name: "AvroSchemas", targets: ["AvroSchemas"]),
         .library(name: "Kafka", targets: ["Kafka"]),
@@ -48,6 +49,10 @@ let package = Package(
             dependencies: ["AvroSchemas", "Kafka", "Postgres", "PPDB", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
+            name: "FakeBrokering",
+            dependencies: ["AvroSchemas", "Kafka", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
             name: "CommandSupport",
             dependencies: [
                 "Postgres",
@@ -60,6 +65,10 @@ let package = Package(
         .executableTarget(
             name: "AlertSenderCommand",
             dependencies: ["AlertSending", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "FakeBrokerCommand",
+            dependencies: ["FakeBrokering", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "PPDBCommand",
@@ -88,6 +97,7 @@ let package = Package(
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "AvroSchemas", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "PPDBTests", dependencies: ["PPDB", "Postgres", "TestSupport"]),
+        .testTarget(name: "FakeBrokeringTests", dependencies: ["FakeBrokering", "AvroSchemas", "Kafka", "TestSupport"]),
         .testTarget(name: "AlertSendingTests", dependencies: ["AlertSending", "PPDB", "Postgres", "Kafka", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -43,7 +43,9 @@ struct Send: AsyncParsableCommand {
         }
         guard flushEvery > 0, logEvery > 0 else { throw ValidationError("--flush-every and --log-every must be positive.") }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive.") }
-        if let alertSchema { try SchemaOverride.check(alertSchema) }
+        if let alertSchema {
+            do { try ElasticcSchemas.verifyOverride(path: alertSchema, matches: .alert) } catch { throw ValidationError("\(error)") }
+        }
     }
 
     func run() async throws {
@@ -68,20 +70,6 @@ struct Send: AsyncParsableCommand {
                                  shouldStop: { stop.isRequested })
         let summary = try await sender.run()
         print(SummaryTable.render(summary, topics: settings.topics))
-    }
-}
-
-enum SchemaOverride {
-    /// The TOM passes its alert schema file; we accept it when its wire format is the bundled one.
-    static func check(_ path: String) throws {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ValidationError("Cannot read the alert schema \(path).")
-        }
-        let given = try ParsingCanonicalForm.of(json: text)
-        let bundled = try ParsingCanonicalForm.of(json: ElasticcSchemas.Name.alert.jsonText)
-        guard given == bundled else {
-            throw ValidationError("The alert schema \(path) differs from the bundled elasticc.v0_9_1 alert schema; only that wire format is supported.")
-        }
     }
 }
 

@@ -58,3 +58,20 @@ public enum ElasticcSchemas {
         try! JSONSerialization.jsonObject(with: Data(name.jsonText.utf8))
     }
 }
+
+extension ElasticcSchemas {
+    public struct SchemaMismatch: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Accepts a user-supplied schema file (the TOM's `-s`/`-b` flags) when its wire format is
+    /// the bundled schema's; the codec is generated for exactly that format.
+    public static func verifyOverride(path: String, matches name: Name) throws {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw SchemaMismatch(description: "Cannot read the schema file \(path).")
+        }
+        guard try ParsingCanonicalForm.of(json: text) == ParsingCanonicalForm.of(json: name.jsonText) else {
+            throw SchemaMismatch(description: "The schema \(path) differs from the bundled \(name.fileName); only that wire format is supported.")
+        }
+    }
+}

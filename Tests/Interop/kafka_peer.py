@@ -135,9 +135,41 @@ def dump(directory, schema_path):
                                   "midPointTai": alert["diaSource"]["midPointTai"]}))
 
 
+def classifications(bootstrap, topic, count, schema_path, group):
+    """Consume `count` brokerClassification messages and print their fields."""
+    schema = load(schema_path)
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer.subscribe([topic])
+    seen = 0
+    idle = 0
+    while seen < count and idle < 300:
+        msg = consumer.poll(0.1)
+        if msg is None:
+            idle += 1
+            continue
+        if msg.error():
+            continue
+        idle = 0
+        record = fastavro.schemaless_reader(io.BytesIO(msg.value()), schema, None)
+        print(json.dumps({
+            "alertId": record["alertId"], "diaSourceId": record["diaSourceId"],
+            "elasticcPublishTimestamp": record["elasticcPublishTimestamp"],
+            "brokerIngestTimestamp": record["brokerIngestTimestamp"],
+            "brokerName": record["brokerName"], "brokerVersion": record["brokerVersion"],
+            "classifierName": record["classifierName"], "classifierParams": record["classifierParams"],
+            "classIds": [c["classId"] for c in record["classifications"]],
+            "probabilities": [c["probability"] for c in record["classifications"]],
+        }), flush=True)
+        seen += 1
+    consumer.close()
+
+
 if __name__ == "__main__":
     mode = sys.argv[1]
-    if mode == "alerts":
+    if mode == "classifications":
+        classifications(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6])
+    elif mode == "alerts":
         alerts(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6:])
     elif mode == "dump":
         dump(sys.argv[2], sys.argv[3])

@@ -84,3 +84,29 @@ extension Array where Element == UInt8 {
         self = bytes
     }
 }
+
+extension TestEnvironment {
+    /// A built executable of this package (scripts/test builds them before the tests run).
+    public static func executable(_ name: String) -> String {
+        let release = packageRoot.appendingPathComponent(".build/release/\(name)").path
+        let debug = packageRoot.appendingPathComponent(".build/debug/\(name)").path
+        if let override = ProcessInfo.processInfo.environment["ELASTICC_BIN_DIR"] { return override + "/" + name }
+        return FileManager.default.isExecutableFile(atPath: debug) ? debug : release
+    }
+}
+
+extension TestEnvironment {
+    public struct Timeout: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Checks `condition` every 20 ms until it holds; throws when `timeout` passes first.
+    public static func waitUntil(timeout: Duration = .seconds(60), _ what: String = "condition", _ condition: () throws -> Bool) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while try !condition() {
+            guard clock.now < deadline else { throw Timeout(description: "\(what) did not hold within \(timeout)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import AvroSchemas
+import CommandSupport
+import FakeBrokering
+import Foundation
+import Kafka
+import Logging
+
+@main
+struct FakeBrokerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fake-broker",
+        abstract: "Play an alert broker: answer each alert with brokerClassification messages (the TOM's fakebroker.py).")
+
+    @Option(help: "Bootstrap servers of the alert stream.") var source = "localhost:9092"
+    @Option(name: [.customShort("t"), .customLong("source-topics")], parsing: .upToNextOption,
+            help: "Alert topics to consume; topics that do not exist yet are picked up when they appear.")
+    var sourceTopics: [String]
+    @Option(name: [.customShort("g"), .customLong("group-id")], help: "Consumer group.") var groupId = "fakebroker"
+    @Flag(name: [.customShort("r"), .customLong("reset")], help: "Start from the beginning of the source topics.") var reset = false
+    @Option(help: "Bootstrap servers for the classifications (default: --source).") var dest: String?
+    @Option(name: [.customShort("u"), .customLong("dest-topic")], help: "Topic for the classifications.") var destTopic: String
+    @Option(name: [.customShort("s"), .customLong("alert-schema")], help: "Alert schema file (must match the bundled v0_9_1 alert).") var alertSchema: String?
+    @Option(name: [.customShort("b"), .customLong("brokermessage-schema")], help: "brokerClassification schema file (must match the bundled one).")
+    var brokermessageSchema: String?
+    @Option(help: "Seed that makes the probabilities reproducible.") var seed: UInt64?
+    @Option(parsing: .upToNextOption, help: "Classifiers to run (default: all: \(Classifiers.all.map(\.classifierName).joined(separator: ", "))).")
+    var classifiers: [String] = []
+    @Option(help: "Seconds between progress log lines.") var logInterval: Double = 10
+    @Option(help: "Alerts per batch.") var batchSize = 5000
+    @OptionGroup var kafka: KafkaClientOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard !sourceTopics.isEmpty else { throw ValidationError("Give at least one source topic with -t/--source-topics.") }
+        do {
+            if let alertSchema { try ElasticcSchemas.verifyOverride(path: alertSchema, matches: .alert) }
+            if let brokermessageSchema { try ElasticcSchemas.verifyOverride(path: brokermessageSchema, matches: .brokerClassification) }
+            _ = try Classifiers.named(classifiers)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        guard batchSize > 0, logInterval > 0 else { throw ValidationError("--batch-size and --log-interval must be positive.") }
+    }
+
+    func run() async throws {
+        let logger = logging.bootstrap(label: "fake-broker")
+        let chosen = classifiers.isEmpty ? Classifiers.all : try Classifiers.named(classifiers)
+        let consumer = try KafkaConsumer(
+            configuration: kafka.configuration(servers: source, clientId: "fake-broker"), groupId: groupId,
+            startAtBeginning: reset, logger: logger)
+        let producer = try KafkaProducer(configuration: kafka.configuration(servers: dest ?? source, clientId: "fake-broker"), logger: logger)
+        let broker = FakeBroker(
+            settings: .init(sourceTopics: sourceTopics, destinationTopic: destTopic, classifiers: chosen, seed: seed,
+                            batchSize: batchSize, logInterval: .milliseconds(Int(logInterval * 1000))),
+            consumer: consumer, producer: producer, logger: logger)
+        let stop = TerminationSignal()
+        logger.info("fake-broker started", metadata: ["kafka.topics": "\(sourceTopics.joined(separator: ","))", "kafka.destination": "\(destTopic)"])
+        try await broker.run(shouldStop: { stop.isRequested })
+        let counts = broker.counts
+        logger.info("fake-broker stopped", metadata: ["alerts.in": "\(counts.alertsIn)", "messages.out": "\(counts.messagesOut)", "alerts.bad": "\(counts.badAlerts)"])
+    }
+}

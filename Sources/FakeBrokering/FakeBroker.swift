@@ -1,0 +1,131 @@
+import AvroSchemas
+import Foundation
+import Kafka
+import Logging
+import Synchronization
+
+/// Plays an alert broker: consumes alerts, answers each with one brokerClassification per
+/// classifier, and commits the alerts' offsets only after the cluster acknowledged the answers,
+/// so a restart never skips an alert.
+public final class FakeBroker: Sendable {
+    public struct Settings: Sendable {
+        public var sourceTopics: [String]
+        public var destinationTopic: String
+        public var classifiers: [any Classifier]
+        public var seed: UInt64?
+        public var batchSize: Int
+        public var logInterval: Duration
+
+        public init(sourceTopics: [String], destinationTopic: String, classifiers: [any Classifier] = Classifiers.all,
+                    seed: UInt64? = nil, batchSize: Int = 5000, logInterval: Duration = .seconds(10)) {
+            self.sourceTopics = sourceTopics
+            self.destinationTopic = destinationTopic
+            self.classifiers = classifiers
+            self.seed = seed
+            self.batchSize = batchSize
+            self.logInterval = logInterval
+        }
+    }
+
+    public struct Counters: Sendable, Equatable {
+        public var alertsIn = 0
+        public var messagesOut = 0
+        public var badAlerts = 0
+
+        public init(alertsIn: Int = 0, messagesOut: Int = 0, badAlerts: Int = 0) {
+            self.alertsIn = alertsIn
+            self.messagesOut = messagesOut
+            self.badAlerts = badAlerts
+        }
+    }
+
+    private let settings: Settings
+    private let consumer: KafkaConsumer
+    private let producer: KafkaProducer
+    private let logger: Logger
+    private let counters = Mutex(Counters())
+
+    public init(settings: Settings, consumer: KafkaConsumer, producer: KafkaProducer, logger: Logger) {
+        self.settings = settings
+        self.consumer = consumer
+        self.producer = producer
+        self.logger = logger
+    }
+
+    public var counts: Counters { counters.withLock { $0 } }
+
+    /// Runs until `shouldStop` says so between batches, then flushes and commits what is in hand.
+    public func run(shouldStop: @escaping @Sendable () -> Bool) async throws {
+        try consumer.subscribe(settings.sourceTopics)
+        let clock = ContinuousClock()
+        var lastLog = clock.now
+        var loggedAlerts = 0
+        while !shouldStop() {
+            let messages = try await consumer.nextBatch(maxMessages: settings.batchSize, timeout: .milliseconds(100))
+            if !messages.isEmpty {
+                try await answer(messages)
+            }
+            if clock.now - lastLog >= settings.logInterval {
+                let now = counts
+                let seconds = (clock.now - lastLog) / .seconds(1)
+                logger.info("fake-broker progress", metadata: [
+                    "alerts.in": "\(now.alertsIn)", "messages.out": "\(now.messagesOut)", "alerts.bad": "\(now.badAlerts)",
+                    "rate": "\(Int(Double(now.alertsIn - loggedAlerts) / seconds)) alerts/s",
+                ])
+                lastLog = clock.now
+                loggedAlerts = now.alertsIn
+            }
+        }
+        try producer.flush(timeout: .seconds(30))
+        consumer.close()
+    }
+
+    /// Classifies, produces, waits for acknowledgement, then commits the batch's offsets.
+    func answer(_ messages: [KafkaMessage]) async throws {
+        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+        var outgoing: [KafkaOutgoingMessage] = []
+        outgoing.reserveCapacity(messages.count * settings.classifiers.count)
+        var bad = 0
+        for message in messages {
+            let alert: Alert
+            do {
+                alert = try AvroCodec.decodeFramed(Alert.self, from: message.value ?? []).record
+            } catch {
+                bad += 1
+                logger.warning("Skipping an alert that cannot be decoded", metadata: [
+                    "kafka.topic": "\(message.topic)", "kafka.partition": "\(message.partition)",
+                    "kafka.offset": "\(message.offset)", "error": "\(error)",
+                ])
+                continue
+            }
+            for classifier in settings.classifiers {
+                var random = settings.seed.map { ClassifierRandom(seed: $0, alertId: alert.alertId, salt: classifier.classifierName) }
+                    ?? ClassifierRandom(seed: UInt64.random(in: .min ... .max), alertId: alert.alertId, salt: classifier.classifierName)
+                let classification = BrokerClassification(
+                    alertId: alert.alertId, diaSourceId: alert.diaSource.diaSourceId,
+                    elasticcPublishTimestamp: message.timestamp ?? now, brokerIngestTimestamp: now,
+                    brokerName: classifier.brokerName, brokerVersion: classifier.brokerVersion,
+                    classifierName: classifier.classifierName, classifierParams: classifier.classifierParams,
+                    classifications: classifier.classify(alert, random: &random))
+                outgoing.append(KafkaOutgoingMessage(topic: settings.destinationTopic, value: AvroCodec.encode(classification, reservingCapacity: 256)))
+            }
+        }
+        var results = await producer.send(outgoing)
+        var failed = results.indices.filter { if case .failure = results[$0] { true } else { false } }
+        if !failed.isEmpty {
+            let retried = await producer.send(failed.map { outgoing[$0] })
+            for (index, result) in zip(failed, retried) { results[index] = result }
+            failed = results.indices.filter { if case .failure = results[$0] { true } else { false } }
+            if let index = failed.first, case .failure(let error) = results[index] {
+                // Nothing of this batch is committed: after a restart it is answered again.
+                throw error
+            }
+        }
+        try await consumer.commitOffsets(KafkaConsumer.offsetsToCommit(after: messages))
+        counters.withLock {
+            $0.alertsIn += messages.count - bad
+            $0.badAlerts += bad
+            $0.messagesOut += outgoing.count
+        }
+    }
+}

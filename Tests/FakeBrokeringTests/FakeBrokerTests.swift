@@ -1,0 +1,151 @@
+import AvroSchemas
+import FakeBrokering
+import Foundation
+import Kafka
+import Testing
+import TestSupport
+
+@Suite("fake-broker against the mock cluster", .serialized)
+struct FakeBrokerTests {
+    let logger = KafkaTestCluster.logger
+
+    static func alert(_ id: Int64) -> Alert {
+        Alert(alertId: id,
+              diaSource: DiaSource(diaSourceId: id + 7, diaObjectId: id / 3, midPointTai: 60000 + Double(id), filterName: "g",
+                                   ra: 10, decl: -5, psFlux: 100, psFluxErr: 10, snr: 10),
+              prvDiaSources: [], prvDiaForcedSources: [], diaObject: nil)
+    }
+
+    /// Produces alerts with known Kafka timestamps (publish time = 1_700_000_000_000 + id).
+    func produceAlerts(_ ids: Range<Int64>, to topic: String, garbage: Int = 0) async throws {
+        let producer = try KafkaProducer(configuration: KafkaTestCluster.configuration, logger: logger)
+        var messages = ids.map { id in
+            KafkaOutgoingMessage(topic: topic, value: AvroCodec.encode(Self.alert(id)), timestamp: 1_700_000_000_000 + id)
+        }
+        for index in 0..<garbage {
+            messages.insert(KafkaOutgoingMessage(topic: topic, value: [0xFF, 0x01, UInt8(index)]), at: min(index * 7, messages.count))
+        }
+        let results = await producer.send(messages)
+        #expect(results.allSatisfy { (try? $0.get()) != nil })
+    }
+
+    func makeBroker(topics: [String], destination: String, group: String, seed: UInt64? = 11) throws -> FakeBroker {
+        FakeBroker(
+            settings: .init(sourceTopics: topics, destinationTopic: destination, seed: seed, batchSize: 500),
+            consumer: try KafkaConsumer(configuration: KafkaTestCluster.configuration, groupId: group, logger: logger),
+            producer: try KafkaProducer(configuration: KafkaTestCluster.configuration, logger: logger),
+            logger: logger)
+    }
+
+    /// Classification messages on `topic`, decoded by fastavro under the reference schema.
+    func classifications(on topic: String, count: Int) throws -> [[String: Any]] {
+        let output = try TestEnvironment.runPython(
+            script: "kafka_peer.py",
+            arguments: ["classifications", KafkaTestCluster.shared.bootstrapServers, topic, String(count),
+                        TestEnvironment.referenceSchema("elasticc.v0_9_1.brokerClassification.avsc").path, KafkaTestCluster.uniqueName("py")],
+            input: "")
+        return output.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+    }
+
+    @Test("Every alert gets one message per classifier that fastavro reads; bad bytes are skipped")
+    func answersEveryAlert() async throws {
+        let source = KafkaTestCluster.uniqueName("alerts"), destination = KafkaTestCluster.uniqueName("classifications")
+        try await produceAlerts(0..<400, to: source, garbage: 5)
+        let broker = try makeBroker(topics: [source], destination: destination, group: KafkaTestCluster.uniqueName("fb"))
+        try await broker.run(shouldStop: { broker.counts.alertsIn + broker.counts.badAlerts >= 405 })
+        #expect(broker.counts == FakeBroker.Counters(alertsIn: 400, messagesOut: 800, badAlerts: 5))
+
+        let messages = try classifications(on: destination, count: 800)
+        #expect(messages.count == 800)
+        let byClassifier = Dictionary(grouping: messages) { $0["classifierName"] as! String }
+        #expect(byClassifier["NugentClassifier"]?.count == 400)
+        #expect(byClassifier["RandomSNType"]?.count == 400)
+        for message in messages {
+            let alertId = (message["alertId"] as! NSNumber).int64Value
+            #expect((message["diaSourceId"] as! NSNumber).int64Value == alertId + 7)
+            #expect((message["elasticcPublishTimestamp"] as! NSNumber).int64Value == 1_700_000_000_000 + alertId)
+            #expect(message["brokerName"] as? String == "FakeBroker" && message["brokerVersion"] as? String == "v1.0")
+            let probabilities = (message["probabilities"] as! [NSNumber]).map(\.doubleValue)
+            #expect(abs(probabilities.reduce(0, +) - 1) < 1e-5)
+            #expect(probabilities.count == (message["classifierName"] as! String == "NugentClassifier" ? 1 : 20))
+        }
+        #expect(Set(messages.map { ($0["alertId"] as! NSNumber).int64Value }) == Set(0..<400))
+    }
+
+    @Test("The same seed gives the same classifications")
+    func seedReproduces() async throws {
+        let source = KafkaTestCluster.uniqueName("alerts")
+        try await produceAlerts(0..<100, to: source)
+        var answers: [[String: [Double]]] = []
+        for _ in 0..<2 {
+            let destination = KafkaTestCluster.uniqueName("classifications")
+            let broker = try makeBroker(topics: [source], destination: destination, group: KafkaTestCluster.uniqueName("fb"), seed: 99)
+            try await broker.run(shouldStop: { broker.counts.alertsIn >= 100 })
+            var byKey: [String: [Double]] = [:]
+            for message in try classifications(on: destination, count: 200) {
+                byKey["\(message["alertId"]!)-\(message["classifierName"]!)"] = (message["probabilities"] as! [NSNumber]).map(\.doubleValue)
+            }
+            answers.append(byKey)
+        }
+        #expect(answers[0].count == 200)
+        #expect(answers[0] == answers[1])
+    }
+
+    @Test("A source topic created after start is picked up without a restart")
+    func lateTopic() async throws {
+        let early = KafkaTestCluster.uniqueName("early"), late = KafkaTestCluster.uniqueName("late")
+        let destination = KafkaTestCluster.uniqueName("classifications")
+        try await produceAlerts(0..<50, to: early)
+        let broker = try makeBroker(topics: [early, late], destination: destination, group: KafkaTestCluster.uniqueName("fb"))
+        async let running: Void = broker.run(shouldStop: { broker.counts.alertsIn >= 110 })
+        // Once the existing topic has been answered, the late topic comes into being.
+        try await TestEnvironment.waitUntil { broker.counts.alertsIn >= 50 }
+        #expect(broker.counts.alertsIn == 50)
+        try await produceAlerts(1000..<1060, to: late)
+        try await running
+        #expect(broker.counts.alertsIn == 110)
+    }
+
+    func launch(source: String, destination: String, group: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestEnvironment.executable("fake-broker"))
+        process.arguments = ["--source", KafkaTestCluster.shared.bootstrapServers, "-t", source, "-u", destination, "-g", group,
+                             "--batch-size", "200", "-X", "session.timeout.ms=3000", "-X", "heartbeat.interval.ms=500",
+                             "--log-level", "warning"]
+        try process.run()
+        return process
+    }
+
+    @Test("Killed with SIGKILL mid-stream and restarted, it leaves no alert unanswered; SIGTERM exits 0")
+    func killAndRestart() async throws {
+        let source = KafkaTestCluster.uniqueName("alerts"), destination = KafkaTestCluster.uniqueName("classifications")
+        let group = KafkaTestCluster.uniqueName("fb")
+        try await produceAlerts(0..<3000, to: source)
+        let reader = try KafkaConsumer(configuration: KafkaTestCluster.configuration, groupId: KafkaTestCluster.uniqueName("check"), logger: logger)
+        defer { reader.close() }
+        try reader.subscribe([destination])
+        var answered = Set<Int64>()
+        var messages = 0
+        func readAnswers() throws {
+            for message in try reader.poll(maxMessages: 5000, timeout: .milliseconds(50)) {
+                let classification = try AvroCodec.decode(BrokerClassification.self, from: message.value ?? [])
+                if classification.classifierName == "NugentClassifier" { answered.insert(classification.alertId) }
+                messages += 1
+            }
+        }
+
+        let first = try launch(source: source, destination: destination, group: group)
+        try await TestEnvironment.waitUntil(timeout: .seconds(60), "first answers") { try readAnswers(); return messages >= 300 }
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        #expect(first.terminationReason == .uncaughtSignal)
+        #expect(answered.count < 3000, "killed before the end of the stream")
+
+        let second = try launch(source: source, destination: destination, group: group)
+        try await TestEnvironment.waitUntil(timeout: .seconds(90), "every alert answered") { try readAnswers(); return answered.count == 3000 }
+        #expect(answered == Set(0..<3000))
+        kill(second.processIdentifier, SIGTERM)
+        second.waitUntilExit()
+        #expect(second.terminationReason == .exit && second.terminationStatus == 0)
+    }
+}
