@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "ppdb", targets: ["PPDBCommand"]),
         .executable(name: "alert-sender", targets: ["AlertSenderCommand"]),
         .executable(name: "fake-broker", targets: ["FakeBrokerCommand"]),
+        .executable(name: "broker-poll", targets: ["BrokerPollCommand"]),
         .executable(name: "bench", targets: ["Bench"]),
         .library(name: "AvroSchemas", targets: ["AvroSchemas"]),
         .library(name: "Kafka", targets: ["Kafka"]),
@@ -17,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
@@ -53,6 +55,10 @@ let package = Package(
             dependencies: ["AvroSchemas", "Kafka", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
+            name: "BrokerPolling",
+            dependencies: ["AvroSchemas", "Kafka", "Postgres", "PPDB", "Yams", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
             name: "CommandSupport",
             dependencies: [
                 "Postgres",
@@ -69,6 +75,10 @@ let package = Package(
         .executableTarget(
             name: "FakeBrokerCommand",
             dependencies: ["FakeBrokering", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "BrokerPollCommand",
+            dependencies: ["BrokerPolling", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "PPDBCommand",
@@ -98,6 +108,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "PPDBTests", dependencies: ["PPDB", "Postgres", "TestSupport"]),
         .testTarget(name: "FakeBrokeringTests", dependencies: ["FakeBrokering", "AvroSchemas", "Kafka", "TestSupport"]),
+        .testTarget(name: "BrokerPollingTests", dependencies: ["BrokerPolling", "PPDB", "Postgres", "Kafka", "AvroSchemas", "TestSupport"]),
         .testTarget(name: "AlertSendingTests", dependencies: ["AlertSending", "PPDB", "Postgres", "Kafka", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -19,6 +19,7 @@ public final class KafkaConsumer: Sendable {
     private let startAtBeginning: Mutex<Bool>
     private let assigned = Mutex<Set<KafkaTopicPartition>>([])
     private let closed = Atomic<Bool>(false)
+    private let recentError = Mutex<KafkaError?>(nil)
     private let blockingQueue = DispatchQueue(label: "elasticc.kafka.consumer")
 
     public static let defaultProperties: [(String, String)] = [
@@ -79,6 +80,7 @@ public final class KafkaConsumer: Sendable {
         case Int32(RD_KAFKA_EVENT_FETCH):
             while let message = rd_kafka_event_message_next(event) {
                 if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    recentError.withLock { $0 = nil }
                     messages.append(Self.copy(message))
                 } else {
                     let error = KafkaError(message.pointee.err)
@@ -91,10 +93,18 @@ public final class KafkaConsumer: Sendable {
         case Int32(RD_KAFKA_EVENT_ERROR) where rd_kafka_event_error_is_fatal(event) != 0:
             _ = client.handleLogOrError(event)
             throw KafkaError(rd_kafka_event_error(event), message: String(cString: rd_kafka_event_error_string(event)), isFatal: true)
+        case Int32(RD_KAFKA_EVENT_ERROR):
+            let error = KafkaError(rd_kafka_event_error(event), message: String(cString: rd_kafka_event_error_string(event)))
+            recentError.withLock { $0 = error }
+            _ = client.handleLogOrError(event)
         default:
             _ = client.handleLogOrError(event)
         }
     }
+
+    /// The last client error (unreachable cluster, refused credentials…) since a message last
+    /// arrived; librdkafka keeps reconnecting with backoff meanwhile.
+    public var lastError: KafkaError? { recentError.withLock { $0 } }
 
     private func rebalance(_ event: OpaquePointer) throws(KafkaError) {
         let partitions = TopicPartitionList.entries(of: rd_kafka_event_topic_partition_list(event)).map(\.0)

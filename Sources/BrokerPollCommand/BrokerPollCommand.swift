@@ -1,0 +1,97 @@
+import ArgumentParser
+import BrokerPolling
+import CommandSupport
+import Foundation
+import Kafka
+import Logging
+
+@main
+struct BrokerPollCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "broker-poll",
+        abstract: "Consume alert brokers' classifications into the TOM's tables, exactly once (the TOM's brokerpoll2).")
+
+    @Option(help: "YAML file listing the brokers to poll.") var config: String?
+    @Option(help: "Bootstrap servers of one broker (with --topic and --group-id).") var server: String?
+    @Option(help: "A topic of that broker (repeatable).") var topic: [String] = []
+    @Option(help: "Consumer group for --server.") var groupId: String?
+
+    @Flag(help: "TOM preset: the test broker.") var doTest = false
+    @Option(help: "Topic for --do-test.") var testTopic: String?
+    @Flag(help: "TOM preset: ANTARES.") var doAntares = false
+    @Option(help: "Topic for --do-antares.") var antaresTopic: String?
+    @Flag(help: "TOM preset: Fink.") var doFink = false
+    @Option(help: "Topic for --do-fink.") var finkTopic: String?
+    @Flag(help: "TOM preset: ALeRCE (dated lc_classifier topics).") var doAlerce = false
+    @Flag(help: "TOM preset: Brahms.") var doBrahms = false
+    @Option(help: "Topic for --do-brahms.") var brahmsTopic: String?
+    @Flag(help: "TOM preset: Pitt-Google (Google Pub/Sub) — not supported.") var doPitt = false
+    @Option(name: [.customShort("g"), .customLong("grouptag")], help: "Appended to the presets' group ids.") var grouptag: String?
+    @Flag(name: [.customShort("r"), .customLong("reset")], help: "Read the topics again from the beginning.") var reset = false
+    @Option(help: "Directory of the presets' credential files.") var secretsDir = "/secrets"
+
+    @Option(help: "Seconds between statistics lines.") var statsInterval: Double = 30
+    @Option(help: "Messages per batch.") var batchSize = 5000
+    @Flag(help: "Print the brokers that would be polled, and exit.") var printConfig = false
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var kafka: KafkaClientOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        if doPitt {
+            throw ValidationError("--do-pitt is not supported: Pitt-Google delivers through Google Pub/Sub, not Kafka.")
+        }
+        if doTest, testTopic == nil { throw ValidationError("--do-test needs --test-topic.") }
+        if doBrahms, brahmsTopic == nil { throw ValidationError("--do-brahms needs --brahms-topic.") }
+        if server != nil, topic.isEmpty || groupId == nil { throw ValidationError("--server needs --topic and --group-id.") }
+        if server == nil, !topic.isEmpty { throw ValidationError("--topic goes with --server.") }
+        if try sources().isEmpty {
+            throw ValidationError("Nothing to poll: give --config, --server with --topic and --group-id, or a preset such as --do-fink.")
+        }
+        guard statsInterval > 0, batchSize > 0 else { throw ValidationError("--stats-interval and --batch-size must be positive.") }
+    }
+
+    func sources() throws -> [BrokerSource] {
+        var sources = try config.map { try BrokerConfigFile.load(path: $0) } ?? []
+        if let server, let groupId {
+            var security: BrokerSource.Security?
+            if let name = kafka.kafkaSaslMechanism, let mechanism = KafkaConfiguration.SASLMechanism(rawValue: name.uppercased()) {
+                guard let passwordFile = kafka.kafkaPasswordFile else { throw ValidationError("SASL for --server needs --kafka-password-file.") }
+                security = .init(mechanism: mechanism, username: kafka.kafkaUsername, passwordFile: passwordFile, caFile: kafka.kafkaCaFile)
+            }
+            var properties: [String: String] = [:]
+            for property in kafka.kafkaProperties {
+                let parts = property.split(separator: "=", maxSplits: 1)
+                properties[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+            }
+            sources.append(BrokerSource(name: "server", servers: server, topics: .names(topic), groupId: groupId,
+                                        security: security, properties: properties, reset: reset))
+        }
+        sources += PresetSelection(
+            test: doTest ? testTopic : nil, brahms: doBrahms ? brahmsTopic : nil, antares: doAntares, antaresTopic: antaresTopic,
+            fink: doFink, finkTopic: finkTopic, alerce: doAlerce, grouptag: grouptag, reset: reset, secretsDirectory: secretsDir
+        ).sources(environment: ProcessInfo.processInfo.environment)
+        return sources
+    }
+
+    func run() async throws {
+        let logger = logging.bootstrap(label: "broker-poll")
+        let sources = try sources()
+        if printConfig {
+            for source in sources {
+                print("\(source.name)\t\(source.servers)\t\(source.groupId)\t\(source.topics)")
+            }
+            return
+        }
+        let stop = TerminationSignal(signals: [SIGTERM, SIGINT, SIGUSR1])
+        let service = BrokerPollService(sources: sources, conninfo: database.resolved.conninfo, logger: logger,
+                                        statsInterval: .milliseconds(Int(statsInterval * 1000)), batchSize: batchSize)
+        logger.info("broker-poll started", metadata: ["brokers": "\(sources.map(\.name).joined(separator: ","))"])
+        await service.run(shouldStop: { stop.isRequested })
+        for poller in service.pollers {
+            let stats = poller.stats
+            logger.info("broker-poll stopped", metadata: ["broker": "\(poller.source.name)", "messages": "\(stats.messages)",
+                                                          "dead.letters": "\(stats.deadLetters)"])
+        }
+    }
+}

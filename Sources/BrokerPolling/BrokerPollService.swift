@@ -1,0 +1,42 @@
+import Foundation
+import Logging
+
+/// Runs one poller per broker side by side and reports on each every interval.
+public struct BrokerPollService: Sendable {
+    public let pollers: [BrokerPoller]
+    let logger: Logger
+    let statsInterval: Duration
+
+    public init(sources: [BrokerSource], conninfo: String, logger: Logger, statsInterval: Duration = .seconds(30), batchSize: Int = 5000) {
+        pollers = sources.map { BrokerPoller(source: $0, conninfo: conninfo, logger: logger, batchSize: batchSize) }
+        self.logger = logger
+        self.statsInterval = statsInterval
+    }
+
+    public func run(shouldStop: @escaping @Sendable () -> Bool) async {
+        await withTaskGroup(of: Void.self) { group in
+            for poller in pollers {
+                group.addTask { await poller.run(shouldStop: shouldStop) }
+            }
+            group.addTask { [pollers, logger, statsInterval] in
+                let clock = ContinuousClock()
+                var next = clock.now + statsInterval
+                while !shouldStop() {
+                    try? await Task.sleep(for: .milliseconds(100))
+                    guard clock.now >= next else { continue }
+                    next = clock.now + statsInterval
+                    for poller in pollers {
+                        let lag = poller.measureLag()
+                        let stats = poller.stats
+                        logger.info("broker-poll statistics", metadata: [
+                            "broker": "\(poller.source.name)", "messages": "\(stats.messages)", "rows": "\(stats.messages)",
+                            "classifiers.added": "\(stats.classifiersAdded)", "dead.letters": "\(stats.deadLetters)",
+                            "lag": "\(lag.map(String.init) ?? "unknown")", "restarts": "\(stats.restarts)",
+                            "error": "\(stats.lastError ?? "none")",
+                        ])
+                    }
+                }
+            }
+        }
+    }
+}

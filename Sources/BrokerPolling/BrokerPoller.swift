@@ -1,0 +1,159 @@
+import Dispatch
+import Foundation
+import Kafka
+import Logging
+import Synchronization
+
+/// Consumes one broker's topics into PostgreSQL. Independent of every other broker: its own
+/// consumer, its own database connection, its own retries.
+public final class BrokerPoller: Sendable {
+    public struct Statistics: Sendable, Equatable {
+        public var messages = 0
+        public var classifiersAdded = 0
+        public var deadLetters = 0
+        public var alreadyStored = 0
+        public var restarts = 0
+        public var lag: Int64?
+        public var lastError: String?
+    }
+
+    public let source: BrokerSource
+    private let conninfo: String
+    private let logger: Logger
+    private let batchSize: Int
+    private let topicRefresh: Duration
+    private let statistics = Mutex(Statistics())
+    private let work = DispatchQueue(label: "elasticc.broker-poll.store")
+    private let currentConsumer = Mutex<KafkaConsumer?>(nil)
+
+    public init(source: BrokerSource, conninfo: String, logger: Logger, batchSize: Int = 5000, topicRefresh: Duration = .seconds(60)) {
+        self.source = source
+        self.conninfo = conninfo
+        var logger = logger
+        logger[metadataKey: "broker"] = "\(source.name)"
+        self.logger = logger
+        self.batchSize = batchSize
+        self.topicRefresh = topicRefresh
+    }
+
+    public var stats: Statistics { statistics.withLock { $0 } }
+
+    /// Runs until `shouldStop`; failures (unreachable cluster, database down) are retried with
+    /// backoff up to a minute and never end the loop.
+    public func run(shouldStop: @escaping @Sendable () -> Bool) async {
+        var backoff = Duration.seconds(1)
+        var firstSession = true
+        while !shouldStop() {
+            do {
+                try await session(reset: firstSession && source.reset, shouldStop: shouldStop)
+                return
+            } catch {
+                statistics.withLock { $0.restarts += 1; $0.lastError = "\(error)" }
+                logger.error("Broker session failed; retrying", metadata: ["error": "\(error)", "backoff": "\(backoff)"])
+            }
+            firstSession = false
+            let clock = ContinuousClock()
+            let resume = clock.now + backoff
+            while clock.now < resume, !shouldStop() { try? await Task.sleep(for: .milliseconds(100)) }
+            backoff = min(backoff * 2, .seconds(60))
+        }
+    }
+
+    private func session(reset: Bool, shouldStop: @escaping @Sendable () -> Bool) async throws {
+        let store = try await onWork { try ClassificationStore(conninfo: self.conninfo, group: self.source.groupId) }
+        let logger = self.logger
+        let consumer = try KafkaConsumer(
+            configuration: source.kafkaConfiguration(), groupId: source.groupId, startAtBeginning: reset, logger: logger,
+            rebalanceHandler: { event in
+                guard case .assigned(let partitions) = event else { return [:] }
+                // Exactly once: resume where the rows stored so far end, whatever Kafka's group committed.
+                do {
+                    return try store.storedOffsets(for: partitions).mapValues { KafkaStartOffset.offset($0) }
+                } catch {
+                    logger.error("Cannot read stored offsets; starting from the group's", metadata: ["error": "\(error)"])
+                    return [:]
+                }
+            })
+        currentConsumer.withLock { $0 = consumer }
+        defer {
+            consumer.close()
+            currentConsumer.withLock { $0 = nil }
+        }
+        var subscribed = try await subscribe(consumer, reset: reset, store: store, previous: nil)
+        let clock = ContinuousClock()
+        var nextRefresh = clock.now + topicRefresh
+        while !shouldStop() {
+            if case .datedPattern = source.topics, clock.now >= nextRefresh {
+                subscribed = try await subscribe(consumer, reset: false, store: store, previous: subscribed)
+                nextRefresh = clock.now + topicRefresh
+            }
+            let messages = try await consumer.nextBatch(maxMessages: batchSize, timeout: .milliseconds(100))
+            if messages.isEmpty {
+                if let error = consumer.lastError { statistics.withLock { $0.lastError = error.description } }
+                continue
+            }
+            let items = messages.map(ClassificationValidation.validate)
+            let outcome = try await onWork { try store.store(items) }
+            statistics.withLock {
+                $0.messages += outcome.messages
+                $0.classifiersAdded += outcome.classifiersAdded
+                $0.deadLetters += outcome.deadLetters
+                $0.alreadyStored += outcome.alreadyStored
+                $0.lastError = nil
+            }
+            if outcome.deadLetters > 0 {
+                for case .failure(let letter) in items {
+                    logger.warning("Dead letter", metadata: ["kafka.topic": "\(letter.topic)", "kafka.partition": "\(letter.partition)",
+                                                             "kafka.offset": "\(letter.offset)", "error": "\(letter.error)"])
+                }
+            }
+            // Informational only: the stored offsets are the truth.
+            do { try await consumer.commitOffsets(KafkaConsumer.offsetsToCommit(after: messages)) } catch {
+                logger.debug("Kafka group commit failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Subscribes to the broker's topics (for a dated pattern, those in today's window).
+    private func subscribe(_ consumer: KafkaConsumer, reset: Bool, store: ClassificationStore, previous: [String]?) async throws -> [String] {
+        let topics: [String]
+        switch source.topics {
+        case .names(let names):
+            topics = names
+        case .datedPattern:
+            let available = try await onWork { try consumer.listTopics().map(\.name) }
+            topics = source.topicsToSubscribe(available: available)
+        }
+        if topics == previous { return topics }
+        if reset { try await onWork { try store.forgetOffsets(topics: topics) } }
+        if topics.isEmpty {
+            logger.notice("No topics to consume yet")
+            try consumer.subscribe(["^$never-matching-elasticc-topic"])
+        } else {
+            logger.info("Subscribing", metadata: ["kafka.topics": "\(topics.joined(separator: ","))"])
+            try consumer.subscribe(topics)
+        }
+        return topics
+    }
+
+    /// Messages not yet stored on the assigned partitions (high watermark − stored position).
+    public func measureLag() -> Int64? {
+        guard let consumer = currentConsumer.withLock({ $0 }) else { return nil }
+        guard let store = try? ClassificationStore(conninfo: conninfo, group: source.groupId) else { return nil }
+        let partitions = Array(consumer.assignment)
+        guard let stored = try? store.storedOffsets(for: partitions) else { return nil }
+        var lag: Int64 = 0
+        for partition in partitions {
+            guard let marks = try? consumer.watermarks(topic: partition.topic, partition: partition.partition, timeout: .seconds(2)) else { return nil }
+            lag += max(0, marks.high - (stored[partition] ?? marks.low))
+        }
+        statistics.withLock { $0.lag = lag }
+        return lag
+    }
+
+    private func onWork<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            work.async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+}
