@@ -1,0 +1,235 @@
+import AvroSchemas
+import BrokerPolling
+import Foundation
+import Kafka
+import Logging
+import Postgres
+import PPDB
+import Testing
+import TestSupport
+
+@Suite("broker-poll against PostgreSQL and the mock cluster", .serialized)
+struct BrokerPollTests {
+    let logger = KafkaTestCluster.logger
+
+    static func database() throws -> (url: String, connection: PostgresConnection) {
+        let url = try PostgresTestServer.shared.makeDatabase("poll")
+        let connection = try PostgresConnection(url)
+        _ = try Migrator.migrate(connection, logger: KafkaTestCluster.logger)
+        return (url, connection)
+    }
+
+    func source(_ topic: String, group: String) -> BrokerSource {
+        BrokerSource(name: "mock", servers: KafkaTestCluster.shared.bootstrapServers, topics: .names([topic]), groupId: group,
+                     properties: ["session.timeout.ms": "3000", "heartbeat.interval.ms": "500"])
+    }
+
+    /// Produces `count` messages with Python's fastavro and confluent-kafka.
+    func producePython(_ topic: String, count: Int) throws {
+        let output = try TestEnvironment.runPython(
+            script: "kafka_peer.py",
+            arguments: ["produce", KafkaTestCluster.shared.bootstrapServers, topic, String(count),
+                        TestEnvironment.referenceSchema("elasticc.v0_9_1.brokerClassification.avsc").path], input: "")
+        #expect(output.contains("\"undelivered\": 0"))
+    }
+
+    func count(_ connection: PostgresConnection, _ sql: String) throws -> Int64 {
+        try connection.query(sql, statement: "count").int64(0, 0) ?? 0
+    }
+
+    /// Runs pollers until `done` holds, then stops them.
+    func poll(_ pollers: [BrokerPoller], until done: @escaping @Sendable () throws -> Bool) async throws {
+        let finished = Flag()
+        await withTaskGroup(of: Void.self) { group in
+            for poller in pollers { group.addTask { await poller.run(shouldStop: { finished.isSet }) } }
+            group.addTask {
+                try? await TestEnvironment.waitUntil(timeout: .seconds(90), "rows stored") { try done() }
+                finished.set()
+            }
+        }
+    }
+
+    @Test("Rows hold exactly what Python produced; classifiers and source ids once each")
+    func exactRows() async throws {
+        let (url, connection) = try Self.database()
+        let topic = KafkaTestCluster.uniqueName("classifications")
+        try producePython(topic, count: 150)
+        let poller = BrokerPoller(source: source(topic, group: KafkaTestCluster.uniqueName("g")), conninfo: url, logger: logger, batchSize: 40)
+        try await poll([poller]) { poller.stats.messages >= 150 }
+        #expect(poller.stats.messages == 150 && poller.stats.classifiersAdded == 2 && poller.stats.deadLetters == 0)
+
+        let rows = try connection.query("""
+            SELECT m.streammessage_id, m.topicname, m.alert_id, m.diasource_id, m.elasticcpublishtimestamp, m.brokeringesttimestamp,
+                   m.classid, m.probability, c.brokername, c.brokerversion, c.classifiername, c.classifierparams,
+                   m.msghdrtimestamp IS NOT NULL, m.descingesttimestamp > now() - interval '10 minutes'
+              FROM elasticc2_brokermessage m JOIN elasticc2_brokerclassifier c USING (classifier_id) ORDER BY m.alert_id
+            """, statement: "rows")
+        #expect(rows.rowCount == 150)
+        for row in 0..<rows.rowCount {
+            let index = Int64(row)
+            #expect(try rows.int64(row, 2) == 1_000_000 + index)
+            #expect(try rows.int64(row, 3) == 2_000_000 + index)
+            #expect(rows.string(row, 1) == topic)
+            #expect(try rows.timestamp(row, 4) == PostgresTimestamp(millisecondsSinceEpoch: 1_700_000_000_000 + index))
+            #expect(try rows.timestamp(row, 5) == (index % 3 == 0 ? nil : PostgresTimestamp(millisecondsSinceEpoch: 1_700_000_001_000 + index)))
+            #expect(try rows.int16Array(row, 6) == (0..<(index % 5)).map { 2222 + Int16($0) })
+            #expect(try rows.floatArray(row, 7) == (0..<(index % 5)).map { Float(1.0 / Double($0 + 1)) })
+            #expect(rows.string(row, 8) == "PyBroker" && rows.string(row, 9) == "confluent-kafka")
+            #expect(rows.string(row, 10) == "classifier-\(index % 2)" && rows.string(row, 11) == "ünïcode")
+            #expect(try rows.bool(row, 12) == true && rows.bool(row, 13) == true)
+        }
+        #expect(try count(connection, "SELECT count(*) FROM elasticc2_brokerclassifier") == 2)
+        #expect(try count(connection, "SELECT count(*) FROM elasticc2_brokersourceids") == 150)
+        #expect(try count(connection, "SELECT count(DISTINCT alert_id) FROM elasticc2_brokermessage") == 150)
+
+        // A restart on more messages of the same classifiers adds rows, not classifiers.
+        try producePython(topic, count: 150)
+        let again = BrokerPoller(source: source(topic, group: poller.source.groupId), conninfo: url, logger: logger)
+        try await poll([again]) { try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") >= 300 }
+        #expect(try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") == 300)
+        #expect(try count(connection, "SELECT count(*) FROM elasticc2_brokerclassifier") == 2)
+        #expect(try count(connection, "SELECT count(*) FROM elasticc2_brokersourceids") == 150)
+        #expect(again.stats.classifiersAdded == 0)
+    }
+
+    @Test("Malformed messages become dead letters while the good ones around them land")
+    func deadLetters() async throws {
+        let (url, connection) = try Self.database()
+        let topic = KafkaTestCluster.uniqueName("mixed")
+        try KafkaTestCluster.shared.createTopic(topic, partitions: 1)
+        func classification(_ id: Int64, classId: Int32 = 2222, broker: String = "Good") -> [UInt8] {
+            AvroCodec.encode(BrokerClassification(
+                alertId: id, diaSourceId: id, elasticcPublishTimestamp: 1_700_000_000_000, brokerIngestTimestamp: nil,
+                brokerName: broker, brokerVersion: "1", classifierName: "c", classifierParams: "'); DROP TABLE elasticc2_brokermessage; --",
+                classifications: [.init(classId: classId, probability: 1)]))
+        }
+        let alert = AvroCodec.encode(Alert(alertId: 5, diaSource: DiaSource(diaSourceId: 5, diaObjectId: 1, midPointTai: 1, filterName: "g", ra: 0, decl: 0, psFlux: 0, psFluxErr: 0, snr: 0), prvDiaSources: nil, prvDiaForcedSources: nil, diaObject: nil))
+        let payloads: [[UInt8]?] = [
+            classification(1), [0xDE, 0xAD, 0xBE, 0xEF], classification(2), classification(3, classId: 40000), classification(4),
+            classification(5, broker: String(repeating: "b", count: 101)), nil, alert, classification(6),
+            AvroCodec.encodeConfluent(BrokerClassification(alertId: 7, diaSourceId: 7, elasticcPublishTimestamp: 1, brokerIngestTimestamp: 2,
+                brokerName: "Good", brokerVersion: "1", classifierName: "c", classifierParams: "'); DROP TABLE elasticc2_brokermessage; --",
+                classifications: []), schemaId: 12),
+        ]
+        let producer = try KafkaProducer(configuration: KafkaTestCluster.configuration, logger: logger)
+        let results = await producer.send(payloads.map { KafkaOutgoingMessage(topic: topic, value: $0) })
+        #expect(results.allSatisfy { (try? $0.get()) != nil })
+        let poller = BrokerPoller(source: source(topic, group: KafkaTestCluster.uniqueName("g")), conninfo: url, logger: logger)
+        try await poll([poller]) { poller.stats.messages + poller.stats.deadLetters >= 10 }
+        #expect(poller.stats.messages == 5 && poller.stats.deadLetters == 5)
+        #expect(try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") == 5)
+        let stored = try connection.query("SELECT array_agg(alert_id ORDER BY alert_id), min(c.classifierparams) FROM elasticc2_brokermessage JOIN elasticc2_brokerclassifier c USING (classifier_id)", statement: "stored")
+        #expect(stored.string(0, 0) == "{1,2,4,6,7}")
+        #expect(stored.string(0, 1) == "'); DROP TABLE elasticc2_brokermessage; --")
+        let letters = try connection.query("""
+            SELECT topic, kafka_partition, kafka_offset, payload_size, error, kafka_timestamp IS NOT NULL FROM \(OwnTables.deadLetter) ORDER BY kafka_offset
+            """, statement: "dead letters")
+        #expect(letters.rowCount == 5)
+        #expect(try (0..<5).map { try letters.int64($0, 2)! } == [1, 3, 5, 6, 7])
+        #expect((0..<5).allSatisfy { letters.string($0, 0) == topic })
+        #expect(letters.string(1, 4)?.contains("smallint") == true)
+        #expect(letters.string(2, 4)?.contains("100 characters") == true)
+        #expect(try letters.int64(0, 3) == 4)
+    }
+
+    @Test("Two instances in one group split the partitions and store each message once")
+    func twoInstances() async throws {
+        let (url, connection) = try Self.database()
+        let topic = KafkaTestCluster.uniqueName("shared")
+        try KafkaTestCluster.shared.createTopic(topic, partitions: 6)
+        let producer = try KafkaProducer(configuration: KafkaTestCluster.configuration, logger: logger)
+        let messages = (0..<3000).map { index in
+            KafkaOutgoingMessage(topic: topic, key: Array("k\(index)".utf8), value: AvroCodec.encode(BrokerClassification(
+                alertId: Int64(index), diaSourceId: Int64(index), elasticcPublishTimestamp: 1_700_000_000_000, brokerIngestTimestamp: 1_700_000_000_001,
+                brokerName: "B", brokerVersion: "1", classifierName: "c\(index % 3)", classifierParams: "p", classifications: [.init(classId: 2222, probability: 1)])))
+        }
+        #expect(await producer.send(messages).allSatisfy { (try? $0.get()) != nil })
+        let group = KafkaTestCluster.uniqueName("g")
+        let one = BrokerPoller(source: source(topic, group: group), conninfo: url, logger: logger, batchSize: 100)
+        let two = BrokerPoller(source: source(topic, group: group), conninfo: url, logger: logger, batchSize: 100)
+        try await poll([one, two]) { try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") >= 3000 }
+        #expect(try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") == 3000)
+        #expect(try count(connection, "SELECT count(DISTINCT alert_id) FROM elasticc2_brokermessage") == 3000)
+        #expect(try count(connection, "SELECT count(*) FROM elasticc2_brokerclassifier") == 3)
+        #expect(one.stats.messages + two.stats.messages == 3000)
+    }
+
+    @Test("An unreachable broker does not hold up a reachable one")
+    func unreachableBroker() async throws {
+        let (url, connection) = try Self.database()
+        let topic = KafkaTestCluster.uniqueName("reachable")
+        try producePython(topic, count: 50)
+        let dead = BrokerSource(name: "dead", servers: "127.0.0.1:1", topics: .names(["nothing"]), groupId: "g",
+                                properties: ["reconnect.backoff.ms": "100", "reconnect.backoff.max.ms": "500"])
+        let service = BrokerPollService(sources: [dead, source(topic, group: KafkaTestCluster.uniqueName("g"))], conninfo: url, logger: logger,
+                                        statsInterval: .milliseconds(300))
+        let finished = Flag()
+        async let running: Void = service.run(shouldStop: { finished.isSet })
+        try await TestEnvironment.waitUntil(timeout: .seconds(60), "reachable broker stored") {
+            try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") >= 50
+        }
+        try await TestEnvironment.waitUntil(timeout: .seconds(30), "unreachable broker reported") { service.pollers[0].stats.lastError != nil }
+        finished.set()
+        await running
+        #expect(try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") == 50)
+        #expect(service.pollers[0].stats.messages == 0)
+    }
+
+    func launch(url: String, topic: String, group: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestEnvironment.executable("broker-poll"))
+        process.arguments = ["--db", url, "--server", KafkaTestCluster.shared.bootstrapServers, "--topic", topic, "--group-id", group,
+                             "--batch-size", "500", "-X", "session.timeout.ms=3000", "-X", "heartbeat.interval.ms=500", "--log-level", "warning"]
+        try process.run()
+        return process
+    }
+
+    @Test("kill -9 during ingestion, restarted four times: every message stored exactly once")
+    func killAndRestart() async throws {
+        let (url, connection) = try Self.database()
+        let topic = KafkaTestCluster.uniqueName("killed")
+        try KafkaTestCluster.shared.createTopic(topic, partitions: 3)
+        let total = 20_000
+        let producer = try KafkaProducer(configuration: KafkaTestCluster.configuration, logger: logger)
+        var messages: [KafkaOutgoingMessage] = []
+        for index in 0..<total {
+            let classes: [BrokerClassification.Classification] = (0..<(index % 2 == 0 ? 1 : 20)).map {
+                BrokerClassification.Classification(classId: 2222 + Int32($0), probability: 0.05)
+            }
+            let message = BrokerClassification(
+                alertId: Int64(index), diaSourceId: Int64(index % 7000), elasticcPublishTimestamp: 1_700_000_000_000, brokerIngestTimestamp: nil,
+                brokerName: "Killer", brokerVersion: "1", classifierName: "c\(index % 2)", classifierParams: "p", classifications: classes)
+            messages.append(KafkaOutgoingMessage(topic: topic, key: Array("k\(index)".utf8), value: AvroCodec.encode(message)))
+        }
+        #expect(await producer.send(messages).allSatisfy { (try? $0.get()) != nil })
+        let group = KafkaTestCluster.uniqueName("g")
+        let stored = { try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") }
+        var kills = 0
+        for threshold: Int64 in [1500, 6000, 10_000, 15_000] {
+            let process = try launch(url: url, topic: topic, group: group)
+            try await TestEnvironment.waitUntil(timeout: .seconds(90), "rows beyond \(threshold)") { try stored() >= threshold }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            kills += process.terminationReason == .uncaughtSignal ? 1 : 0
+        }
+        #expect(kills == 4)
+        #expect(try stored() < Int64(total), "the last kill came before the end")
+        let last = try launch(url: url, topic: topic, group: group)
+        try await TestEnvironment.waitUntil(timeout: .seconds(90), "all rows") { try stored() >= Int64(total) }
+        kill(last.processIdentifier, SIGTERM)
+        last.waitUntilExit()
+        #expect(last.terminationReason == .exit && last.terminationStatus == 0)
+        #expect(try stored() == Int64(total))
+        #expect(try count(connection, "SELECT count(DISTINCT alert_id) FROM elasticc2_brokermessage") == Int64(total))
+        #expect(try count(connection, "SELECT count(*) FROM elasticc2_brokerclassifier") == 2)
+        #expect(try count(connection, "SELECT count(*) FROM elasticc2_brokersourceids") == 7000)
+        #expect(try count(connection, "SELECT sum(array_length(classid, 1)) FROM elasticc2_brokermessage") == Int64(total / 2 * 21))
+    }
+}
+
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+}
