@@ -109,6 +109,7 @@ let package = Package(
         .testTarget(name: "PPDBTests", dependencies: ["PPDB", "Postgres", "TestSupport"]),
         .testTarget(name: "FakeBrokeringTests", dependencies: ["FakeBrokering", "AvroSchemas", "Kafka", "TestSupport"]),
         .testTarget(name: "BrokerPollingTests", dependencies: ["BrokerPolling", "PPDB", "Postgres", "Kafka", "AvroSchemas", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["PPDB", "Postgres", "Kafka", "TestSupport"]),
         .testTarget(name: "AlertSendingTests", dependencies: ["AlertSending", "PPDB", "Postgres", "Kafka", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -49,6 +49,7 @@ struct Send: AsyncParsableCommand {
     }
 
     func run() async throws {
+        ParseOnly.exitIfRequested()
         let logger = logging.bootstrap(label: "alert-sender")
         if let runningFile {
             if FileManager.default.fileExists(atPath: runningFile) {

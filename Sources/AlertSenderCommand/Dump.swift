@@ -18,6 +18,7 @@ struct Dump: ParsableCommand {
     }
 
     func run() throws {
+        ParseOnly.exitIfRequested()
         _ = logging.bootstrap(label: "alert-sender")
         let counts = try AlertDumper(conninfo: database.resolved.conninfo, directory: outdir, clobber: clobber)
             .dump(start: startDay, through: throughDay)

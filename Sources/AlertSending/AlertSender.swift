@@ -63,6 +63,8 @@ public final class AlertSender: Sendable {
             return summary
         }
         let producer = producer!
+        // Learn every topic's leaders now, so the first batch does not wait for a metadata refresh.
+        _ = try? producer.listTopics(timeout: .seconds(5))
         let status = StatusFiles(directory: settings.statusDirectory)
         status.started()
         let progress = SendProgress(total: total, logEvery: settings.logEvery, drawBar: settings.progressBar, logger: logger)

@@ -75,6 +75,7 @@ struct BrokerPollCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        ParseOnly.exitIfRequested()
         let logger = logging.bootstrap(label: "broker-poll")
         let sources = try sources()
         if printConfig {

@@ -44,6 +44,7 @@ struct FakeBrokerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        ParseOnly.exitIfRequested()
         let logger = logging.bootstrap(label: "fake-broker")
         let chosen = classifiers.isEmpty ? Classifiers.all : try Classifiers.named(classifiers)
         let consumer = try KafkaConsumer(

@@ -57,6 +57,8 @@ public final class FakeBroker: Sendable {
     /// Runs until `shouldStop` says so between batches, then flushes and commits what is in hand.
     public func run(shouldStop: @escaping @Sendable () -> Bool) async throws {
         try consumer.subscribe(settings.sourceTopics)
+        // Learn the destination's leaders now, so the first answers do not wait for a metadata refresh.
+        _ = try? producer.listTopics(timeout: .seconds(5))
         let clock = ContinuousClock()
         var lastLog = clock.now
         var loggedAlerts = 0

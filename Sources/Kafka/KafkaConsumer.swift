@@ -28,6 +28,8 @@ public final class KafkaConsumer: Sendable {
         ("auto.offset.reset", "earliest"),
         ("enable.partition.eof", "false"),
         ("topic.metadata.refresh.interval.ms", "2000"),
+        // Alerts are small and latency matters more than fetch count.
+        ("fetch.wait.max.ms", "100"),
         ("log.queue", "true"),
     ]
 

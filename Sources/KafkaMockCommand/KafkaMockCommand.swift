@@ -32,6 +32,7 @@ struct KafkaMockCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        ParseOnly.exitIfRequested()
         let logger = logging.bootstrap(label: "kafka-mock")
         let cluster = try MockCluster(brokers: brokers, logger: logger)
         for topic in topics {

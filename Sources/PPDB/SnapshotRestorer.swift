@@ -3,10 +3,11 @@ import Foundation
 /// Restores a TOM database dump (pg_dump custom format, data only) into a migrated database:
 /// the PPDB, truth and broker tables, and the identity sequences' positions.
 public enum SnapshotRestorer {
-    public static let restoredTables = [
-        "elasticc2_ppdbdiaobject", "elasticc2_ppdbdiasource", "elasticc2_ppdbdiaforcedsource", "elasticc2_ppdbalert",
-        "elasticc2_diaobjecttruth", "elasticc2_brokerclassifier", "elasticc2_brokermessage", "elasticc2_brokersourceids",
+    public static let ppdbTables = [
+        "elasticc2_ppdbdiaobject", "elasticc2_ppdbdiasource", "elasticc2_ppdbdiaforcedsource", "elasticc2_ppdbalert", "elasticc2_diaobjecttruth",
     ]
+    public static let brokerTables = ["elasticc2_brokerclassifier", "elasticc2_brokermessage", "elasticc2_brokersourceids"]
+    public static let restoredTables = ppdbTables + brokerTables
     static let restoredSequences = ["elasticc2_brokerclassifier_classifierId_seq", "elasticc2_brokermessage_brokerMessageId_seq"]
 
     public struct Failure: Error, CustomStringConvertible {
@@ -15,13 +16,15 @@ public enum SnapshotRestorer {
 
     /// Runs `pg_restore --data-only` on the dump's entries for our tables, in one transaction so
     /// the deferred foreign keys are checked once everything is in.
-    public static func restore(dump: String, conninfo: String) throws {
+    public static func restore(dump: String, conninfo: String, includeBrokerTables: Bool = true) throws {
+        let tables = includeBrokerTables ? restoredTables : ppdbTables
+        let sequences = includeBrokerTables ? restoredSequences : []
         let listing = try run(["pg_restore", "--list", dump])
         let wanted = listing.split(separator: "\n").filter { line in
             guard !line.hasPrefix(";") else { return false }
             let words = line.split(separator: " ")
-            if line.contains("TABLE DATA public ") { return words.count >= 7 && restoredTables.contains(String(words[6])) }
-            if line.contains("SEQUENCE SET public ") { return words.count >= 7 && restoredSequences.contains(String(words[6])) }
+            if line.contains("TABLE DATA public ") { return words.count >= 7 && tables.contains(String(words[6])) }
+            if line.contains("SEQUENCE SET public ") { return words.count >= 7 && sequences.contains(String(words[6])) }
             return false
         }
         let listFile = FileManager.default.temporaryDirectory.appendingPathComponent("elasticc-restore-\(UUID().uuidString).list")

@@ -18,6 +18,7 @@ struct Migrate: ParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() throws {
+        ParseOnly.exitIfRequested()
         let logger = logging.bootstrap(label: "ppdb")
         let report = try Migrator.migrate(try database.connect(applicationName: "ppdb migrate"), logger: logger)
         print("migrations applied: \(report.appliedVersions.isEmpty ? "none (up to date)" : report.appliedVersions.map(String.init).joined(separator: ", "))")
@@ -33,14 +34,16 @@ struct Restore: ParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
     @Argument(help: "The .psqlc dump, such as elasticc2_alertcycle_complete.psqlc.") var dump: String
+    @Flag(help: "Restore only the PPDB and truth tables, not the broker tables.") var ppdbOnly = false
 
     func validate() throws {
         guard FileManager.default.fileExists(atPath: dump) else { throw ValidationError("No dump file at \(dump).") }
     }
 
     func run() throws {
+        ParseOnly.exitIfRequested()
         _ = logging.bootstrap(label: "ppdb")
-        try SnapshotRestorer.restore(dump: dump, conninfo: database.resolved.conninfo)
+        try SnapshotRestorer.restore(dump: dump, conninfo: database.resolved.conninfo, includeBrokerTables: !ppdbOnly)
         print(try StatisticsTable.render(PPDBStatistics.read(database.connect(applicationName: "ppdb restore"))))
     }
 }
@@ -67,6 +70,7 @@ struct Synth: ParsableCommand {
     }
 
     func run() throws {
+        ParseOnly.exitIfRequested()
         let logger = logging.bootstrap(label: "ppdb")
         let settings = SynthGenerator.Settings(objects: objects, seed: seed, ddfFraction: ddfFraction, startMJD: startMjd,
                                                days: days, firstObjectId: firstObjectId)
@@ -83,6 +87,7 @@ struct Stats: ParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() throws {
+        ParseOnly.exitIfRequested()
         _ = logging.bootstrap(label: "ppdb")
         print(try StatisticsTable.render(PPDBStatistics.read(database.connect(applicationName: "ppdb stats"))))
     }
@@ -94,6 +99,7 @@ struct ResetSent: ParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() throws {
+        ParseOnly.exitIfRequested()
         _ = logging.bootstrap(label: "ppdb")
         let cleared = try PPDBStatistics.resetSent(database.connect(applicationName: "ppdb reset-sent"))
         print("alerts marked unsent: \(cleared)")

@@ -1,0 +1,80 @@
+import Foundation
+import Kafka
+import Postgres
+import TestSupport
+
+/// The alert cycle's programs as separate processes, the way cron and systemd run them.
+final class ProcessStack {
+    let databaseURL: String
+    let kafka: Process
+    let bootstrap: String
+    var services: [Process] = []
+    private let logDirectory: URL
+
+    init(databaseURL: String) throws {
+        self.databaseURL = databaseURL
+        logDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
+        let output = Pipe()
+        kafka = Process()
+        kafka.executableURL = URL(fileURLWithPath: TestEnvironment.executable("kafka-mock"))
+        kafka.arguments = ["--partitions", "4", "--log-level", "warning"]
+        kafka.standardOutput = output
+        try kafka.run()
+        // The first line on stdout is the bootstrap address.
+        var line = Data()
+        while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
+        bootstrap = String(decoding: line, as: UTF8.self)
+    }
+
+    deinit {
+        for process in services + [kafka] where process.isRunning {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: logDirectory)
+    }
+
+    /// Starts a long-running service and waits until its consumer has joined its group.
+    func startService(_ name: String, _ arguments: [String]) async throws {
+        let log = logDirectory.appendingPathComponent("\(name).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestEnvironment.executable(name))
+        process.arguments = arguments + ["--log-level", "info"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["DATABASE_URL": databaseURL]) { $1 }
+        process.standardError = try FileHandle(forWritingTo: log)
+        try process.run()
+        services.append(process)
+        try await TestEnvironment.waitUntil(timeout: .seconds(60), "\(name) joined its group") {
+            (try? String(contentsOf: log, encoding: .utf8))?.contains("Partitions assigned") == true
+        }
+    }
+
+    /// Runs a tool to completion; returns its exit status and stdout.
+    @discardableResult
+    func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestEnvironment.executable(name))
+        process.arguments = arguments + ["--log-level", "warning"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["DATABASE_URL": databaseURL]) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Messages on a topic, from its watermarks.
+    func messageCount(_ topic: String) throws -> Int {
+        let consumer = try KafkaConsumer(configuration: KafkaConfiguration(bootstrapServers: bootstrap), groupId: "e2e-count-\(UUID().uuidString)",
+                                         logger: KafkaTestCluster.logger)
+        defer { consumer.close() }
+        guard let metadata = try consumer.listTopics().first(where: { $0.name == topic }) else { return 0 }
+        return try (0..<metadata.partitionCount).reduce(0) { total, partition in
+            let marks = try consumer.watermarks(topic: topic, partition: Int32(partition))
+            return total + Int(marks.high - marks.low)
+        }
+    }
+}

@@ -1,0 +1,41 @@
+"""Prints, one JSON list per line, every command line in the compose file that runs one of our
+executables (resolved by `docker-compose config`), so the test can feed them to our parsers."""
+import json
+import shlex
+import subprocess
+import sys
+
+import yaml
+
+OURS = {"alert-sender", "fake-broker", "broker-poll", "ppdb", "kafka-mock"}
+
+
+def commands(service):
+    entry = service.get("entrypoint") or []
+    command = service.get("command") or []
+    if isinstance(entry, str):
+        entry = shlex.split(entry)
+    if isinstance(command, str):
+        command = shlex.split(command)
+    words = [w for w in entry if w not in ("/usr/bin/tini", "--")] + command
+    if words[:2] == ["/bin/sh", "-c"]:
+        for part in " ".join(words[2:]).split(";"):
+            tokens = shlex.split(part)
+            while tokens and tokens[0] in ("do", "then", "while", "true"):
+                tokens = tokens[1:]
+            if tokens and tokens[0] in OURS:
+                yield tokens
+    elif words and words[0] in OURS:
+        yield words
+
+
+def main():
+    resolved = subprocess.run(["docker-compose", "-f", sys.argv[1], "config"], check=True, capture_output=True, text=True).stdout
+    config = yaml.safe_load(resolved)
+    for name, service in config["services"].items():
+        for command in commands(service):
+            print(json.dumps({"service": name, "command": command}))
+
+
+if __name__ == "__main__":
+    main()
