@@ -27,7 +27,7 @@ struct Send: AsyncParsableCommand {
     @Option(help: "Topic for DDF objects' alerts with full history.") var ddfFullTopic = "alerts-ddf-full"
     @Option(help: "Topic for DDF objects' alerts with 30 days of history.") var ddfLimitedTopic = "alerts-ddf-limited"
     @Option(name: [.customShort("s"), .customLong("alert-schema")], help: "Alert schema file; must be the bundled v0_9_1 alert schema's wire format.") var alertSchema: String?
-    @Option(name: [.customShort("f"), .customLong("flush-every")], help: "Alerts per produce-acknowledge-mark cycle.") var flushEvery = 1000
+    @Option(name: [.customShort("f"), .customLong("flush-every")], help: "Alerts per produce-acknowledge-mark cycle (default 5000).") var flushEvery: Int?
     @Option(name: [.customShort("l"), .customLong("log-every")], help: "Alerts between progress log lines.") var logEvery = 10000
     @Option(name: [.customShort("r"), .customLong("runningfile")], help: "Refuse to run while this file exists; create it for the run.") var runningFile: String?
     @Flag(name: .customLong("do"), help: "Really send and mark alerts (otherwise a dry run).") var really = false
@@ -41,7 +41,7 @@ struct Send: AsyncParsableCommand {
         guard (throughDay == nil) != (addedDays == nil) else {
             throw ValidationError("Give exactly one of -d/--through-day and -a/--added-days.")
         }
-        guard flushEvery > 0, logEvery > 0 else { throw ValidationError("--flush-every and --log-every must be positive.") }
+        guard (flushEvery ?? 1) > 0, logEvery > 0 else { throw ValidationError("--flush-every and --log-every must be positive.") }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive.") }
         if let alertSchema {
             do { try ElasticcSchemas.verifyOverride(path: alertSchema, matches: .alert) } catch { throw ValidationError("\(error)") }
@@ -63,7 +63,7 @@ struct Send: AsyncParsableCommand {
         let settings = AlertSenderSettings(
             mode: throughDay.map { .throughDay($0) } ?? .addedDays(addedDays!), startDay: startDay,
             topics: AlertTopics(wfd: wfdTopic, ddfFull: ddfFullTopic, ddfLimited: ddfLimitedTopic),
-            flushEvery: flushEvery, logEvery: logEvery, dryRun: !really, statusDirectory: statusDir, rate: rate,
+            flushEvery: flushEvery ?? 5000, logEvery: logEvery, dryRun: !really, statusDirectory: statusDir, rate: rate,
             progressBar: isatty(STDERR_FILENO) != 0)
         let producer = really ? try KafkaProducer(configuration: kafka.configuration(servers: kafkaServer, clientId: "alert-sender"), logger: logger) : nil
         let stop = TerminationSignal()

@@ -46,7 +46,8 @@ public final class AlertSender: Sendable {
         }
         defer { try? lockConnection.advisoryUnlock(Self.lockKey) }
 
-        let reader = AlertStore(connection: try PostgresConnection(conninfo, applicationName: "alert-sender read"))
+        let reader = AlertStore(connection: try PostgresConnection(conninfo, applicationName: "alert-sender read"),
+                                forcedConnection: try PostgresConnection(conninfo, applicationName: "alert-sender read forced"))
         let marker = AlertStore(connection: try PostgresConnection(conninfo, applicationName: "alert-sender mark"))
         let edges = try reader.windowEdges()
         let window = SendWindow.compute(mode: settings.mode, startDay: settings.startDay, latestSent: edges.latestSent, firstAlert: edges.firstAlert)
@@ -70,13 +71,22 @@ public final class AlertSender: Sendable {
         let progress = SendProgress(total: total, logEvery: settings.logEvery, drawBar: settings.progressBar, logger: logger)
 
         var next = try await readBatch(reader, window: window, after: nil)
+        // Marking a batch sent overlaps with delivering the next; at most one mark is in flight.
+        var marking: Task<Void, Error>?
+        defer { marking?.cancel() }
         while let batch = next, !batch.alertIds.isEmpty {
             let batchStart = ContinuousClock.now
             // Read and build the next batch while this one is in flight.
             async let following = readBatch(reader, window: window, after: batch.last)
             let delivered = await deliver(batch, with: producer)
+            let deliveredAt = ContinuousClock.now
             let sentIds = delivered.enumerated().filter { $0.element }.map { batch.alertIds[$0.offset] }
-            try await onQueue(markQueue) { try marker.markSent(sentIds) }
+            try await marking?.value
+            marking = Task { [markQueue] in try await Self.onQueue(markQueue) { try marker.markSent(sentIds) } }
+            logger.debug("Batch sent", metadata: [
+                "alerts": "\(batch.alertIds.count)", "messages": "\(batch.messages.count)",
+                "deliver.ms": "\((deliveredAt - batchStart) / .milliseconds(1))",
+            ])
             for (index, message) in batch.messages.enumerated() where delivered[batch.alertOfMessage[index]] {
                 summary.messagesPerTopic[message.topic, default: 0] += 1
                 summary.bytesPerTopic[message.topic, default: 0] += message.value?.count ?? 0
@@ -86,11 +96,13 @@ public final class AlertSender: Sendable {
             progress.advance(to: summary.alertsSent)
             let upcoming = try await following
             if sentIds.count < batch.alertIds.count {
+                try await marking?.value
                 summary.seconds = (ContinuousClock.now - started) / .seconds(1)
                 status.finished(sent: summary.alertsSent)
                 throw AlertSendError(description: "\(batch.alertIds.count - sentIds.count) alerts were not acknowledged by Kafka after a retry; they stay unsent for the next run")
             }
             if shouldStop() {
+                try await marking?.value
                 summary.outcome = .stopped
                 logger.notice("Stopping on request after delivering and marking the alerts in flight")
                 break
@@ -102,6 +114,7 @@ public final class AlertSender: Sendable {
             }
             next = upcoming
         }
+        try await marking?.value
         progress.finish()
         summary.seconds = (ContinuousClock.now - started) / .seconds(1)
         status.finished(sent: summary.alertsSent)
@@ -137,12 +150,21 @@ public final class AlertSender: Sendable {
     private func readBatch(_ store: AlertStore, window: SendWindow, after: (time: Double, alertId: Int64)?) async throws -> Batch? {
         let topics = settings.topics
         let limit = settings.flushEvery
-        return try await onQueue(readQueue) { () throws -> Batch? in
+        let logger = self.logger
+        return try await Self.onQueue(readQueue) { () throws -> Batch? in
+            let started = ContinuousClock.now
             let pending = try store.nextPage(window, after: after, limit: limit)
             guard let first = pending.first, let last = pending.last else { return nil }
+            let paged = ContinuousClock.now
             let objectIds = Array(Set(pending.compactMap(\.source.diaObjectId)))
             let histories = try store.histories(objectIds: objectIds, from: first.source.midPointTai, through: last.source.midPointTai)
-            return Self.build(pending, histories: histories, topics: topics)
+            let queried = ContinuousClock.now
+            let batch = Self.build(pending, histories: histories, topics: topics)
+            logger.debug("Batch read", metadata: [
+                "alerts": "\(pending.count)", "objects": "\(objectIds.count)", "page.ms": "\((paged - started) / .milliseconds(1))",
+                "histories.ms": "\((queried - paged) / .milliseconds(1))", "encode.ms": "\((ContinuousClock.now - queried) / .milliseconds(1))",
+            ])
+            return batch
         }
     }
 
@@ -176,7 +198,7 @@ public final class AlertSender: Sendable {
                      last: pending.last.map { ($0.source.midPointTai, $0.alertId) })
     }
 
-    private func onQueue<T: Sendable>(_ queue: DispatchQueue, _ body: @escaping @Sendable () throws -> T) async throws -> T {
+    private static func onQueue<T: Sendable>(_ queue: DispatchQueue, _ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             queue.async { continuation.resume(with: Result { try body() }) }
         }

@@ -17,7 +17,7 @@ public struct AlertSenderSettings: Sendable {
     public var progressBar: Bool
 
     public init(
-        mode: SendWindow.Mode, startDay: Double? = nil, topics: AlertTopics = AlertTopics(), flushEvery: Int = 1000,
+        mode: SendWindow.Mode, startDay: Double? = nil, topics: AlertTopics = AlertTopics(), flushEvery: Int = 5000,
         logEvery: Int = 10000, dryRun: Bool = false, statusDirectory: String? = nil, rate: Double? = nil, progressBar: Bool = false
     ) {
         self.mode = mode

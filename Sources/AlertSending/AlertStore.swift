@@ -1,4 +1,6 @@
 import AvroSchemas
+import Dispatch
+import Foundation
 import Postgres
 import PPDB
 
@@ -13,9 +15,12 @@ public struct PendingAlert: Sendable {
 /// batch's objects (three queries per batch, whatever its size), and marking alerts sent.
 public final class AlertStore: Sendable {
     private let connection: PostgresConnection
+    /// A second session for forced sources, read while the first reads objects and sources.
+    private let forcedConnection: PostgresConnection
 
-    public init(connection: PostgresConnection) {
+    public init(connection: PostgresConnection, forcedConnection: PostgresConnection? = nil) {
         self.connection = connection
+        self.forcedConnection = forcedConnection ?? connection
     }
 
     /// The greatest source time among sent alerts and the smallest among all alerts.
@@ -78,6 +83,20 @@ public final class AlertStore: Sendable {
     /// to `through`, and their forced sources in `[from − 365 days, through)`.
     public func histories(objectIds: [Int64], from earliestAlert: Double, through latestAlert: Double) throws -> [Int64: ObjectHistory] {
         let ids = PostgresValue.bigintArray(objectIds)
+        let forcedConnection = self.forcedConnection
+        let forcedResult = LockedResult()
+        // A group, not a work item: it may be waited for on every path, more than once.
+        let forcedQuery = DispatchGroup()
+        DispatchQueue.global().async(group: forcedQuery) {
+            forcedResult.value = Result {
+                try forcedConnection.query("""
+                    SELECT diaforcedsource_id, diaobject_id, midpointtai, filtername, psflux, psfluxerr
+                      FROM elasticc2_ppdbdiaforcedsource WHERE diaobject_id = ANY($1) AND midpointtai >= $2 AND midpointtai < $3
+                     ORDER BY diaobject_id, midpointtai, diaforcedsource_id
+                    """, [ids, .double(earliestAlert - AlertTopics.fullHistoryDays), .double(latestAlert)], statement: "forced sources of a batch")
+            }
+        }
+        defer { forcedQuery.wait() }
         let objects = try connection.query(
             "SELECT diaobject_id, simversion, ra, decl, \(TOMSchema.diaObjectFloatColumns.joined(separator: ", ")), isddf FROM elasticc2_ppdbdiaobject WHERE diaobject_id = ANY($1)",
             [ids], statement: "objects of a batch")
@@ -86,11 +105,6 @@ public final class AlertStore: Sendable {
               FROM elasticc2_ppdbdiasource WHERE diaobject_id = ANY($1) AND midpointtai <= $2
              ORDER BY diaobject_id, midpointtai, diasource_id
             """, [ids, .double(latestAlert)], statement: "sources of a batch")
-        let forced = try connection.query("""
-            SELECT diaforcedsource_id, diaobject_id, midpointtai, filtername, psflux, psfluxerr
-              FROM elasticc2_ppdbdiaforcedsource WHERE diaobject_id = ANY($1) AND midpointtai >= $2 AND midpointtai < $3
-             ORDER BY diaobject_id, midpointtai, diaforcedsource_id
-            """, [ids, .double(earliestAlert - AlertTopics.fullHistoryDays), .double(latestAlert)], statement: "forced sources of a batch")
 
         var histories: [Int64: ObjectHistory] = [:]
         histories.reserveCapacity(objects.rowCount)
@@ -117,6 +131,8 @@ public final class AlertStore: Sendable {
         for (id, history) in histories {
             histories[id]?.firstSourceTime = history.sources.first?.midPointTai ?? .infinity
         }
+        forcedQuery.wait()
+        let forced = try forcedResult.value!.get()
         for row in 0..<forced.rowCount {
             let objectId = try forced.int64(row, 1)!
             histories[objectId]?.forcedSources.append(DiaForcedSource(
@@ -132,4 +148,10 @@ public final class AlertStore: Sendable {
         try connection.query("UPDATE elasticc2_ppdbalert SET alertsenttimestamp = now() WHERE alert_id = ANY($1)",
                              [.bigintArray(alertIds)], statement: "mark alerts sent")
     }
+}
+
+/// Carries the forced-source query's result from its worker back to the reading thread, which
+/// reads it only after waiting for the worker.
+private final class LockedResult: @unchecked Sendable {
+    var value: Result<PostgresResult, Error>?
 }
