@@ -95,7 +95,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "Bench",
-            dependencies: ["AvroSchemas", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "AvroSchemas", "Kafka", "Postgres", "PPDB", "FakeBrokering", "BrokerPolling",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
 
         .target(

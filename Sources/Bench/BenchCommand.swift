@@ -1,12 +1,14 @@
 import ArgumentParser
 import Foundation
 
+import Logging
+
 @main
-struct BenchCommand: ParsableCommand {
+struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Print ElasticcStream's performance figures.",
-        subcommands: [Codec.self])
+        subcommands: [Codec.self, FakeBrokerThroughput.self, IngestThroughput.self])
 
     struct Codec: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Avro encode/decode of a typical alert on one core, with fastavro as the baseline.")
@@ -37,4 +39,43 @@ struct BenchCommand: ParsableCommand {
             }
         }
     }
+}
+
+struct FakeBrokerThroughput: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "fake-broker", abstract: "Alerts in → classifications acknowledged out.")
+    @Option(help: "Kafka bootstrap servers.") var bootstrap: String
+    @Option(help: "Alert topic to fill (create it with many partitions: the mock keeps about 5 MB each).") var sourceTopic: String
+    @Option(help: "Topic for the classifications.") var destinationTopic: String
+    @Option(help: "Alerts to answer.") var alerts = 100_000
+    @Option(help: "Write the figures as JSON here.") var json: String?
+
+    func run() async throws {
+        let figures = try await PipelineBenchmarks.fakeBroker(bootstrap: bootstrap, source: sourceTopic, destination: destinationTopic, alerts: alerts)
+        print(String(format: "fake-broker: %d alerts in %.2f s: %.0f alerts/s in, %.0f classifications/s out, peak RSS %.0f MB",
+                     figures.items, figures.seconds, figures.perSecond, 2 * figures.perSecond, figures.peakResidentMegabytes))
+        try write(figures, to: json)
+    }
+}
+
+struct IngestThroughput: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ingest", abstract: "Broker messages into PostgreSQL through broker-poll's code.")
+    @Option(help: "Kafka bootstrap servers.") var bootstrap: String
+    @Option(help: "Topic to fill with broker messages.") var topic: String
+    @Option(help: "Migrated PostgreSQL database.") var db: String
+    @Option(help: "Messages to store.") var messages = 200_000
+    @Option(help: "Write the figures as JSON here.") var json: String?
+
+    func run() async throws {
+        let figures = try await PipelineBenchmarks.ingest(bootstrap: bootstrap, topic: topic, conninfo: db, messages: messages)
+        print(String(format: "ingest: %d broker messages in %.2f s: %.0f messages/s, peak RSS %.0f MB",
+                     figures.items, figures.seconds, figures.perSecond, figures.peakResidentMegabytes))
+        try write(figures, to: json)
+    }
+}
+
+func write<T: Encodable>(_ value: T, to path: String?) throws {
+    guard let path else { return }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try encoder.encode(value).write(to: URL(fileURLWithPath: path))
 }

@@ -82,16 +82,20 @@ public final class BrokerPoller: Sendable {
         var subscribed = try await subscribe(consumer, reset: reset, store: store, previous: nil)
         let clock = ContinuousClock()
         var nextRefresh = clock.now + topicRefresh
+        var pending = try await consumer.nextBatch(maxMessages: batchSize, timeout: .milliseconds(100))
         while !shouldStop() {
             if case .datedPattern = source.topics, clock.now >= nextRefresh {
                 subscribed = try await subscribe(consumer, reset: false, store: store, previous: subscribed)
                 nextRefresh = clock.now + topicRefresh
             }
-            let messages = try await consumer.nextBatch(maxMessages: batchSize, timeout: .milliseconds(100))
+            let messages = pending
             if messages.isEmpty {
                 if let error = consumer.lastError { statistics.withLock { $0.lastError = error.description } }
+                pending = try await consumer.nextBatch(maxMessages: batchSize, timeout: .milliseconds(100))
                 continue
             }
+            // Fetch the next batch while this one is stored.
+            async let following = consumer.nextBatch(maxMessages: batchSize, timeout: .milliseconds(100))
             let items = messages.map(ClassificationValidation.validate)
             let outcome = try await onWork { try store.store(items) }
             statistics.withLock {
@@ -107,11 +111,13 @@ public final class BrokerPoller: Sendable {
                                                              "kafka.offset": "\(letter.offset)", "error": "\(letter.error)"])
                 }
             }
-            // Informational only: the stored offsets are the truth.
-            do { try await consumer.commitOffsets(KafkaConsumer.offsetsToCommit(after: messages)) } catch {
+            // Informational only: the stored offsets are the truth, so the group commit is not awaited.
+            do { try consumer.commit(KafkaConsumer.offsetsToCommit(after: messages), waiting: false) } catch {
                 logger.debug("Kafka group commit failed", metadata: ["error": "\(error)"])
             }
+            pending = try await following
         }
+        // Messages fetched but not stored are read again after a restart, from the stored offsets.
     }
 
     /// Subscribes to the broker's topics (for a dated pattern, those in today's window).

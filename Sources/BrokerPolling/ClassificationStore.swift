@@ -125,7 +125,7 @@ final class ClassificationStore: Sendable {
             let ids = try classifierIds(for: messages, adding: &newClassifiers)
             outcome.classifiersAdded = newClassifiers.count
             if !messages.isEmpty {
-                let ingested = PostgresValue.timestamp(.now)
+                let ingested = PostgresTimestamp.now
                 try connection.copyIn("""
                     COPY elasticc2_brokermessage (streammessage_id, topicname, alert_id, diasource_id, msghdrtimestamp, descingesttimestamp,
                                                   elasticcpublishtimestamp, brokeringesttimestamp, classifier_id, classid, probability) FROM STDIN
@@ -136,13 +136,13 @@ final class ClassificationStore: Sendable {
                         buffer.append(item.topic)
                         buffer.append(message.alertId)
                         buffer.append(message.diaSourceId)
-                        buffer.append(item.kafkaTimestamp.map { PostgresValue.timestamp(PostgresTimestamp(millisecondsSinceEpoch: $0)) } ?? .null)
+                        buffer.append(item.kafkaTimestamp.map(PostgresTimestamp.init(millisecondsSinceEpoch:)))
                         buffer.append(ingested)
-                        buffer.append(PostgresValue.timestamp(PostgresTimestamp(millisecondsSinceEpoch: message.elasticcPublishTimestamp)))
-                        buffer.append(message.brokerIngestTimestamp.map { PostgresValue.timestamp(PostgresTimestamp(millisecondsSinceEpoch: $0)) } ?? .null)
+                        buffer.append(PostgresTimestamp(millisecondsSinceEpoch: message.elasticcPublishTimestamp))
+                        buffer.append(message.brokerIngestTimestamp.map(PostgresTimestamp.init(millisecondsSinceEpoch:)))
                         buffer.append(ids[ClassifierKey(message)]!)
-                        buffer.append(PostgresValue.smallintArray(item.classIds))
-                        buffer.append(PostgresValue.realArray(item.probabilities))
+                        buffer.append(smallints: item.classIds)
+                        buffer.append(reals: item.probabilities)
                         try buffer.endRow()
                     }
                 }

@@ -173,11 +173,12 @@ public final class KafkaConsumer: Sendable {
             timestampType: kind)
     }
 
-    /// Commits the given next-to-read offsets synchronously.
-    public func commit(_ offsets: [KafkaTopicPartitionOffset]) throws(KafkaError) {
+    /// Commits the given next-to-read offsets; with `waiting` false it returns at once and the
+    /// outcome is only logged.
+    public func commit(_ offsets: [KafkaTopicPartitionOffset], waiting: Bool = true) throws(KafkaError) {
         guard !offsets.isEmpty else { return }
         let list = TopicPartitionList(offsets.map { ($0.topicPartition, $0.offset) })
-        let status = rd_kafka_commit(client.pointer, list.pointer, 0)
+        let status = rd_kafka_commit(client.pointer, list.pointer, waiting ? 0 : 1)
         guard status == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(status) }
     }
 

@@ -72,6 +72,64 @@ public final class CopyInBuffer {
         append(value)
     }
 
+    /// A timestamp as `YYYY-MM-DD HH:MM:SS.ffffff+00`, written digit by digit (no formatting calls).
+    public func append(_ value: PostgresTimestamp) {
+        separator()
+        let micros = value.microsecondsSinceEpoch
+        let seconds = micros.floorDivided(by: 1_000_000)
+        let fraction = micros - seconds * 1_000_000
+        let days = seconds.floorDivided(by: 86_400)
+        let secondOfDay = seconds - days * 86_400
+        let (year, month, day) = PostgresTimestamp.civilDate(daysSinceEpoch: days)
+        appendDigits(year, width: 4); bytes.append(45)
+        appendDigits(month, width: 2); bytes.append(45)
+        appendDigits(day, width: 2); bytes.append(32)
+        appendDigits(secondOfDay / 3600, width: 2); bytes.append(58)
+        appendDigits(secondOfDay % 3600 / 60, width: 2); bytes.append(58)
+        appendDigits(secondOfDay % 60, width: 2); bytes.append(46)
+        appendDigits(fraction, width: 6)
+        bytes.append(contentsOf: [43, 48, 48])  // +00
+    }
+
+    public func append(_ value: PostgresTimestamp?) {
+        guard let value else { return appendNull() }
+        append(value)
+    }
+
+    /// A `smallint[]` literal.
+    public func append(smallints values: [Int16]) {
+        separator()
+        bytes.append(123)
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(44) }
+            appendDecimal(Int64(value))
+        }
+        bytes.append(125)
+    }
+
+    /// A `real[]` literal.
+    public func append(reals values: [Float]) {
+        separator()
+        bytes.append(123)
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(44) }
+            bytes.append(contentsOf: PostgresText.real(value).utf8)
+        }
+        bytes.append(125)
+    }
+
+    private func appendDigits(_ value: Int64, width: Int) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (48, 48, 48, 48, 48, 48)
+        var remaining = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            for index in stride(from: width - 1, through: 0, by: -1) {
+                buffer[index] = UInt8(remaining % 10) + 48
+                remaining /= 10
+            }
+            bytes.append(contentsOf: buffer.prefix(width))
+        }
+    }
+
     public func append(_ value: PostgresValue) {
         switch value {
         case .null: appendNull()
