@@ -24,6 +24,8 @@ let package = Package(
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         .systemLibrary(name: "CAvro", pkgConfig: "avro-c", providers: [.apt(["libavro-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CFitsio", pkgConfig: "cfitsio", providers: [.apt(["libcfitsio-dev"])]),
+        .target(name: "FITS", dependencies: ["CFitsio"]),
         .target(name: "CAvroShims", dependencies: ["CAvro"]),
 
         .target(
@@ -44,7 +46,7 @@ let package = Package(
         .target(name: "Postgres", dependencies: ["CLibPQ"]),
         .target(
             name: "PPDB",
-            dependencies: ["Postgres", "AvroSchemas", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Postgres", "AvroSchemas", "FITS", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "AlertSending",

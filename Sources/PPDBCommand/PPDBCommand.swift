@@ -9,7 +9,7 @@ struct PPDBCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ppdb",
         abstract: "Manage the TOM's PPDB tables: migrate, load data, report.",
-        subcommands: [Migrate.self, Restore.self, Synth.self, Stats.self, ResetSent.self])
+        subcommands: [Migrate.self, Restore.self, LoadSNANA.self, Synth.self, Stats.self, ResetSent.self])
 }
 
 struct Migrate: ParsableCommand {
@@ -45,6 +45,36 @@ struct Restore: ParsableCommand {
         _ = logging.bootstrap(label: "ppdb")
         try SnapshotRestorer.restore(dump: dump, conninfo: database.resolved.conninfo, includeBrokerTables: !ppdbOnly)
         print(try StatisticsTable.render(PPDBStatistics.read(database.connect(applicationName: "ppdb restore"))))
+    }
+}
+
+struct LoadSNANA: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load-snana",
+        abstract: "Load SNANA FITS output (*HEAD.FITS.gz / *PHOT.FITS.gz pairs and <dir>/<dirname>.DUMP) into the PPDB.")
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+    @Option(help: "simversion of the loaded objects.") var simversion = "2023-04-01"
+    @Argument(help: "SNANA output directories.") var directories: [String]
+
+    func validate() throws {
+        guard !directories.isEmpty else { throw ValidationError("Give at least one SNANA directory.") }
+        for directory in directories {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("\(directory) is not a directory.")
+            }
+        }
+    }
+
+    func run() throws {
+        ParseOnly.exitIfRequested()
+        let logger = logging.bootstrap(label: "ppdb")
+        let summary = try SNANALoader(connection: database.connect(applicationName: "ppdb load-snana"), simVersion: simversion, logger: logger)
+            .load(directories: directories)
+        print(String(format: "load-snana: %d objects, %d sources = alerts, %d forced sources, %d truth rows in %.2f s (%.0f forced sources/s)",
+                     summary.objects, summary.sources, summary.forcedSources, summary.truthRows, summary.seconds,
+                     Double(summary.forcedSources) / max(summary.seconds, 1e-9)))
     }
 }
 
