@@ -116,6 +116,10 @@ let package = Package(
         .testTarget(name: "FakeBrokeringTests", dependencies: ["FakeBrokering", "AvroSchemas", "Kafka", "TestSupport"]),
         .testTarget(name: "BrokerPollingTests", dependencies: ["BrokerPolling", "PPDB", "Postgres", "Kafka", "AvroSchemas", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["PPDB", "Postgres", "Kafka", "TestSupport"]),
+        .testTarget(
+            name: "ReliabilityTests",
+            dependencies: ["AlertSending", "BrokerPolling", "Kafka", "PPDB", "Postgres", "AvroSchemas", "TestSupport"]
+        ),
         .testTarget(name: "AlertSendingTests", dependencies: ["AlertSending", "PPDB", "Postgres", "Kafka", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

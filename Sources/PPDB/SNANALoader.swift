@@ -75,6 +75,8 @@ public struct SNANALoader {
             summary.truthRows += try loadTruth(dump: dump, objects: loadedObjects)
             logger.info("Loaded SNANA directory", metadata: ["directory": "\(directory)", "objects": "\(loadedObjects.count)"])
         }
+        try connection.query("ANALYZE elasticc2_ppdbdiaobject, elasticc2_ppdbdiasource, elasticc2_ppdbdiaforcedsource, elasticc2_ppdbalert, elasticc2_diaobjecttruth",
+                             statement: "analyze loaded tables")
         summary.seconds = (ContinuousClock.now - started) / .seconds(1)
         return summary
     }

@@ -78,6 +78,9 @@ public struct SynthLoader {
             pending = nextChunk.objects
             logger.info("synth progress", metadata: ["objects": "\(summary.objects)/\(total)", "alerts": "\(summary.sources)"])
         }
+        // Fresh statistics, or the sender's first queries are planned for empty tables.
+        try main.query("ANALYZE elasticc2_ppdbdiaobject, elasticc2_ppdbdiasource, elasticc2_ppdbdiaforcedsource, elasticc2_ppdbalert, elasticc2_diaobjecttruth",
+                       statement: "analyze synthetic tables")
         summary.seconds = (ContinuousClock.now - started) / .seconds(1)
         return summary
     }

@@ -1,0 +1,143 @@
+import AlertSending
+import AvroSchemas
+import BrokerPolling
+import Foundation
+import Kafka
+import Logging
+import Postgres
+import PPDB
+import Testing
+import TestSupport
+
+/// Faults injected while the tools run: Kafka brokers down and request errors (processes
+/// killed: see the broker-poll and fake-broker suites). Each case prints what it injected and what it counted.
+/// `ELASTICC_CHAOS=1` (scripts/chaos) runs the long versions.
+@Suite("Reliability under faults", .serialized)
+struct FaultTests {
+    let logger = KafkaTestCluster.logger
+    static let chaos = ProcessInfo.processInfo.environment["ELASTICC_CHAOS"] == "1"
+    static let faultDuration: Duration = chaos ? .seconds(10) : .seconds(3)
+    static let messageCount = chaos ? 100_000 : 10_000
+
+    static func classification(_ index: Int) -> [UInt8] {
+        AvroCodec.encode(BrokerClassification(
+            alertId: Int64(index), diaSourceId: Int64(index), elasticcPublishTimestamp: 1_700_000_000_000, brokerIngestTimestamp: nil,
+            brokerName: "Chaos", brokerVersion: "1", classifierName: "c\(index % 2)", classifierParams: "p",
+            classifications: [.init(classId: 2222, probability: 1)]))
+    }
+
+    func produce(_ range: Range<Int>, topic: String, cluster: MockCluster) async throws {
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers), logger: logger)
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let end = min(start + 10_000, range.upperBound)
+            let results = await producer.send((start..<end).map { KafkaOutgoingMessage(topic: topic, key: Array("\($0)".utf8), value: Self.classification($0)) })
+            #expect(results.allSatisfy { (try? $0.get()) != nil })
+            start = end
+        }
+    }
+
+    func count(_ connection: PostgresConnection, _ sql: String) throws -> Int64 {
+        try connection.query(sql, statement: "count").int64(0, 0) ?? 0
+    }
+
+    func migratedDatabase() throws -> (String, PostgresConnection) {
+        let url = try PostgresTestServer.shared.makeDatabase("fault")
+        let connection = try PostgresConnection(url)
+        _ = try Migrator.migrate(connection, logger: logger)
+        return (url, connection)
+    }
+
+    func ingest(url: String, cluster: MockCluster, topic: String, until done: @escaping @Sendable () throws -> Bool,
+                during fault: @escaping @Sendable () async throws -> Void) async throws {
+        let poller = BrokerPoller(
+            source: BrokerSource(name: "chaos", servers: cluster.bootstrapServers, topics: .names([topic]), groupId: "chaos-\(UUID().uuidString)",
+                                 properties: ["session.timeout.ms": "6000", "reconnect.backoff.max.ms": "1000"]),
+            conninfo: url, logger: logger, batchSize: 500)
+        let stop = StopFlag()
+        async let polling: Void = poller.run(shouldStop: { stop.isSet })
+        do {
+            try await fault()
+            try await TestEnvironment.waitUntil(timeout: .seconds(180), "every message stored") { try done() }
+        } catch {
+            stop.set()
+            await polling
+            throw error
+        }
+        stop.set()
+        await polling
+    }
+
+    @Test("A Kafka broker down during ingestion: consumers recover without a restart, nothing lost or doubled")
+    func brokerDownDuringIngestion() async throws {
+        let cluster = try MockCluster(brokers: 1, logger: logger)
+        let topic = "chaos-ingest"
+        try cluster.createTopic(topic, partitions: 8)
+        let (url, connection) = try migratedDatabase()
+        let total = Self.messageCount
+        try await produce(0..<(total / 2), topic: topic, cluster: cluster)
+        try await ingest(url: url, cluster: cluster, topic: topic, until: { try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") >= Int64(total) }) {
+            try await TestEnvironment.waitUntil("first rows") { try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") > 0 }
+            try cluster.setBrokerDown(1)
+            try await Task.sleep(for: Self.faultDuration)  // the fault's length, not a wait for a condition
+            try cluster.setBrokerUp(1)
+            try await produce((total / 2)..<total, topic: topic, cluster: cluster)
+        }
+        let stored = try count(connection, "SELECT count(*) FROM elasticc2_brokermessage")
+        let distinct = try count(connection, "SELECT count(DISTINCT alert_id) FROM elasticc2_brokermessage")
+        print("fault: broker down \(Self.faultDuration) during ingestion of \(total) messages; stored \(stored), lost \(Int64(total) - distinct), doubled \(stored - distinct)")
+        #expect(stored == Int64(total) && distinct == Int64(total))
+    }
+
+    @Test("Injected Produce and Fetch errors (timeouts, not-leader) are retried; nothing lost or doubled")
+    func injectedRequestErrors() async throws {
+        let cluster = try MockCluster(brokers: 1, logger: logger)
+        let topic = "chaos-errors"
+        try cluster.createTopic(topic, partitions: 4)
+        let (url, connection) = try migratedDatabase()
+        let total = Self.messageCount / 2
+        cluster.pushRequestErrors(.produce, errorCodes: [7, 6, 7, 6, 7])  // REQUEST_TIMED_OUT, NOT_LEADER_OR_FOLLOWER
+        try await produce(0..<total, topic: topic, cluster: cluster)
+        cluster.pushRequestErrors(.fetch, errorCodes: [6, 7, 6, 7])
+        try await ingest(url: url, cluster: cluster, topic: topic, until: { try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") >= Int64(total) }) {}
+        let stored = try count(connection, "SELECT count(*) FROM elasticc2_brokermessage")
+        let distinct = try count(connection, "SELECT count(DISTINCT alert_id) FROM elasticc2_brokermessage")
+        print("fault: 5 Produce and 4 Fetch errors injected over \(total) messages; stored \(stored), lost \(Int64(total) - distinct), doubled \(stored - distinct)")
+        #expect(stored == Int64(total) && distinct == Int64(total))
+    }
+
+    @Test("A Kafka broker down while alerts are sent: the send waits it out and marks exactly what was delivered")
+    func brokerDownDuringSend() async throws {
+        let cluster = try MockCluster(brokers: 1, logger: logger)
+        let topics = AlertTopics(wfd: "chaos-wfd", ddfFull: "chaos-ddf-full", ddfLimited: "chaos-ddf-limited")
+        for topic in topics.all { try cluster.createTopic(topic, partitions: 16) }
+        let url = try PostgresTestServer.shared.makeDatabase("faultsend")
+        let connection = try PostgresConnection(url)
+        _ = try Migrator.migrate(connection, logger: logger)
+        try SnapshotRestorer.restore(dump: PostgresTestServer.snapshotPath, conninfo: url, includeBrokerTables: false)
+        try PPDBStatistics.resetSent(connection)
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers), logger: logger)
+        let sender = AlertSender(settings: AlertSenderSettings(mode: .throughDay(60700), topics: topics, flushEvery: 200),
+                                 conninfo: url, producer: producer, logger: logger)
+        try cluster.setBrokerDown(1)
+        async let sending = sender.run()
+        try await Task.sleep(for: Self.faultDuration)  // the fault's length, not a wait for a condition
+        try cluster.setBrokerUp(1)
+        let summary = try await sending
+        let marked = try count(connection, "SELECT count(*) FROM elasticc2_ppdbalert WHERE alertsenttimestamp IS NOT NULL")
+        let consumer = try KafkaConsumer(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers), groupId: "chaos-count", logger: logger)
+        defer { consumer.close() }
+        var onTopic = 0
+        for partition in 0..<16 { let marks = try consumer.watermarks(topic: topics.wfd, partition: Int32(partition)); onTopic += Int(marks.high - marks.low) }
+        print("fault: broker down \(Self.faultDuration) during a send of \(summary.alertsSent) alerts; marked \(marked), on the topic \(onTopic)")
+        #expect(summary.outcome == .completed && summary.alertsSent > 0)
+        #expect(marked == Int64(summary.alertsSent) && onTopic == summary.alertsSent)
+    }
+}
+
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+}
