@@ -24,11 +24,12 @@ public struct AlertDumper {
         var counts: [Int: Int] = [:]
         var current: (mjd: Int, writer: TarWriter)?
         var after: (time: Double, alertId: Int64)?
+        let cache = HistoryCache()
         while true {
             let page = try store.nextPage(window, after: after, limit: 1000, unsentOnly: false)
             guard let first = page.first, let last = page.last else { break }
-            let histories = try store.histories(objectIds: Array(Set(page.compactMap(\.source.diaObjectId))),
-                                                from: first.source.midPointTai, through: last.source.midPointTai)
+            let histories = try cache.histories(Array(Set(page.compactMap(\.source.diaObjectId))),
+                                                from: first.source.midPointTai, through: last.source.midPointTai, store: store)
             for pending in page {
                 guard let objectId = pending.source.diaObjectId, let history = histories[objectId] else { continue }
                 let mjd = Int(pending.source.midPointTai.rounded(.down))

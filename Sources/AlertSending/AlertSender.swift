@@ -18,6 +18,7 @@ public final class AlertSender: Sendable {
     private let logger: Logger
     private let shouldStop: @Sendable () -> Bool
     private let readQueue = DispatchQueue(label: "elasticc.alert-sender.read")
+    private let cache = HistoryCache()
     private let markQueue = DispatchQueue(label: "elasticc.alert-sender.mark")
 
     public init(settings: AlertSenderSettings, conninfo: String, producer: KafkaProducer?, logger: Logger,
@@ -151,13 +152,14 @@ public final class AlertSender: Sendable {
         let topics = settings.topics
         let limit = settings.flushEvery
         let logger = self.logger
+        let cache = self.cache
         return try await Self.onQueue(readQueue) { () throws -> Batch? in
             let started = ContinuousClock.now
             let pending = try store.nextPage(window, after: after, limit: limit)
             guard let first = pending.first, let last = pending.last else { return nil }
             let paged = ContinuousClock.now
             let objectIds = Array(Set(pending.compactMap(\.source.diaObjectId)))
-            let histories = try store.histories(objectIds: objectIds, from: first.source.midPointTai, through: last.source.midPointTai)
+            let histories = try cache.histories(objectIds, from: first.source.midPointTai, through: last.source.midPointTai, store: store)
             let queried = ContinuousClock.now
             let batch = Self.build(pending, histories: histories, topics: topics)
             logger.debug("Batch read", metadata: [

@@ -79,10 +79,27 @@ public final class AlertStore: Sendable {
         }
     }
 
-    /// Everything the batch's alerts need from their objects: the object rows, their sources up
-    /// to `through`, and their forced sources in `[from − 365 days, through)`.
-    public func histories(objectIds: [Int64], from earliestAlert: Double, through latestAlert: Double) throws -> [Int64: ObjectHistory] {
-        let ids = PostgresValue.bigintArray(objectIds)
+    /// What a batch must add to the cached histories: object rows for objects not cached, and
+    /// for every object its sources in `(sourcesAfter, through]` and forced sources in
+    /// `[forcedFrom, through)`. Three queries, the forced one on the second session alongside.
+    public struct HistoryRequest: Sendable {
+        public var objectId: Int64
+        public var isCached: Bool
+        public var sourcesAfter: Double
+        public var forcedFrom: Double
+    }
+
+    public struct HistoryIncrement: Sendable {
+        public var objects: [Int64: (object: DiaObject, isDDF: Bool)] = [:]
+        public var sources: [Int64: [DiaSource]] = [:]
+        public var forcedSources: [Int64: [DiaForcedSource]] = [:]
+    }
+
+    public func historyIncrements(_ requests: [HistoryRequest], through latestAlert: Double) throws -> HistoryIncrement {
+        let ids = PostgresValue.bigintArray(requests.map(\.objectId))
+        let forcedFrom = PostgresValue.text("{" + requests.map { PostgresText.double($0.forcedFrom) }.joined(separator: ",") + "}")
+        let sourcesAfter = PostgresValue.text("{" + requests.map { PostgresText.double($0.sourcesAfter) }.joined(separator: ",") + "}")
+        let newObjects = PostgresValue.bigintArray(requests.filter { !$0.isCached }.map(\.objectId))
         let forcedConnection = self.forcedConnection
         let forcedResult = LockedResult()
         // A group, not a work item: it may be waited for on every path, more than once.
@@ -90,56 +107,50 @@ public final class AlertStore: Sendable {
         DispatchQueue.global().async(group: forcedQuery) {
             forcedResult.value = Result {
                 try forcedConnection.query("""
-                    SELECT diaforcedsource_id, diaobject_id, midpointtai, filtername, psflux, psfluxerr
-                      FROM elasticc2_ppdbdiaforcedsource WHERE diaobject_id = ANY($1) AND midpointtai >= $2 AND midpointtai < $3
-                     ORDER BY diaobject_id, midpointtai, diaforcedsource_id
-                    """, [ids, .double(earliestAlert - AlertTopics.fullHistoryDays), .double(latestAlert)], statement: "forced sources of a batch")
+                    SELECT f.diaforcedsource_id, f.diaobject_id, f.midpointtai, f.filtername, f.psflux, f.psfluxerr
+                      FROM unnest($1::bigint[], $2::double precision[]) AS w(id, since)
+                      JOIN elasticc2_ppdbdiaforcedsource f ON f.diaobject_id = w.id AND f.midpointtai >= w.since AND f.midpointtai < $3
+                     ORDER BY f.diaobject_id, f.midpointtai, f.diaforcedsource_id
+                    """, [ids, forcedFrom, .double(latestAlert)], statement: "forced sources of a batch")
             }
         }
         defer { forcedQuery.wait() }
+        var increment = HistoryIncrement()
+        let floatCount = TOMSchema.diaObjectFloatColumns.count
         let objects = try connection.query(
             "SELECT diaobject_id, simversion, ra, decl, \(TOMSchema.diaObjectFloatColumns.joined(separator: ", ")), isddf FROM elasticc2_ppdbdiaobject WHERE diaobject_id = ANY($1)",
-            [ids], statement: "objects of a batch")
-        let sources = try connection.query("""
-            SELECT diasource_id, diaobject_id, midpointtai, filtername, ra, decl, psflux, psfluxerr, snr
-              FROM elasticc2_ppdbdiasource WHERE diaobject_id = ANY($1) AND midpointtai <= $2
-             ORDER BY diaobject_id, midpointtai, diasource_id
-            """, [ids, .double(latestAlert)], statement: "sources of a batch")
-
-        var histories: [Int64: ObjectHistory] = [:]
-        histories.reserveCapacity(objects.rowCount)
-        let floatCount = TOMSchema.diaObjectFloatColumns.count
+            [newObjects], statement: "objects of a batch")
         for row in 0..<objects.rowCount {
             let id = try objects.int64(row, 0)!
             var floats: [Float?] = []
             floats.reserveCapacity(floatCount)
             for column in 4..<(4 + floatCount) { floats.append(try objects.float(row, column)) }
-            histories[id] = ObjectHistory(
-                object: DiaObject(diaObjectId: id, simVersion: objects.string(row, 1), ra: try objects.double(row, 2)!,
-                                  decl: try objects.double(row, 3)!, optionalFloats: floats),
-                isDDF: try objects.bool(row, 4 + floatCount)!, sources: [], forcedSources: [], firstSourceTime: .infinity)
+            increment.objects[id] = (DiaObject(diaObjectId: id, simVersion: objects.string(row, 1), ra: try objects.double(row, 2)!,
+                                               decl: try objects.double(row, 3)!, optionalFloats: floats),
+                                     try objects.bool(row, 4 + floatCount)!)
         }
+        let sources = try connection.query("""
+            SELECT s.diasource_id, s.diaobject_id, s.midpointtai, s.filtername, s.ra, s.decl, s.psflux, s.psfluxerr, s.snr
+              FROM unnest($1::bigint[], $2::double precision[]) AS w(id, after)
+              JOIN elasticc2_ppdbdiasource s ON s.diaobject_id = w.id AND s.midpointtai > w.after AND s.midpointtai <= $3
+             ORDER BY s.diaobject_id, s.midpointtai, s.diasource_id
+            """, [ids, sourcesAfter, .double(latestAlert)], statement: "sources of a batch")
         for row in 0..<sources.rowCount {
             let objectId = try sources.int64(row, 1)!
-            let source = DiaSource(
+            increment.sources[objectId, default: []].append(DiaSource(
                 diaSourceId: try sources.int64(row, 0)!, diaObjectId: objectId, midPointTai: try sources.double(row, 2)!,
                 filterName: sources.string(row, 3)!, ra: try sources.double(row, 4)!, decl: try sources.double(row, 5)!,
-                psFlux: try sources.float(row, 6)!, psFluxErr: try sources.float(row, 7)!, snr: try sources.float(row, 8)!)
-            histories[objectId]?.sources.append(source)
-        }
-        // Sources come in time order, so each object's first is its earliest.
-        for (id, history) in histories {
-            histories[id]?.firstSourceTime = history.sources.first?.midPointTai ?? .infinity
+                psFlux: try sources.float(row, 6)!, psFluxErr: try sources.float(row, 7)!, snr: try sources.float(row, 8)!))
         }
         forcedQuery.wait()
         let forced = try forcedResult.value!.get()
         for row in 0..<forced.rowCount {
             let objectId = try forced.int64(row, 1)!
-            histories[objectId]?.forcedSources.append(DiaForcedSource(
+            increment.forcedSources[objectId, default: []].append(DiaForcedSource(
                 diaForcedSourceId: try forced.int64(row, 0)!, diaObjectId: objectId, midPointTai: try forced.double(row, 2)!,
                 filterName: forced.string(row, 3)!, psFlux: try forced.float(row, 4)!, psFluxErr: try forced.float(row, 5)!))
         }
-        return histories
+        return increment
     }
 
     /// Records that these alerts were delivered.
