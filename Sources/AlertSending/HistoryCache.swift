@@ -17,7 +17,7 @@ final class HistoryCache: @unchecked Sendable {
     private var batch = 0
     let maximumForcedRows: Int
 
-    init(maximumForcedRows: Int = 2_000_000) {
+    init(maximumForcedRows: Int = 1_000_000) {
         self.maximumForcedRows = maximumForcedRows
     }
 

@@ -5,6 +5,9 @@ produce BOOTSTRAP TOPIC COUNT SCHEMA   produce COUNT brokerClassification messag
 consume BOOTSTRAP TOPIC COUNT SCHEMA GROUP
                                       consume COUNT messages, decode each with fastavro under
                                       SCHEMA, print one JSON line per message.
+alerts BOOTSTRAP COUNT SCHEMA GROUP TOPIC...     alerts with their history ids, for SQL checks
+classifications BOOTSTRAP TOPIC COUNT SCHEMA GROUP   brokerClassification fields
+dump DIRECTORY SCHEMA                 every member of the alert dump tar files
 """
 import io
 import json
@@ -42,6 +45,29 @@ def classification(i):
     }
 
 
+def consumed(bootstrap, topics, group, count):
+    """Yields up to `count` messages from the topics (a group of its own, from the beginning),
+    giving up after 30 s without one."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer.subscribe(topics)
+    seen = 0
+    idle = 0
+    try:
+        while seen < count and idle < 300:
+            msg = consumer.poll(0.1)
+            if msg is None:
+                idle += 1
+                continue
+            if msg.error():
+                continue
+            idle = 0
+            seen += 1
+            yield msg
+    finally:
+        consumer.close()
+
+
 def produce(bootstrap, topic, count, schema_path):
     schema = load(schema_path)
     producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True})
@@ -58,19 +84,7 @@ def produce(bootstrap, topic, count, schema_path):
 
 def consume(bootstrap, topic, count, schema_path, group):
     schema = load(schema_path)
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
-    consumer.subscribe([topic])
-    seen = 0
-    idle = 0
-    while seen < count and idle < 300:
-        msg = consumer.poll(0.1)
-        if msg is None:
-            idle += 1
-            continue
-        if msg.error():
-            continue
-        idle = 0
+    for msg in consumed(bootstrap, [topic], group, count):
         record = fastavro.schemaless_reader(io.BytesIO(msg.value()), schema, None)
         print(json.dumps({
             "alertId": record["alertId"],
@@ -80,26 +94,12 @@ def consume(bootstrap, topic, count, schema_path, group):
             "prvDiaForcedSources": None if record["prvDiaForcedSources"] is None else len(record["prvDiaForcedSources"]),
             "filterName": record["diaSource"]["filterName"],
         }), flush=True)
-        seen += 1
-    consumer.close()
 
 
 def alerts(bootstrap, count, schema_path, group, topics):
     """Consume `count` alerts from the topics and print what the tests compare with SQL."""
     schema = load(schema_path)
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
-    consumer.subscribe(topics)
-    seen = 0
-    idle = 0
-    while seen < count and idle < 300:
-        msg = consumer.poll(0.1)
-        if msg is None:
-            idle += 1
-            continue
-        if msg.error():
-            continue
-        idle = 0
+    for msg in consumed(bootstrap, topics, group, count):
         alert = fastavro.schemaless_reader(io.BytesIO(msg.value()), schema, None)
         source = alert["diaSource"]
         obj = alert["diaObject"]
@@ -118,8 +118,6 @@ def alerts(bootstrap, count, schema_path, group, topics):
             "simVersion": None if obj is None else obj["simVersion"],
             "hostgal_mag_Y": None if obj is None else obj["hostgal_mag_Y"],
         }), flush=True)
-        seen += 1
-    consumer.close()
 
 
 def dump(directory, schema_path):
@@ -138,19 +136,7 @@ def dump(directory, schema_path):
 def classifications(bootstrap, topic, count, schema_path, group):
     """Consume `count` brokerClassification messages and print their fields."""
     schema = load(schema_path)
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group,
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
-    consumer.subscribe([topic])
-    seen = 0
-    idle = 0
-    while seen < count and idle < 300:
-        msg = consumer.poll(0.1)
-        if msg is None:
-            idle += 1
-            continue
-        if msg.error():
-            continue
-        idle = 0
+    for msg in consumed(bootstrap, [topic], group, count):
         record = fastavro.schemaless_reader(io.BytesIO(msg.value()), schema, None)
         print(json.dumps({
             "alertId": record["alertId"], "diaSourceId": record["diaSourceId"],
@@ -161,8 +147,6 @@ def classifications(bootstrap, topic, count, schema_path, group):
             "classIds": [c["classId"] for c in record["classifications"]],
             "probabilities": [c["probability"] for c in record["classifications"]],
         }), flush=True)
-        seen += 1
-    consumer.close()
 
 
 if __name__ == "__main__":
