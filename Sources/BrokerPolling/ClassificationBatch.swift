@@ -20,7 +20,10 @@ struct DeadLetter: Error, Sendable {
     var partition: Int32
     var offset: Int64
     var kafkaTimestamp: Int64?
+    /// The first `maximumPayloadBytes` of the message.
     var payload: [UInt8]
+    /// The message's full size.
+    var size: Int
     var error: String
 }
 
@@ -32,7 +35,8 @@ enum ClassificationValidation {
     static func validate(_ message: KafkaMessage) -> Result<StoredClassification, DeadLetter> {
         func dead(_ reason: String) -> Result<StoredClassification, DeadLetter> {
             .failure(DeadLetter(topic: message.topic, partition: message.partition, offset: message.offset, kafkaTimestamp: message.timestamp,
-                                payload: Array((message.value ?? []).prefix(DeadLetter.maximumPayloadBytes)), error: reason))
+                                payload: Array((message.value ?? []).prefix(DeadLetter.maximumPayloadBytes)),
+                                size: message.value?.count ?? 0, error: reason))
         }
         guard let value = message.value else { return dead("empty message (tombstone)") }
         let decoded: BrokerClassification

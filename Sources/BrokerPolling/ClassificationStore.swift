@@ -82,8 +82,9 @@ final class ClassificationStore: Sendable {
         switch item {
         case .failure(let letter): return letter
         case .success(let stored):
+            let payload = AvroCodec.encode(stored.message)
             return DeadLetter(topic: stored.topic, partition: stored.partition, offset: stored.offset, kafkaTimestamp: stored.kafkaTimestamp,
-                              payload: AvroCodec.encode(stored.message), error: error)
+                              payload: Array(payload.prefix(DeadLetter.maximumPayloadBytes)), size: payload.count, error: error)
         }
     }
 
@@ -156,7 +157,7 @@ final class ClassificationStore: Sendable {
                     VALUES ('broker-poll', $1, $2, $3, $4, decode($5, 'hex'), $6, $7)
                     """, [.text(letter.topic), .integer(letter.partition), .bigint(letter.offset),
                           letter.kafkaTimestamp.map { .timestamp(PostgresTimestamp(millisecondsSinceEpoch: $0)) } ?? .null,
-                          .text(letter.payload.map { String(format: "%02x", $0) }.joined()), .integer(Int32(letter.payload.count)),
+                          .text(letter.payload.map { String(format: "%02x", $0) }.joined()), .integer(Int32(clamping: letter.size)),
                           .text(letter.error)], statement: "insert dead letter")
             }
             var next: [KafkaTopicPartition: Int64] = [:]

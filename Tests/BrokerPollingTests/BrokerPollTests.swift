@@ -132,6 +132,28 @@ struct BrokerPollTests {
         #expect(try letters.int64(0, 3) == 4)
     }
 
+    @Test("An oversized message is refused into a bounded dead letter and the stream goes on")
+    func oversizedMessage() async throws {
+        let (url, connection) = try Self.database()
+        let topic = KafkaTestCluster.uniqueName("oversized")
+        try KafkaTestCluster.shared.createTopic(topic, partitions: 1)
+        let good = AvroCodec.encode(BrokerClassification(
+            alertId: 9, diaSourceId: 9, elasticcPublishTimestamp: 1, brokerIngestTimestamp: nil, brokerName: "B", brokerVersion: "1",
+            classifierName: "c", classifierParams: "p", classifications: [.init(classId: 2222, probability: 1)]))
+        let huge = [UInt8](repeating: 0x02, count: 900_000)
+        let producer = try KafkaProducer(configuration: KafkaTestCluster.configuration, logger: logger)
+        let results = await producer.send([KafkaOutgoingMessage(topic: topic, value: huge), KafkaOutgoingMessage(topic: topic, value: good)])
+        #expect(results.allSatisfy { (try? $0.get()) != nil })
+        let poller = BrokerPoller(source: source(topic, group: KafkaTestCluster.uniqueName("g")), conninfo: url, logger: logger)
+        try await poll([poller]) { poller.stats.messages + poller.stats.deadLetters >= 2 }
+        #expect(poller.stats.messages == 1 && poller.stats.deadLetters == 1)
+        let letter = try connection.query("SELECT octet_length(payload), payload_size, kafka_offset FROM \(OwnTables.deadLetter)", statement: "letter")
+        #expect(try letter.int64(0, 0) == 65_536)
+        #expect(try letter.int64(0, 1) == 900_000)
+        #expect(try letter.int64(0, 2) == 0)
+        #expect(try count(connection, "SELECT count(*) FROM elasticc2_brokermessage WHERE alert_id = 9") == 1)
+    }
+
     @Test("Two instances in one group split the partitions and store each message once")
     func twoInstances() async throws {
         let (url, connection) = try Self.database()
