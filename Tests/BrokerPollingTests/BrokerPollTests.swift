@@ -233,7 +233,7 @@ struct BrokerPollTests {
         for round in 1...killCount {
             let threshold = Int64(total * round * 3 / (4 * killCount))
             let process = try launch(url: url, topic: topic, group: group)
-            try await TestEnvironment.waitUntil(timeout: .seconds(90), "rows beyond \(threshold)") { try stored() >= threshold }
+            try TestEnvironment.waitUntilBlocking(timeout: .seconds(90), "rows beyond \(threshold)") { try stored() >= threshold }
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             kills += process.terminationReason == .uncaughtSignal ? 1 : 0

@@ -135,7 +135,7 @@ struct FakeBrokerTests {
         }
 
         let first = try launch(source: source, destination: destination, group: group)
-        try await TestEnvironment.waitUntil(timeout: .seconds(60), "first answers") { try readAnswers(); return messages >= 300 }
+        try TestEnvironment.waitUntilBlocking(timeout: .seconds(60), "first answers") { try readAnswers(); return messages >= 300 }
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
         #expect(first.terminationReason == .uncaughtSignal)

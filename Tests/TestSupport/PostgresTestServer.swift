@@ -49,3 +49,31 @@ extension PostgresTestServer {
         TestEnvironment.referenceDirectory.appendingPathComponent("tom_desc/elasticc2_alertcycle_complete.psqlc").path
     }
 }
+
+/// A PostgreSQL cluster of one test's own, for faults (restarts) the shared server must not see.
+public final class PrivatePostgresCluster: @unchecked Sendable {
+    public let adminURL: String
+    let directory: String
+    static let script = TestEnvironment.packageRoot.appendingPathComponent("scripts/pg-cluster").path
+
+    public init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("elasticc-private-pg-\(UUID().uuidString.prefix(8))").path
+        adminURL = try TestEnvironment.run([Self.script, "start", directory]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    deinit {
+        _ = try? TestEnvironment.run([Self.script, "stop", directory])
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    public func restart() throws {
+        try TestEnvironment.run([Self.script, "restart", directory])
+    }
+
+    public func makeDatabase(_ name: String) throws -> String {
+        let admin = try PostgresConnection(adminURL)
+        try admin.execute(script: "CREATE DATABASE \(name)", statement: "create test database")
+        guard let slash = adminURL.range(of: "/", options: .backwards) else { return adminURL }
+        return String(adminURL[..<slash.upperBound]) + name
+    }
+}

@@ -125,3 +125,16 @@ extension TestEnvironment {
         return process.terminationStatus
     }
 }
+
+extension TestEnvironment {
+    /// `waitUntil` on the calling thread, for timing-sensitive steps (killing a process mid-run):
+    /// it needs no free thread from the cooperative pool, which busy neighbours may hold.
+    public static func waitUntilBlocking(timeout: Duration = .seconds(60), _ what: String = "condition", _ condition: () throws -> Bool) throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while try !condition() {
+            guard clock.now < deadline else { throw Timeout(description: "\(what) did not hold within \(timeout)") }
+            usleep(20_000)
+        }
+    }
+}
