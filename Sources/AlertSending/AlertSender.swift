@@ -83,7 +83,9 @@ public final class AlertSender: Sendable {
             let deliveredAt = ContinuousClock.now
             let sentIds = delivered.enumerated().filter { $0.element }.map { batch.alertIds[$0.offset] }
             try await marking?.value
-            marking = Task { [markQueue] in try await Self.onQueue(markQueue) { try marker.markSent(sentIds) } }
+            marking = Task { [markQueue, logger] in
+                try await Self.onQueue(markQueue) { try marker.retryingOnConnectionLoss(logger: logger) { try marker.markSent(sentIds) } }
+            }
             logger.debug("Batch sent", metadata: [
                 "alerts": "\(batch.alertIds.count)", "messages": "\(batch.messages.count)",
                 "deliver.ms": "\((deliveredAt - batchStart) / .milliseconds(1))",
@@ -155,11 +157,13 @@ public final class AlertSender: Sendable {
         let cache = self.cache
         return try await Self.onQueue(readQueue) { () throws -> Batch? in
             let started = ContinuousClock.now
-            let pending = try store.nextPage(window, after: after, limit: limit)
+            let pending = try store.retryingOnConnectionLoss(logger: logger) { try store.nextPage(window, after: after, limit: limit) }
             guard let first = pending.first, let last = pending.last else { return nil }
             let paged = ContinuousClock.now
             let objectIds = Array(Set(pending.compactMap(\.source.diaObjectId)))
-            let histories = try cache.histories(objectIds, from: first.source.midPointTai, through: last.source.midPointTai, store: store)
+            let histories = try store.retryingOnConnectionLoss(logger: logger) {
+                try cache.histories(objectIds, from: first.source.midPointTai, through: last.source.midPointTai, store: store)
+            }
             let queried = ContinuousClock.now
             let batch = Self.build(pending, histories: histories, topics: topics)
             logger.debug("Batch read", metadata: [

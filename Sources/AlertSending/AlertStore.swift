@@ -1,6 +1,7 @@
 import AvroSchemas
 import Dispatch
 import Foundation
+import Logging
 import Postgres
 import PPDB
 
@@ -21,6 +22,30 @@ public final class AlertStore: Sendable {
     public init(connection: PostgresConnection, forcedConnection: PostgresConnection? = nil) {
         self.connection = connection
         self.forcedConnection = forcedConnection ?? connection
+    }
+
+    /// Opens the sessions again after the server was restarted or the connection lost.
+    public func reconnect() throws {
+        try connection.reconnect()
+        if forcedConnection !== connection { try forcedConnection.reconnect() }
+    }
+
+    /// Runs `body`; when the connection was lost, reconnects (waiting 1, 2, 4, … s, up to a
+    /// minute in all) and runs it again. Every statement of the sender may simply be repeated.
+    public func retryingOnConnectionLoss<T>(logger: Logger, _ body: () throws -> T) throws -> T {
+        var delay = 1.0
+        var waited = 0.0
+        while true {
+            do {
+                return try body()
+            } catch let error as PostgresError where error.isConnectionLoss && waited < 60 {
+                logger.warning("Lost the database connection; reconnecting", metadata: ["error": "\(error)", "retry.in": "\(delay)s"])
+                Thread.sleep(forTimeInterval: delay)
+                waited += delay
+                delay = min(delay * 2, 16)
+                try? reconnect()
+            }
+        }
     }
 
     /// The greatest source time among sent alerts and the smallest among all alerts.
