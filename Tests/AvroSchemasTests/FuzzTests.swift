@@ -49,7 +49,10 @@ struct FuzzTests {
         }
         #expect(decoded + refused == Self.iterations)
         #expect(refused > Self.iterations / 2)
-        // Bounded allocation: hostile lengths never turned into large buffers.
-        #expect(Self.peakResidentKilobytes() - before < 200_000)
+        // Bounded allocation: hostile lengths never turned into large buffers. Peak RSS is the
+        // whole process's, so it means something only when the fuzzer runs alone (scripts/chaos).
+        if ProcessInfo.processInfo.environment["ELASTICC_FUZZ_ALONE"] == "1" {
+            #expect(Self.peakResidentKilobytes() - before < 200_000)
+        }
     }
 }
