@@ -3,14 +3,23 @@ import Postgres
 
 /// COPY statements and row writers for the PPDB tables, shared by every loader.
 enum PPDBCopy {
+    /// Every table these statements fill.
+    static let tables = ["elasticc2_ppdbdiaobject", "elasticc2_ppdbdiasource", "elasticc2_ppdbdiaforcedsource", "elasticc2_ppdbalert",
+                         "elasticc2_diaobjecttruth"]
     static let objects = "COPY elasticc2_ppdbdiaobject (diaobject_id, simversion, ra, decl, "
         + TOMSchema.diaObjectFloatColumns.joined(separator: ", ") + ", isddf) FROM STDIN"
     static let sources = "COPY elasticc2_ppdbdiasource (diasource_id, midpointtai, filtername, ra, decl, psflux, psfluxerr, snr, diaobject_id) FROM STDIN"
     static let forcedSources = "COPY elasticc2_ppdbdiaforcedsource (diaforcedsource_id, midpointtai, filtername, psflux, psfluxerr, diaobject_id) FROM STDIN"
     static let alerts = "COPY elasticc2_ppdbalert (alert_id, alertsenttimestamp, diaobject_id, diasource_id) FROM STDIN"
     static let truth = "COPY elasticc2_diaobjecttruth (" + TOMSchema.truthColumns.map(\.name).joined(separator: ", ") + ") FROM STDIN"
-    /// Truth columns stored as integers (the rest are real or double precision).
-    static let integerTruthColumns: Set<String> = ["libid", "sim_searcheff_mask", "gentype", "sim_template_index", "galid", "nobs", "nobs_saturate"]
+    /// How each truth value is written, in `TOMSchema.truthColumns` order without diaobject_id.
+    enum TruthValueType { case integer, bigint, real, double }
+    static let truthValueTypes: [TruthValueType] = TOMSchema.truthColumns.dropLast().map { column in
+        if column.type.hasPrefix("integer") { return .integer }
+        if column.type.hasPrefix("bigint") { return .bigint }
+        if column.type.hasPrefix("real") { return .real }
+        return .double
+    }
 
     static func write(_ object: DiaObject, isDDF: Bool, to buffer: CopyInBuffer) throws {
         buffer.append(object.diaObjectId)
@@ -56,11 +65,27 @@ enum PPDBCopy {
 
     /// Truth values in `TOMSchema.truthColumns` order without the trailing diaobject_id; nil is NULL.
     static func writeTruth(_ values: [Double?], objectId: Int64, to buffer: CopyInBuffer) throws {
-        for (column, value) in zip(TOMSchema.truthColumns.dropLast(), values) {
+        for (index, (type, value)) in zip(truthValueTypes, values).enumerated() {
             guard let value else { buffer.appendNull(); continue }
-            if integerTruthColumns.contains(column.name) { buffer.append(Int64(value)) } else { buffer.append(value) }
+            switch type {
+            case .integer:
+                guard let integer = Int32(exactly: value.rounded(.towardZero)) else { throw TruthValueError(column: index, value: value) }
+                buffer.append(integer)
+            case .bigint:
+                guard let integer = Int64(exactly: value.rounded(.towardZero)) else { throw TruthValueError(column: index, value: value) }
+                buffer.append(integer)
+            case .real: buffer.append(Float(value))
+            case .double: buffer.append(value)
+            }
         }
         buffer.append(objectId)
         try buffer.endRow()
     }
+}
+
+/// A truth value that does not fit its integer column.
+struct TruthValueError: Error, CustomStringConvertible {
+    let column: Int
+    let value: Double
+    var description: String { "truth column \(TOMSchema.truthColumns[column].name) cannot hold \(value)" }
 }

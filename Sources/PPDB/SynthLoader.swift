@@ -3,15 +3,18 @@ import Foundation
 import Logging
 import Postgres
 
-/// Streams `SynthGenerator` output into the PPDB through COPY, a chunk of objects at a time:
-/// memory stays flat in the number of objects, generation runs on every core, and the forced
-/// sources (most of the bytes) go through a second connection alongside the other tables.
-public struct SynthLoader {
+/// Streams `SynthGenerator` output into the PPDB through binary COPY, a chunk of objects at a
+/// time: memory stays flat in the number of objects, and the next chunk is generated on every
+/// core while the current one is written. The whole load is one transaction, so an interrupted
+/// run leaves nothing behind; into empty tables the indexes are built once, at the end.
+public struct SynthLoader: Sendable {
     public struct Summary: Sendable {
         public var objects = 0
         public var ddfObjects = 0
         public var sources = 0
         public var forcedSources = 0
+        /// Whether the indexes were built after the rows (the tables were empty).
+        public var deferredIndexes = false
         public var seconds = 0.0
     }
 
@@ -27,62 +30,72 @@ public struct SynthLoader {
     }
 
     public func run() throws -> Summary {
-        let main = try PostgresConnection(conninfo, applicationName: "ppdb synth")
-        let forcedConnection = try PostgresConnection(conninfo, applicationName: "ppdb synth forced")
-        for connection in [main, forcedConnection] { skipForeignKeyTriggers(connection) }
+        let connection = try PostgresConnection(conninfo, applicationName: "ppdb synth")
+        skipForeignKeyTriggers(connection)
         let started = ContinuousClock.now
         var summary = Summary()
         let total = generator.settings.objects
-        var start = 0
-        var pending = generateChunk(from: 0)
-        while start < total {
-            let chunk = pending
-            let next = start + chunkSize
-            // Make the next chunk while this one is written.
-            let nextChunk = ChunkBox()
-            let generation = DispatchWorkItem { if next < total { nextChunk.objects = generateChunk(from: next) } }
-            DispatchQueue.global().async(execute: generation)
-
-            try main.copyIn(PPDBCopy.objects, statement: "copy synthetic objects") { buffer in
-                for item in chunk { try PPDBCopy.write(item.object, isDDF: item.isDDF, to: buffer) }
+        try connection.transaction {
+            // Where the triggers stay on, check each COPY as it ends rather than queueing every
+            // row's check until COMMIT (the keys are DEFERRABLE INITIALLY DEFERRED).
+            try connection.query("SET CONSTRAINTS ALL IMMEDIATE", statement: "check foreign keys per statement")
+            let deferred = try Self.tablesAreEmpty(connection) ? DeferredIndexes.drop(on: connection, tables: PPDBCopy.tables) : nil
+            summary.deferredIndexes = deferred != nil
+            var start = 0
+            var pending = generateChunk(from: 0)
+            while start < total {
+                let chunk = pending
+                let next = start + chunkSize
+                let nextChunk = ChunkBox()
+                // A group, not a work item: it is waited for on every path, and so may be twice.
+                let generation = DispatchGroup()
+                DispatchQueue.global().async(group: generation) { if next < total { nextChunk.objects = generateChunk(from: next) } }
+                // On a throw too: the generator writes into `nextChunk` until it ends.
+                defer { generation.wait() }
+                try copy(chunk, on: connection)
+                generation.wait()
+                for item in chunk {
+                    summary.objects += 1
+                    summary.ddfObjects += item.isDDF ? 1 : 0
+                    summary.sources += item.sources.count
+                    summary.forcedSources += item.forcedSources.count
+                }
+                start = next
+                pending = nextChunk.objects
+                logger.info("synth progress", metadata: ["objects": "\(summary.objects)/\(total)", "alerts": "\(summary.sources)"])
             }
-            let forcedResult = ResultBox()
-            let forcedWork = DispatchWorkItem {
-                forcedResult.error = Result {
-                    try forcedConnection.copyIn(PPDBCopy.forcedSources, statement: "copy synthetic forced sources") { buffer in
-                        for item in chunk { for forced in item.forcedSources { try PPDBCopy.write(forced, to: buffer) } }
-                    }
-                }.failure
+            if let deferred {
+                logger.info("Building the deferred indexes", metadata: ["indexes": "\(deferred.names.count)"])
+                try deferred.recreate(on: connection, logger: logger)
             }
-            DispatchQueue.global().async(execute: forcedWork)
-            try main.copyIn(PPDBCopy.sources, statement: "copy synthetic sources") { buffer in
-                for item in chunk { for source in item.sources { try PPDBCopy.write(source, to: buffer) } }
-            }
-            try main.copyIn(PPDBCopy.alerts, statement: "copy synthetic alerts") { buffer in
-                for item in chunk { for source in item.sources { try PPDBCopy.writeAlert(for: source, to: buffer) } }
-            }
-            try main.copyIn(PPDBCopy.truth, statement: "copy synthetic truth") { buffer in
-                for item in chunk { try PPDBCopy.writeTruth(item.truth, objectId: item.object.diaObjectId, to: buffer) }
-            }
-            forcedWork.wait()
-            if let error = forcedResult.error { throw error }
-            generation.wait()
-
-            for item in chunk {
-                summary.objects += 1
-                summary.ddfObjects += item.isDDF ? 1 : 0
-                summary.sources += item.sources.count
-                summary.forcedSources += item.forcedSources.count
-            }
-            start = next
-            pending = nextChunk.objects
-            logger.info("synth progress", metadata: ["objects": "\(summary.objects)/\(total)", "alerts": "\(summary.sources)"])
         }
         // Fresh statistics, or the sender's first queries are planned for empty tables.
-        try main.query("ANALYZE elasticc2_ppdbdiaobject, elasticc2_ppdbdiasource, elasticc2_ppdbdiaforcedsource, elasticc2_ppdbalert, elasticc2_diaobjecttruth",
-                       statement: "analyze synthetic tables")
+        try connection.query("ANALYZE " + PPDBCopy.tables.joined(separator: ", "), statement: "analyze synthetic tables")
         summary.seconds = (ContinuousClock.now - started) / .seconds(1)
         return summary
+    }
+
+    private func copy(_ chunk: [SynthObject], on connection: PostgresConnection) throws {
+        try connection.copyIn(PPDBCopy.objects, statement: "copy synthetic objects") { buffer in
+            for item in chunk { try PPDBCopy.write(item.object, isDDF: item.isDDF, to: buffer) }
+        }
+        try connection.copyIn(PPDBCopy.sources, statement: "copy synthetic sources") { buffer in
+            for item in chunk { for source in item.sources { try PPDBCopy.write(source, to: buffer) } }
+        }
+        try connection.copyIn(PPDBCopy.alerts, statement: "copy synthetic alerts") { buffer in
+            for item in chunk { for source in item.sources { try PPDBCopy.writeAlert(for: source, to: buffer) } }
+        }
+        try connection.copyIn(PPDBCopy.forcedSources, statement: "copy synthetic forced sources") { buffer in
+            for item in chunk { for forced in item.forcedSources { try PPDBCopy.write(forced, to: buffer) } }
+        }
+        try connection.copyIn(PPDBCopy.truth, statement: "copy synthetic truth") { buffer in
+            for item in chunk { try PPDBCopy.writeTruth(item.truth, objectId: item.object.diaObjectId, to: buffer) }
+        }
+    }
+
+    private static func tablesAreEmpty(_ connection: PostgresConnection) throws -> Bool {
+        let probe = PPDBCopy.tables.map { "NOT EXISTS (SELECT 1 FROM \($0))" }.joined(separator: " AND ")
+        return try connection.query("SELECT " + probe, statement: "are the PPDB tables empty").bool(0, 0) ?? false
     }
 
     /// Synthetic rows are consistent by construction, so, as `pg_restore --disable-triggers`
@@ -110,18 +123,10 @@ public struct SynthLoader {
 /// Hand-off boxes between the loader's threads; each is written by one thread and read only
 /// after that thread's work item was waited for.
 private final class ChunkBox: @unchecked Sendable { var objects: [SynthObject] = [] }
-private final class ResultBox: @unchecked Sendable { var error: Error? }
 private final class ChunkSlots: @unchecked Sendable {
     private var slots: [SynthObject?]
     private let lock = NSLock()
     init(count: Int) { slots = Array(repeating: nil, count: count) }
     func set(_ index: Int, _ object: SynthObject) { lock.withLock { slots[index] = object } }
     var objects: [SynthObject] { lock.withLock { slots.map { $0! } } }
-}
-
-private extension Result {
-    var failure: Failure? {
-        if case .failure(let error) = self { return error }
-        return nil
-    }
 }

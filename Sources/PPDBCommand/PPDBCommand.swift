@@ -105,9 +105,10 @@ struct Synth: ParsableCommand {
         let settings = SynthGenerator.Settings(objects: objects, seed: seed, ddfFraction: ddfFraction, startMJD: startMjd,
                                                days: days, firstObjectId: firstObjectId)
         let summary = try SynthLoader(settings: settings, conninfo: database.resolved.conninfo, logger: logger).run()
-        print(String(format: "synth: %d objects (%d DDF), %d sources = alerts, %d forced sources in %.1f s (%.0f alerts/s, %.0f forced sources/s)",
+        print(String(format: "synth: %d objects (%d DDF), %d sources = alerts, %d forced sources in %.1f s (%.0f alerts/s, %.0f forced sources/s)%@",
                      summary.objects, summary.ddfObjects, summary.sources, summary.forcedSources, summary.seconds,
-                     Double(summary.sources) / summary.seconds, Double(summary.forcedSources) / summary.seconds))
+                     Double(summary.sources) / summary.seconds, Double(summary.forcedSources) / summary.seconds,
+                     summary.deferredIndexes ? "; indexes built after the rows" : ""))
     }
 }
 

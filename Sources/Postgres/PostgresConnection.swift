@@ -101,11 +101,12 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    /// Streams rows into `COPY … FROM STDIN` (text format); returns the rows copied.
+    /// Streams rows into `COPY table (columns) FROM STDIN`, in binary format (added here, so
+    /// `copySQL` names no format); returns the rows copied.
     @discardableResult
     public func copyIn(_ copySQL: String, statement: String, rows: (CopyInBuffer) throws -> Void) throws -> Int {
         lock.lock(); defer { lock.unlock() }
-        guard let start = PQexec(connection, copySQL) else {
+        guard let start = PQexec(connection, copySQL + " WITH (FORMAT binary)") else {
             throw PostgresError(kind: .connection, statement: statement, message: "no connection")
         }
         guard PQresultStatus(start) == PGRES_COPY_IN else {
@@ -126,7 +127,7 @@ public final class PostgresConnection: @unchecked Sendable {
         var failure: Error?
         do {
             try rows(buffer)
-            try buffer.flush()
+            try buffer.finish()
         } catch {
             failure = error
         }

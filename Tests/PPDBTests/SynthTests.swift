@@ -68,4 +68,54 @@ struct SynthTests {
         #expect(try shape.int64(0, 5) == stats.sources)
         #expect(try shape.int64(0, 6) == 0)
     }
+
+    static func indexDefinitions(_ connection: PostgresConnection) throws -> [String] {
+        let result = try connection.query("""
+            SELECT indexdef FROM pg_indexes WHERE tablename LIKE 'elasticc2\\_%' ORDER BY indexname
+            """, statement: "index definitions")
+        return (0..<result.rowCount).map { result.string($0, 0)! }
+    }
+
+    /// A new migrated database, a connection to it, and its index definitions.
+    static func migratedDatabase() throws -> (url: String, connection: PostgresConnection, indexes: [String]) {
+        let url = try PostgresTestServer.shared.makeDatabase("synth")
+        let connection = try PostgresConnection(url)
+        _ = try Migrator.migrate(connection, logger: logger)
+        return (url, connection, try indexDefinitions(connection))
+    }
+
+    @Test("Into empty tables the indexes are built after the rows, exactly as migrate made them; into filled tables they stay")
+    func deferredIndexes() throws {
+        let (url, connection, migrated) = try Self.migratedDatabase()
+        #expect(migrated.contains { $0.contains("(midpointtai)") })
+
+        let first = try SynthLoader(settings: .init(objects: 400, seed: 3), conninfo: url, logger: Self.logger).run()
+        #expect(first.deferredIndexes)
+        #expect(try Self.indexDefinitions(connection) == migrated)
+        try connection.query("SET enable_seqscan = off", statement: "prefer indexes")
+        let plan = try connection.query("""
+            EXPLAIN (FORMAT JSON) SELECT * FROM elasticc2_ppdbdiaforcedsource WHERE midpointtai BETWEEN 60600 AND 60600.01
+            """, statement: "plan").string(0, 0)!
+        #expect(plan.contains("elasticc2_ppdbdiaforcedsource_midpointtai_a7960808"), "the rebuilt index is used")
+
+        let second = try SynthLoader(settings: .init(objects: 300, seed: 4, firstObjectId: 20_000_000), conninfo: url, logger: Self.logger).run()
+        #expect(!second.deferredIndexes)
+        #expect(try Self.indexDefinitions(connection) == migrated)
+        let stats = try PPDBStatistics.read(connection)
+        #expect(stats.objects == 700 && stats.truthRows == 700)
+        #expect(stats.forcedSources == Int64(first.forcedSources + second.forcedSources))
+    }
+
+    @Test("A load that fails part-way leaves no rows and every index in place")
+    func failedLoadRollsBack() throws {
+        let (url, connection, migrated) = try Self.migratedDatabase()
+        // Truth rows are copied last, after every other table of the chunk: the load fails late.
+        try connection.query("ALTER TABLE elasticc2_diaobjecttruth ADD CONSTRAINT refuse_all CHECK (gentype < 0)", statement: "refuse truth")
+        #expect(throws: PostgresError.self) {
+            _ = try SynthLoader(settings: .init(objects: 200, seed: 5), conninfo: url, logger: Self.logger).run()
+        }
+        #expect(try Self.indexDefinitions(connection) == migrated)
+        let stats = try PPDBStatistics.read(connection)
+        #expect(stats.objects == 0 && stats.sources == 0 && stats.forcedSources == 0 && stats.alerts == 0)
+    }
 }

@@ -102,6 +102,47 @@ struct PostgresConnectionTests {
         #expect(try special.float(2, 1) == Float(7) / 3)
     }
 
+    @Test("COPY writes integers, booleans, timestamps and arrays exactly, empty arrays and nulls included")
+    func copyInEveryType() throws {
+        let connection = try connect()
+        try connection.query("""
+            CREATE TABLE typed (n integer, flag boolean, stamp timestamptz, classes smallint[], probabilities real[], label varchar(20))
+            """, statement: "create")
+        let early = PostgresTimestamp(microsecondsSinceEpoch: -123_456_789)  // before both epochs
+        let late = PostgresTimestamp(microsecondsSinceEpoch: 1_700_000_000_123_456)
+        try connection.copyIn("COPY typed (n, flag, stamp, classes, probabilities, label) FROM STDIN", statement: "copy typed") { buffer in
+            buffer.append(Int32.min); buffer.append(true); buffer.append(early)
+            buffer.append(smallints: [2222, -1, .max]); buffer.append(reals: [0.25, .infinity, -0.0]); buffer.append("Ωμέγα")
+            try buffer.endRow()
+            buffer.append(Int32.max); buffer.append(false); buffer.append(late)
+            buffer.append(smallints: []); buffer.append(reals: []); buffer.append(nil as String?)
+            try buffer.endRow()
+            buffer.appendNull(); buffer.appendNull(); buffer.append(nil as PostgresTimestamp?); buffer.appendNull(); buffer.appendNull()
+            buffer.appendNull()
+            try buffer.endRow()
+        }
+        let rows = try connection.query("""
+            SELECT n, flag, stamp, classes, probabilities, label, cardinality(classes), array_ndims(probabilities)
+              FROM typed ORDER BY n NULLS LAST
+            """, statement: "read typed")
+        #expect(try rows.int32(0, 0) == .min)
+        #expect(try rows.bool(0, 1) == true)
+        #expect(try rows.timestamp(0, 2) == early)
+        #expect(try rows.int16Array(0, 3) == [2222, -1, .max])
+        #expect(try rows.floatArray(0, 4).map { $0.map(\.bitPattern) } == [Float(0.25), .infinity, -0.0].map(\.bitPattern))
+        #expect(rows.string(0, 5) == "Ωμέγα")
+        #expect(try rows.int32(1, 0) == .max)
+        #expect(try rows.bool(1, 1) == false)
+        #expect(try rows.timestamp(1, 2) == late)
+        #expect(try rows.int16Array(1, 3) == [])
+        #expect(try rows.int64(1, 6) == 0)
+        #expect(try rows.int64(1, 7) == nil)
+        #expect(rows.string(1, 5) == nil)
+        #expect(try rows.int32(2, 0) == nil)
+        #expect(try rows.timestamp(2, 2) == nil)
+        #expect(try rows.int16Array(2, 3) == nil)
+    }
+
     @Test("A failing COPY reports the server's error and leaves nothing behind")
     func copyFailure() throws {
         let connection = try connect()
