@@ -20,16 +20,15 @@ public struct AlertDumper {
     public func dump(start: Double, through: Double) throws -> [Int: Int] {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let store = AlertStore(connection: try PostgresConnection(conninfo, applicationName: "alert-sender dump"))
-        let window = SendWindow(start: start, through: through)
+        let cursor = PendingAlertCursor(connection: try PostgresConnection(conninfo, applicationName: "alert-sender dump cursor"),
+                                        window: SendWindow(start: start, through: through), unsentOnly: false)
         var counts: [Int: Int] = [:]
         var current: (mjd: Int, writer: TarWriter)?
-        var after: (time: Double, alertId: Int64)?
         let cache = HistoryCache()
         while true {
-            let page = try store.nextPage(window, after: after, limit: 1000, unsentOnly: false)
-            guard let first = page.first, let last = page.last else { break }
-            let histories = try cache.histories(Array(Set(page.compactMap(\.source.diaObjectId))),
-                                                from: first.source.midPointTai, through: last.source.midPointTai, store: store)
+            let page = try cursor.next(limit: 1000)
+            guard !page.isEmpty else { break }
+            let histories = try cache.histories(for: page, store: store)
             for pending in page {
                 guard let objectId = pending.source.diaObjectId, let history = histories[objectId] else { continue }
                 let mjd = Int(pending.source.midPointTai.rounded(.down))
@@ -46,7 +45,6 @@ public struct AlertDumper {
                 try current!.writer.add(name: "\(pending.alertId).avro", contents: AvroCodec.encode(alert))
                 counts[mjd, default: 0] += 1
             }
-            after = (last.source.midPointTai, last.alertId)
         }
         try current?.writer.close()
         return counts

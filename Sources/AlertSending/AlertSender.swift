@@ -35,7 +35,6 @@ public final class AlertSender: Sendable {
         var messages: [KafkaOutgoingMessage]
         /// For each message, the index of its alert in `alertIds`.
         var alertOfMessage: [Int]
-        var last: (time: Double, alertId: Int64)?
     }
 
     public func run() async throws -> SendSummary {
@@ -71,14 +70,16 @@ public final class AlertSender: Sendable {
         status.started()
         let progress = SendProgress(total: total, logEvery: settings.logEvery, drawBar: settings.progressBar, logger: logger)
 
-        var next = try await readBatch(reader, window: window, after: nil)
+        let cursor = PendingAlertCursor(connection: try PostgresConnection(conninfo, applicationName: "alert-sender cursor"),
+                                        window: window, unsentOnly: true)
+        var next = try await readBatch(reader, cursor: cursor)
         // Marking a batch sent overlaps with delivering the next; at most one mark is in flight.
         var marking: Task<Void, Error>?
         defer { marking?.cancel() }
         while let batch = next, !batch.alertIds.isEmpty {
             let batchStart = ContinuousClock.now
             // Read and build the next batch while this one is in flight.
-            async let following = readBatch(reader, window: window, after: batch.last)
+            async let following = readBatch(reader, cursor: cursor)
             let delivered = await deliver(batch, with: producer)
             let deliveredAt = ContinuousClock.now
             let sentIds = delivered.enumerated().filter { $0.element }.map { batch.alertIds[$0.offset] }
@@ -150,24 +151,23 @@ public final class AlertSender: Sendable {
         return ""
     }
 
-    private func readBatch(_ store: AlertStore, window: SendWindow, after: (time: Double, alertId: Int64)?) async throws -> Batch? {
+    private func readBatch(_ store: AlertStore, cursor: PendingAlertCursor) async throws -> Batch? {
         let topics = settings.topics
         let limit = settings.flushEvery
         let logger = self.logger
         let cache = self.cache
         return try await Self.onQueue(readQueue) { () throws -> Batch? in
             let started = ContinuousClock.now
-            let pending = try store.retryingOnConnectionLoss(logger: logger) { try store.nextPage(window, after: after, limit: limit) }
-            guard let first = pending.first, let last = pending.last else { return nil }
-            let paged = ContinuousClock.now
-            let objectIds = Array(Set(pending.compactMap(\.source.diaObjectId)))
-            let histories = try store.retryingOnConnectionLoss(logger: logger) {
-                try cache.histories(objectIds, from: first.source.midPointTai, through: last.source.midPointTai, store: store)
+            let pending = try AlertStore.retryingOnConnectionLoss(logger: logger, reconnect: cursor.reconnect) {
+                try cursor.next(limit: limit)
             }
+            guard !pending.isEmpty else { return nil }
+            let paged = ContinuousClock.now
+            let histories = try store.retryingOnConnectionLoss(logger: logger) { try cache.histories(for: pending, store: store) }
             let queried = ContinuousClock.now
             let batch = Self.build(pending, histories: histories, topics: topics)
             logger.debug("Batch read", metadata: [
-                "alerts": "\(pending.count)", "objects": "\(objectIds.count)", "page.ms": "\((paged - started) / .milliseconds(1))",
+                "alerts": "\(pending.count)", "objects": "\(histories.count)", "page.ms": "\((paged - started) / .milliseconds(1))",
                 "histories.ms": "\((queried - paged) / .milliseconds(1))", "encode.ms": "\((ContinuousClock.now - queried) / .milliseconds(1))",
             ])
             return batch
@@ -200,8 +200,7 @@ public final class AlertSender: Sendable {
             slices.store(part, messages, owners)
         }
         let (messages, owners) = slices.joined()
-        return Batch(alertIds: pending.map(\.alertId), messages: messages, alertOfMessage: owners,
-                     last: pending.last.map { ($0.source.midPointTai, $0.alertId) })
+        return Batch(alertIds: pending.map(\.alertId), messages: messages, alertOfMessage: owners)
     }
 
     private static func onQueue<T: Sendable>(_ queue: DispatchQueue, _ body: @escaping @Sendable () throws -> T) async throws -> T {

@@ -10,10 +10,12 @@ public struct PendingAlert: Sendable {
     public var alertId: Int64
     public var source: DiaSource
     public var isDDF: Bool
+    /// The time of the last alert of this object that the same run sends.
+    public var objectLastAlert: Double
 }
 
-/// The PPDB queries of a send: the window's edges, pages of unsent alerts, the histories of a
-/// batch's objects (three queries per batch, whatever its size), and marking alerts sent.
+/// The PPDB queries of a send: the window's edges, the histories of a batch's new objects
+/// (three queries per batch, whatever its size), and marking alerts sent.
 public final class AlertStore: Sendable {
     private let connection: PostgresConnection
     /// A second session for forced sources, read while the first reads objects and sources.
@@ -33,6 +35,10 @@ public final class AlertStore: Sendable {
     /// Runs `body`; when the connection was lost, reconnects (waiting 1, 2, 4, … s, up to a
     /// minute in all) and runs it again. Every statement of the sender may simply be repeated.
     public func retryingOnConnectionLoss<T>(logger: Logger, _ body: () throws -> T) throws -> T {
+        try Self.retryingOnConnectionLoss(logger: logger, reconnect: reconnect, body)
+    }
+
+    static func retryingOnConnectionLoss<T>(logger: Logger, reconnect: () throws -> Void, _ body: () throws -> T) throws -> T {
         var delay = 1.0
         var waited = 0.0
         while true {
@@ -58,10 +64,10 @@ public final class AlertStore: Sendable {
         return (try result.double(0, 0), try result.double(0, 1))
     }
 
-    private static let windowCondition = """
+    static let unsentInWindow = """
         a.alertsenttimestamp IS NULL AND s.midpointtai <= $1 AND ($2::double precision IS NULL OR s.midpointtai >= $2)
         """
-    private static let anyAlertCondition = """
+    static let inWindow = """
         s.midpointtai <= $1 AND ($2::double precision IS NULL OR s.midpointtai >= $2)
         """
 
@@ -72,46 +78,18 @@ public final class AlertStore: Sendable {
               FROM elasticc2_ppdbalert a
               JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
               JOIN elasticc2_ppdbdiaobject o ON o.diaobject_id = s.diaobject_id
-             WHERE \(Self.windowCondition)
+             WHERE \(Self.unsentInWindow)
             """, [.double(window.through), window.start.map { .double($0) } ?? .null], statement: "count alerts to send")
         return (Int(try result.int64(0, 0) ?? 0), Int(try result.int64(0, 1) ?? 0))
     }
 
-    /// The next `limit` alerts in time order after `after` (time, alert id): unsent ones only, or all.
-    public func nextPage(_ window: SendWindow, after: (time: Double, alertId: Int64)?, limit: Int, unsentOnly: Bool = true) throws -> [PendingAlert] {
-        let result = try connection.query("""
-            SELECT a.alert_id, s.diasource_id, s.diaobject_id, s.midpointtai, s.filtername, s.ra, s.decl,
-                   s.psflux, s.psfluxerr, s.snr, o.isddf
-              FROM elasticc2_ppdbalert a
-              JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
-              JOIN elasticc2_ppdbdiaobject o ON o.diaobject_id = s.diaobject_id
-             WHERE \(unsentOnly ? Self.windowCondition : Self.anyAlertCondition)
-               AND s.midpointtai >= $3 AND (s.midpointtai, a.alert_id) > ($3, $4)
-             ORDER BY s.midpointtai, a.alert_id
-             LIMIT $5
-            """, [.double(window.through), window.start.map { .double($0) } ?? .null,
-                  .double(after?.time ?? -.infinity), .bigint(after?.alertId ?? .min), .bigint(Int64(limit))],
-            statement: "page of unsent alerts")
-        return try (0..<result.rowCount).map { row in
-            PendingAlert(
-                alertId: try result.int64(row, 0)!,
-                source: DiaSource(
-                    diaSourceId: try result.int64(row, 1)!, diaObjectId: try result.int64(row, 2),
-                    midPointTai: try result.double(row, 3)!, filterName: result.string(row, 4)!,
-                    ra: try result.double(row, 5)!, decl: try result.double(row, 6)!, psFlux: try result.float(row, 7)!,
-                    psFluxErr: try result.float(row, 8)!, snr: try result.float(row, 9)!),
-                isDDF: try result.bool(row, 10)!)
-        }
-    }
-
-    /// What a batch must add to the cached histories: object rows for objects not cached, and
-    /// for every object its sources in `(sourcesAfter, through]` and forced sources in
-    /// `[forcedFrom, through)`. Three queries, the forced one on the second session alongside.
+    /// An object whose history a batch must read: its row, its sources up to `through`
+    /// (inclusive) and its forced sources in `[forcedFrom, through)`. Three queries for all of a
+    /// batch's requests, the forced one on the second session alongside.
     public struct HistoryRequest: Sendable {
         public var objectId: Int64
-        public var isCached: Bool
-        public var sourcesAfter: Double
         public var forcedFrom: Double
+        public var through: Double
     }
 
     public struct HistoryIncrement: Sendable {
@@ -120,11 +98,10 @@ public final class AlertStore: Sendable {
         public var forcedSources: [Int64: [DiaForcedSource]] = [:]
     }
 
-    public func historyIncrements(_ requests: [HistoryRequest], through latestAlert: Double) throws -> HistoryIncrement {
+    public func histories(_ requests: [HistoryRequest]) throws -> HistoryIncrement {
         let ids = PostgresValue.bigintArray(requests.map(\.objectId))
         let forcedFrom = PostgresValue.text("{" + requests.map { PostgresText.double($0.forcedFrom) }.joined(separator: ",") + "}")
-        let sourcesAfter = PostgresValue.text("{" + requests.map { PostgresText.double($0.sourcesAfter) }.joined(separator: ",") + "}")
-        let newObjects = PostgresValue.bigintArray(requests.filter { !$0.isCached }.map(\.objectId))
+        let through = PostgresValue.text("{" + requests.map { PostgresText.double($0.through) }.joined(separator: ",") + "}")
         let forcedConnection = self.forcedConnection
         let forcedResult = LockedResult()
         // A group, not a work item: it may be waited for on every path, more than once.
@@ -133,10 +110,10 @@ public final class AlertStore: Sendable {
             forcedResult.value = Result {
                 try forcedConnection.query("""
                     SELECT f.diaforcedsource_id, f.diaobject_id, f.midpointtai, f.filtername, f.psflux, f.psfluxerr
-                      FROM unnest($1::bigint[], $2::double precision[]) AS w(id, since)
-                      JOIN elasticc2_ppdbdiaforcedsource f ON f.diaobject_id = w.id AND f.midpointtai >= w.since AND f.midpointtai < $3
+                      FROM unnest($1::bigint[], $2::double precision[], $3::double precision[]) AS w(id, since, through)
+                      JOIN elasticc2_ppdbdiaforcedsource f ON f.diaobject_id = w.id AND f.midpointtai >= w.since AND f.midpointtai < w.through
                      ORDER BY f.diaobject_id, f.midpointtai, f.diaforcedsource_id
-                    """, [ids, forcedFrom, .double(latestAlert)], statement: "forced sources of a batch")
+                    """, [ids, forcedFrom, through], statement: "forced sources of a batch")
             }
         }
         defer { forcedQuery.wait() }
@@ -144,7 +121,7 @@ public final class AlertStore: Sendable {
         let floatCount = TOMSchema.diaObjectFloatColumns.count
         let objects = try connection.query(
             "SELECT diaobject_id, simversion, ra, decl, \(TOMSchema.diaObjectFloatColumns.joined(separator: ", ")), isddf FROM elasticc2_ppdbdiaobject WHERE diaobject_id = ANY($1)",
-            [newObjects], statement: "objects of a batch")
+            [ids], statement: "objects of a batch")
         for row in 0..<objects.rowCount {
             let id = try objects.int64(row, 0)!
             var floats: [Float?] = []
@@ -156,10 +133,10 @@ public final class AlertStore: Sendable {
         }
         let sources = try connection.query("""
             SELECT s.diasource_id, s.diaobject_id, s.midpointtai, s.filtername, s.ra, s.decl, s.psflux, s.psfluxerr, s.snr
-              FROM unnest($1::bigint[], $2::double precision[]) AS w(id, after)
-              JOIN elasticc2_ppdbdiasource s ON s.diaobject_id = w.id AND s.midpointtai > w.after AND s.midpointtai <= $3
+              FROM unnest($1::bigint[], $2::double precision[]) AS w(id, through)
+              JOIN elasticc2_ppdbdiasource s ON s.diaobject_id = w.id AND s.midpointtai <= w.through
              ORDER BY s.diaobject_id, s.midpointtai, s.diasource_id
-            """, [ids, sourcesAfter, .double(latestAlert)], statement: "sources of a batch")
+            """, [ids, through], statement: "sources of a batch")
         for row in 0..<sources.rowCount {
             let objectId = try sources.int64(row, 1)!
             increment.sources[objectId, default: []].append(DiaSource(

@@ -1,71 +1,87 @@
 /// Object histories kept across batches. Alerts go out in time order and an object's alerts
-/// fall into several batches, so each batch reads only what is new since the object was last
-/// read: its forced photometry is read once, not once per batch. Bounded by a row budget, least
-/// recently used objects first; rows older than any later alert can use are dropped.
+/// fall into several batches, so an object is read once, when its first alert of the run comes
+/// up, through the time of its last alert of the run, and kept until that alert is built. The
+/// PPDB indexes forced sources by object, not by object and time, so reading only "what is
+/// new" each batch would still scan the object's whole photometry every time.
 ///
-/// `@unchecked Sendable`: used only on the sender's serial read queue.
+/// Bounded by a row budget, least recently used objects first (an evicted object is simply
+/// read again); rows older than any later alert can use are dropped.
+///
+/// `@unchecked Sendable`: used only from one serial queue at a time.
 final class HistoryCache: @unchecked Sendable {
     private struct Entry {
         var history: ObjectHistory
-        /// Sources are read through this time (inclusive), forced sources up to it (exclusive).
-        var readThrough: Double
+        var lastAlert: Double
         var lastBatch: Int
     }
 
     private var entries: [Int64: Entry] = [:]
-    private var cachedForcedRows = 0
+    private var cachedRows = 0
     private var batch = 0
-    let maximumForcedRows: Int
+    let maximumRows: Int
 
-    init(maximumForcedRows: Int = 1_000_000) {
-        self.maximumForcedRows = maximumForcedRows
+    init(maximumRows: Int = 1_000_000) {
+        self.maximumRows = maximumRows
     }
 
-    func histories(_ objectIds: [Int64], from earliestAlert: Double, through latestAlert: Double, store: AlertStore) throws -> [Int64: ObjectHistory] {
+    /// The histories of a time-ordered page of alerts' objects.
+    func histories(for page: [PendingAlert], store: AlertStore) throws -> [Int64: ObjectHistory] {
+        guard let first = page.first, let last = page.last else { return [:] }
         batch += 1
-        let oldestNeeded = earliestAlert - AlertTopics.fullHistoryDays
-        let requests = objectIds.map { id -> AlertStore.HistoryRequest in
-            if let entry = entries[id] {
-                return .init(objectId: id, isCached: true, sourcesAfter: entry.readThrough, forcedFrom: entry.readThrough)
-            }
-            return .init(objectId: id, isCached: false, sourcesAfter: -.infinity, forcedFrom: oldestNeeded)
+        let oldestNeeded = first.source.midPointTai - AlertTopics.fullHistoryDays
+        var lastAlerts: [Int64: Double] = [:]
+        for alert in page {
+            if let id = alert.source.diaObjectId { lastAlerts[id] = alert.objectLastAlert }
         }
-        let increment = try store.historyIncrements(requests, through: latestAlert)
-        var result: [Int64: ObjectHistory] = [:]
-        result.reserveCapacity(objectIds.count)
-        for id in objectIds {
-            var entry: Entry
-            if let cached = entries[id] {
-                entry = cached
-            } else if let (object, isDDF) = increment.objects[id] {
-                entry = Entry(history: ObjectHistory(object: object, isDDF: isDDF, sources: [], forcedSources: [], firstSourceTime: .infinity),
-                              readThrough: -.infinity, lastBatch: batch)
-            } else {
-                continue
+        let requests = lastAlerts.compactMap { id, lastAlert in
+            entries[id] == nil ? AlertStore.HistoryRequest(objectId: id, forcedFrom: oldestNeeded, through: lastAlert) : nil
+        }
+        if !requests.isEmpty {
+            let read = try store.histories(requests)
+            for request in requests {
+                guard let (object, isDDF) = read.objects[request.objectId] else { continue }
+                let sources = read.sources[request.objectId] ?? []
+                let forced = read.forcedSources[request.objectId] ?? []
+                let history = ObjectHistory(object: object, isDDF: isDDF, sources: sources, forcedSources: forced,
+                                            firstSourceTime: sources.first?.midPointTai ?? .infinity)
+                entries[request.objectId] = Entry(history: history, lastAlert: request.through, lastBatch: batch)
+                cachedRows += sources.count + forced.count
             }
-            entry.history.sources += increment.sources[id] ?? []
-            entry.history.firstSourceTime = entry.history.sources.first?.midPointTai ?? .infinity
-            let before = entry.history.forcedSources.count
-            entry.history.forcedSources += increment.forcedSources[id] ?? []
+        }
+
+        var result: [Int64: ObjectHistory] = [:]
+        result.reserveCapacity(lastAlerts.count)
+        for id in lastAlerts.keys {
+            guard var entry = entries[id] else { continue }
             // Later alerts are later in time: rows before this batch's reach are never needed again.
             let stale = entry.history.forcedSources.partitioningIndex { $0.midPointTai >= oldestNeeded }
-            if stale > 0 { entry.history.forcedSources.removeFirst(stale) }
-            cachedForcedRows += entry.history.forcedSources.count - before
-            entry.readThrough = latestAlert
+            if stale > 0 {
+                entry.history.forcedSources.removeFirst(stale)
+                cachedRows -= stale
+            }
             entry.lastBatch = batch
-            entries[id] = entry
             result[id] = entry.history
+            // This batch builds the object's last alert of the run: nothing later needs it.
+            if entry.lastAlert <= last.source.midPointTai {
+                forget(id, entry)
+            } else {
+                entries[id] = entry
+            }
         }
         evictIfOverBudget()
         return result
     }
 
+    private func forget(_ id: Int64, _ entry: Entry) {
+        cachedRows -= entry.history.sources.count + entry.history.forcedSources.count
+        entries[id] = nil
+    }
+
     private func evictIfOverBudget() {
-        guard cachedForcedRows > maximumForcedRows else { return }
+        guard cachedRows > maximumRows else { return }
         let byAge = entries.sorted { $0.value.lastBatch < $1.value.lastBatch }
-        for (id, entry) in byAge where cachedForcedRows > maximumForcedRows / 2 {
-            cachedForcedRows -= entry.history.forcedSources.count
-            entries[id] = nil
+        for (id, entry) in byAge where cachedRows > maximumRows / 2 {
+            forget(id, entry)
         }
     }
 }
