@@ -66,11 +66,12 @@ struct Send: AsyncParsableCommand {
             flushEvery: flushEvery ?? 5000, logEvery: logEvery, dryRun: !really, statusDirectory: statusDir, rate: rate,
             progressBar: isatty(STDERR_FILENO) != 0)
         let producer = really ? try KafkaProducer(configuration: kafka.configuration(servers: kafkaServer, clientId: "alert-sender"), logger: logger) : nil
-        let stop = TerminationSignal()
-        let sender = AlertSender(settings: settings, conninfo: database.resolved.conninfo, producer: producer, logger: logger,
-                                 shouldStop: { stop.isRequested })
-        let summary = try await sender.run()
-        print(SummaryTable.render(summary, topics: settings.topics))
+        let conninfo = database.resolved.conninfo
+        try await BatchLoopService.run(logger: logger) { shouldStop in
+            let sender = AlertSender(settings: settings, conninfo: conninfo, producer: producer, logger: logger, shouldStop: shouldStop)
+            let summary = try await sender.run()
+            print(SummaryTable.render(summary, topics: settings.topics))
+        }
     }
 }
 

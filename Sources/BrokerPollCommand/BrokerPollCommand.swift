@@ -84,11 +84,13 @@ struct BrokerPollCommand: AsyncParsableCommand {
             }
             return
         }
-        let stop = TerminationSignal(signals: [SIGTERM, SIGINT, SIGUSR1])
         let service = BrokerPollService(sources: sources, conninfo: database.resolved.conninfo, logger: logger,
                                         statsInterval: .milliseconds(Int(statsInterval * 1000)), batchSize: batchSize)
         logger.info("broker-poll started", metadata: ["brokers": "\(sources.map(\.name).joined(separator: ","))"])
-        await service.run(shouldStop: { stop.isRequested })
+        // SIGUSR1 is the TOM's stop signal for brokerpoll2.
+        try await BatchLoopService.run(signals: [.sigterm, .sigint, .sigusr1], logger: logger) { shouldStop in
+            await service.run(shouldStop: shouldStop)
+        }
         for poller in service.pollers {
             let stats = poller.stats
             logger.info("broker-poll stopped", metadata: ["broker": "\(poller.source.name)", "messages": "\(stats.messages)",

@@ -55,9 +55,8 @@ struct FakeBrokerCommand: AsyncParsableCommand {
             settings: .init(sourceTopics: sourceTopics, destinationTopic: destTopic, classifiers: chosen, seed: seed,
                             batchSize: batchSize, logInterval: .milliseconds(Int(logInterval * 1000))),
             consumer: consumer, producer: producer, logger: logger)
-        let stop = TerminationSignal()
         logger.info("fake-broker started", metadata: ["kafka.topics": "\(sourceTopics.joined(separator: ","))", "kafka.destination": "\(destTopic)"])
-        try await broker.run(shouldStop: { stop.isRequested })
+        try await BatchLoopService.run(logger: logger) { shouldStop in try await broker.run(shouldStop: shouldStop) }
         let counts = broker.counts
         logger.info("fake-broker stopped", metadata: ["alerts.in": "\(counts.alertsIn)", "messages.out": "\(counts.messagesOut)", "alerts.bad": "\(counts.badAlerts)"])
     }

@@ -40,8 +40,8 @@ struct KafkaMockCommand: AsyncParsableCommand {
         }
         FileHandle.standardOutput.write(Data((cluster.bootstrapServers + "\n").utf8))
         logger.info("Mock Kafka cluster serving", metadata: ["kafka.bootstrap": "\(cluster.bootstrapServers)", "kafka.brokers": "\(brokers)"])
-        let signal = await TerminationSignal().wait()
-        logger.info("Stopping mock Kafka cluster", metadata: ["signal": "\(signal)"])
+        try await BatchLoopService.waitForShutdown(logger: logger)
+        logger.info("Stopping mock Kafka cluster")
         withExtendedLifetime(cluster) {}
     }
 }

@@ -1,0 +1,42 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+/// A loop that checks a stop flag between batches, run as a swift-service-lifecycle `Service`:
+/// graceful shutdown raises the flag, so the loop finishes the batch in hand (deliver, commit,
+/// mark) and returns, rather than being cancelled mid-batch.
+public struct BatchLoopService: Service {
+    public typealias Loop = @Sendable (_ shouldStop: @escaping @Sendable () -> Bool) async throws -> Void
+
+    private let loop: Loop
+
+    public init(_ loop: @escaping Loop) {
+        self.loop = loop
+    }
+
+    public func run() async throws {
+        let stopRequested = Atomic<Bool>(false)
+        try await withGracefulShutdownHandler {
+            try await loop { stopRequested.load(ordering: .acquiring) }
+        } onGracefulShutdown: {
+            stopRequested.store(true, ordering: .releasing)
+        }
+    }
+
+    /// Runs `loop` until it returns, or until one of `signals` arrives and it has finished its batch.
+    public static func run(
+        signals: [UnixSignal] = [.sigterm, .sigint], logger: Logger, _ loop: @escaping Loop
+    ) async throws {
+        // A loop that returns has done its work (a send run, say): that ends the group, not an error.
+        let service = ServiceGroupConfiguration.ServiceConfiguration(
+            service: BatchLoopService(loop), successTerminationBehavior: .gracefullyShutdownGroup)
+        let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: signals, logger: logger))
+        try await group.run()
+    }
+
+    /// Waits until one of `signals` arrives: for a server with no batches of its own.
+    public static func waitForShutdown(signals: [UnixSignal] = [.sigterm, .sigint], logger: Logger) async throws {
+        try await run(signals: signals, logger: logger) { _ in try? await gracefulShutdown() }
+    }
+}
