@@ -39,8 +39,8 @@ public struct SynthLoader: Sendable {
             // Where the triggers stay on, check each COPY as it ends rather than queueing every
             // row's check until COMMIT (the keys are DEFERRABLE INITIALLY DEFERRED).
             try connection.query("SET CONSTRAINTS ALL IMMEDIATE", statement: "check foreign keys per statement")
-            let deferred = try Self.tablesAreEmpty(connection) ? DeferredIndexes.drop(on: connection, tables: PPDBCopy.tables) : nil
-            summary.deferredIndexes = deferred != nil
+            let bulk = try Self.tablesAreEmpty(connection) ? BulkLoad.begin(on: connection, tables: PPDBCopy.tables) : nil
+            summary.deferredIndexes = bulk != nil
             var start = 0
             var pending = generateChunk(from: 0)
             while start < total {
@@ -52,7 +52,7 @@ public struct SynthLoader: Sendable {
                 DispatchQueue.global().async(group: generation) { if next < total { nextChunk.objects = generateChunk(from: next) } }
                 // On a throw too: the generator writes into `nextChunk` until it ends.
                 defer { generation.wait() }
-                try copy(chunk, on: connection)
+                try copy(chunk, on: connection, freeze: bulk?.freeze ?? false)
                 generation.wait()
                 for item in chunk {
                     summary.objects += 1
@@ -64,9 +64,9 @@ public struct SynthLoader: Sendable {
                 pending = nextChunk.objects
                 logger.info("synth progress", metadata: ["objects": "\(summary.objects)/\(total)", "alerts": "\(summary.sources)"])
             }
-            if let deferred {
-                logger.info("Building the deferred indexes", metadata: ["indexes": "\(deferred.names.count)"])
-                try deferred.recreate(on: connection, logger: logger)
+            if let bulk {
+                logger.info("Building the deferred indexes", metadata: ["indexes": "\(bulk.names.count)"])
+                try bulk.finish(on: connection, logger: logger)
             }
         }
         // Fresh statistics, or the sender's first queries are planned for empty tables.
@@ -75,20 +75,20 @@ public struct SynthLoader: Sendable {
         return summary
     }
 
-    private func copy(_ chunk: [SynthObject], on connection: PostgresConnection) throws {
-        try connection.copyIn(PPDBCopy.objects, statement: "copy synthetic objects") { buffer in
+    private func copy(_ chunk: [SynthObject], on connection: PostgresConnection, freeze: Bool) throws {
+        try connection.copyIn(PPDBCopy.objects, freeze: freeze, statement: "copy synthetic objects") { buffer in
             for item in chunk { try PPDBCopy.write(item.object, isDDF: item.isDDF, to: buffer) }
         }
-        try connection.copyIn(PPDBCopy.sources, statement: "copy synthetic sources") { buffer in
+        try connection.copyIn(PPDBCopy.sources, freeze: freeze, statement: "copy synthetic sources") { buffer in
             for item in chunk { for source in item.sources { try PPDBCopy.write(source, to: buffer) } }
         }
-        try connection.copyIn(PPDBCopy.alerts, statement: "copy synthetic alerts") { buffer in
+        try connection.copyIn(PPDBCopy.alerts, freeze: freeze, statement: "copy synthetic alerts") { buffer in
             for item in chunk { for source in item.sources { try PPDBCopy.writeAlert(for: source, to: buffer) } }
         }
-        try connection.copyIn(PPDBCopy.forcedSources, statement: "copy synthetic forced sources") { buffer in
+        try connection.copyIn(PPDBCopy.forcedSources, freeze: freeze, statement: "copy synthetic forced sources") { buffer in
             for item in chunk { for forced in item.forcedSources { try PPDBCopy.write(forced, to: buffer) } }
         }
-        try connection.copyIn(PPDBCopy.truth, statement: "copy synthetic truth") { buffer in
+        try connection.copyIn(PPDBCopy.truth, freeze: freeze, statement: "copy synthetic truth") { buffer in
             for item in chunk { try PPDBCopy.writeTruth(item.truth, objectId: item.object.diaObjectId, to: buffer) }
         }
     }

@@ -102,11 +102,12 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Streams rows into `COPY table (columns) FROM STDIN`, in binary format (added here, so
-    /// `copySQL` names no format); returns the rows copied.
+    /// `copySQL` names no options); returns the rows copied. `freeze` writes the rows frozen,
+    /// for a table created or truncated in the current transaction.
     @discardableResult
-    public func copyIn(_ copySQL: String, statement: String, rows: (CopyInBuffer) throws -> Void) throws -> Int {
+    public func copyIn(_ copySQL: String, freeze: Bool = false, statement: String, rows: (CopyInBuffer) throws -> Void) throws -> Int {
         lock.lock(); defer { lock.unlock() }
-        guard let start = PQexec(connection, copySQL + " WITH (FORMAT binary)") else {
+        guard let start = PQexec(connection, copySQL + (freeze ? " WITH (FORMAT binary, FREEZE)" : " WITH (FORMAT binary)")) else {
             throw PostgresError(kind: .connection, statement: statement, message: "no connection")
         }
         guard PQresultStatus(start) == PGRES_COPY_IN else {

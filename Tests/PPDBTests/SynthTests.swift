@@ -92,6 +92,13 @@ struct SynthTests {
         let first = try SynthLoader(settings: .init(objects: 400, seed: 3), conninfo: url, logger: Self.logger).run()
         #expect(first.deferredIndexes)
         #expect(try Self.indexDefinitions(connection) == migrated)
+        // Rows went in frozen: every page is all-visible already, with no vacuum run.
+        let visibility = try connection.query("""
+            SELECT count(*) FILTER (WHERE relpages > 0 AND relallvisible = relpages), count(*) FROM pg_class
+             WHERE relname IN ('elasticc2_ppdbdiaobject', 'elasticc2_ppdbdiasource', 'elasticc2_ppdbdiaforcedsource',
+                               'elasticc2_ppdbalert', 'elasticc2_diaobjecttruth')
+            """, statement: "visibility")
+        #expect(try visibility.int64(0, 0) == 5 && visibility.int64(0, 1) == 5)
         try connection.query("SET enable_seqscan = off", statement: "prefer indexes")
         let plan = try connection.query("""
             EXPLAIN (FORMAT JSON) SELECT * FROM elasticc2_ppdbdiaforcedsource WHERE midpointtai BETWEEN 60600 AND 60600.01

@@ -3,21 +3,36 @@ import Postgres
 
 /// Loading into empty tables the way pg_restore does: rows first, indexes after. Building an
 /// index once from sorted data is several times cheaper than maintaining it row by row,
-/// above all for keys that arrive in random order (`midpointtai`).
+/// above all for keys that arrive in random order (`midpointtai`). Where it may, it also
+/// empties the tables in the same transaction, so COPY can write the rows frozen: then no
+/// later reader rewrites every page to set hint bits and no autovacuum has to freeze them,
+/// work that otherwise lands on the first alert-sender run after a load.
 ///
 /// Only plain indexes are deferred; those behind primary keys and unique constraints stay, as
 /// foreign keys depend on them. Use it inside a transaction: if the load fails, the rollback
-/// brings the dropped indexes back.
-struct DeferredIndexes {
+/// brings back the indexes (and anything truncated).
+struct BulkLoad {
     private struct Index {
         var name: String
         var definition: String
     }
 
     private let indexes: [Index]
+    /// Whether COPY may write frozen rows (`COPY … FREEZE`) into these tables.
+    let freeze: Bool
 
-    /// Drops the plain indexes of `tables`, keeping their definitions to build them again.
-    static func drop(on connection: PostgresConnection, tables: [String]) throws -> DeferredIndexes {
+    /// Prepares empty `tables` (our own constant names) for loading: truncates them when no
+    /// other table refers to them, and drops their plain indexes, keeping the definitions.
+    static func begin(on connection: PostgresConnection, tables: [String]) throws -> BulkLoad {
+        // TRUNCATE must name every table whose foreign keys point into the set.
+        let outsideReferences = try connection.query("""
+            SELECT count(*) FROM pg_constraint
+             WHERE contype = 'f' AND confrelid = ANY($1::text[]::regclass[]) AND NOT conrelid = ANY($1::text[]::regclass[])
+            """, [.textArray(tables)], statement: "find references into the loaded tables").int64(0, 0) ?? 1
+        let freeze = outsideReferences == 0
+        if freeze {
+            try connection.query("TRUNCATE " + tables.joined(separator: ", "), statement: "empty the tables to load frozen rows")
+        }
         let found = try connection.query("""
             SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
               FROM pg_index i
@@ -30,11 +45,11 @@ struct DeferredIndexes {
         for index in indexes {
             try connection.query("DROP INDEX \(index.name)", statement: "drop a deferred index")
         }
-        return DeferredIndexes(indexes: indexes)
+        return BulkLoad(indexes: indexes, freeze: freeze)
     }
 
     /// Builds every dropped index again, from its original definition.
-    func recreate(on connection: PostgresConnection, logger: Logger) throws {
+    func finish(on connection: PostgresConnection, logger: Logger) throws {
         // Sorting for an index build is the memory-hungry step; this transaction may use more.
         try connection.query("SET LOCAL maintenance_work_mem = '256MB'", statement: "index build memory")
         for index in indexes {
