@@ -92,13 +92,14 @@ public final class AlertStore: Sendable {
         public var through: Double
     }
 
-    public struct HistoryIncrement: Sendable {
+    /// Objects' rows, sources and forced sources by object id.
+    public struct ObjectRows: Sendable {
         public var objects: [Int64: (object: DiaObject, isDDF: Bool)] = [:]
         public var sources: [Int64: [DiaSource]] = [:]
         public var forcedSources: [Int64: [DiaForcedSource]] = [:]
     }
 
-    public func histories(_ requests: [HistoryRequest]) throws -> HistoryIncrement {
+    public func histories(_ requests: [HistoryRequest]) throws -> ObjectRows {
         let ids = PostgresValue.bigintArray(requests.map(\.objectId))
         let forcedFrom = PostgresValue.text("{" + requests.map { PostgresText.double($0.forcedFrom) }.joined(separator: ",") + "}")
         let through = PostgresValue.text("{" + requests.map { PostgresText.double($0.through) }.joined(separator: ",") + "}")
@@ -117,7 +118,7 @@ public final class AlertStore: Sendable {
             }
         }
         defer { forcedQuery.wait() }
-        var increment = HistoryIncrement()
+        var rows = ObjectRows()
         let floatCount = TOMSchema.diaObjectFloatColumns.count
         let objects = try connection.query(
             "SELECT diaobject_id, simversion, ra, decl, \(TOMSchema.diaObjectFloatColumns.joined(separator: ", ")), isddf FROM elasticc2_ppdbdiaobject WHERE diaobject_id = ANY($1)",
@@ -127,7 +128,7 @@ public final class AlertStore: Sendable {
             var floats: [Float?] = []
             floats.reserveCapacity(floatCount)
             for column in 4..<(4 + floatCount) { floats.append(try objects.float(row, column)) }
-            increment.objects[id] = (DiaObject(diaObjectId: id, simVersion: objects.string(row, 1), ra: try objects.double(row, 2)!,
+            rows.objects[id] = (DiaObject(diaObjectId: id, simVersion: objects.string(row, 1), ra: try objects.double(row, 2)!,
                                                decl: try objects.double(row, 3)!, optionalFloats: floats),
                                      try objects.bool(row, 4 + floatCount)!)
         }
@@ -139,7 +140,7 @@ public final class AlertStore: Sendable {
             """, [ids, through], statement: "sources of a batch")
         for row in 0..<sources.rowCount {
             let objectId = try sources.int64(row, 1)!
-            increment.sources[objectId, default: []].append(DiaSource(
+            rows.sources[objectId, default: []].append(DiaSource(
                 diaSourceId: try sources.int64(row, 0)!, diaObjectId: objectId, midPointTai: try sources.double(row, 2)!,
                 filterName: sources.string(row, 3)!, ra: try sources.double(row, 4)!, decl: try sources.double(row, 5)!,
                 psFlux: try sources.float(row, 6)!, psFluxErr: try sources.float(row, 7)!, snr: try sources.float(row, 8)!))
@@ -148,11 +149,11 @@ public final class AlertStore: Sendable {
         let forced = try forcedResult.value!.get()
         for row in 0..<forced.rowCount {
             let objectId = try forced.int64(row, 1)!
-            increment.forcedSources[objectId, default: []].append(DiaForcedSource(
+            rows.forcedSources[objectId, default: []].append(DiaForcedSource(
                 diaForcedSourceId: try forced.int64(row, 0)!, diaObjectId: objectId, midPointTai: try forced.double(row, 2)!,
                 filterName: forced.string(row, 3)!, psFlux: try forced.float(row, 4)!, psFluxErr: try forced.float(row, 5)!))
         }
-        return increment
+        return rows
     }
 
     /// Records that these alerts were delivered.
