@@ -21,6 +21,26 @@ struct BulkLoad {
     /// Whether COPY may write frozen rows (`COPY … FREEZE`) into these tables.
     let freeze: Bool
 
+    /// Foreign keys for a load in this transaction. Rows made consistent by construction skip the
+    /// per-row trigger checks, as `pg_restore --disable-triggers` does, where the role may
+    /// (superusers only); elsewhere each statement is checked as it ends, rather than every
+    /// row's check queueing until COMMIT (the keys are DEFERRABLE INITIALLY DEFERRED).
+    static func relaxForeignKeyChecks(on connection: PostgresConnection, logger: Logger) throws {
+        // Asked first: a refused SET would abort the transaction.
+        if try connection.query("SELECT current_setting('is_superuser') = 'on'", statement: "may skip triggers").bool(0, 0) == true {
+            try connection.query("SET LOCAL session_replication_role = replica", statement: "skip foreign-key triggers")
+        } else {
+            logger.notice("Foreign-key checks stay on for this load (skipping them needs a superuser): loading is slower")
+            try connection.query("SET CONSTRAINTS ALL IMMEDIATE", statement: "check foreign keys per statement")
+        }
+    }
+
+    /// Whether every one of `tables` (our own constant names) is empty.
+    static func tablesAreEmpty(_ tables: [String], on connection: PostgresConnection) throws -> Bool {
+        let probe = tables.map { "NOT EXISTS (SELECT 1 FROM \($0))" }.joined(separator: " AND ")
+        return try connection.query("SELECT " + probe, statement: "are the tables empty").bool(0, 0) ?? false
+    }
+
     /// Prepares empty `tables` (our own constant names) for loading: truncates them when no
     /// other table refers to them, and drops their plain indexes, keeping the definitions.
     static func begin(on connection: PostgresConnection, tables: [String]) throws -> BulkLoad {

@@ -6,7 +6,7 @@ import Postgres
 
 /// Loads SNANA FITS simulation output as ELAsTiCC2 distributes it (pairs of `*HEAD.FITS.gz` and
 /// `*PHOT.FITS.gz`, plus `<dir>/<dirname>.DUMP` for truth) by the TOM's loader rules.
-public struct SNANALoader {
+public struct SNANALoader: Sendable {
     public struct Summary: Sendable, Equatable {
         public var objects = 0
         public var sources = 0
@@ -23,6 +23,8 @@ public struct SNANALoader {
     static let fluxScale = Float(pow(10.0, (31.4 - 27.5) / 2.5))
     static let sourceFlag: Int64 = 4096
     static let ddfPhotometryRows = 1000
+    /// Forced sources gathered from several file pairs before they are copied.
+    static let rowsPerCopy = 100_000
 
     let connection: PostgresConnection
     let simVersion: String
@@ -55,33 +57,94 @@ public struct SNANALoader {
         return field.uppercased()
     }
 
+    /// Loads the directories in one transaction: into empty PPDB tables as a bulk load (indexes
+    /// built after the rows, rows frozen), the next file pair read while this one is copied.
     public func load(directories: [String]) throws -> Summary {
         let started = ContinuousClock.now
         var summary = Summary()
-        for directory in directories {
-            let url = URL(fileURLWithPath: directory)
+        let pairsByDirectory = try directories.map { directory -> [(head: String, phot: String)] in
             let heads = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix("HEAD.FITS.gz") }.sorted()
             guard !heads.isEmpty else { throw Failure(description: "no *HEAD.FITS.gz files in \(directory)") }
-            var loadedObjects = Set<Int64>()
-            for head in heads {
-                let phot = head.replacingOccurrences(of: "HEAD.FITS.gz", with: "PHOT.FITS.gz")
-                let counts = try loadPair(head: url.appendingPathComponent(head).path, phot: url.appendingPathComponent(phot).path)
-                loadedObjects.formUnion(counts.objectIds)
-                summary.objects += counts.objectIds.count
-                summary.sources += counts.sources
-                summary.forcedSources += counts.forced
+            let url = URL(fileURLWithPath: directory)
+            return heads.map { head in
+                (url.appendingPathComponent(head).path,
+                 url.appendingPathComponent(head.replacingOccurrences(of: "HEAD.FITS.gz", with: "PHOT.FITS.gz")).path)
             }
-            let dump = url.appendingPathComponent(url.lastPathComponent + ".DUMP").path
-            summary.truthRows += try loadTruth(dump: dump, objects: loadedObjects)
-            logger.info("Loaded SNANA directory", metadata: ["directory": "\(directory)", "objects": "\(loadedObjects.count)"])
         }
-        try connection.query("ANALYZE elasticc2_ppdbdiaobject, elasticc2_ppdbdiasource, elasticc2_ppdbdiaforcedsource, elasticc2_ppdbalert, elasticc2_diaobjecttruth",
-                             statement: "analyze loaded tables")
+        try connection.transaction {
+            try BulkLoad.relaxForeignKeyChecks(on: connection, logger: logger)
+            let bulk = try BulkLoad.tablesAreEmpty(PPDBCopy.tables, on: connection) ? BulkLoad.begin(on: connection, tables: PPDBCopy.tables) : nil
+            let freeze = bulk?.freeze ?? false
+            for (directory, pairs) in zip(directories, pairsByDirectory) {
+                var loadedObjects = Set<Int64>()
+                var pending = Result { try readPair(head: pairs[0].head, phot: pairs[0].phot) }
+                // Pairs are small (a few hundred objects): COPY a table once per many pairs, as
+                // each statement costs about a millisecond whatever its size.
+                var unwritten = PairRows()
+                for index in pairs.indices {
+                    let rows = try pending.get()
+                    let next = PairBox()
+                    // A group, not a work item: it is waited for on every path, and so may be twice.
+                    let reading = DispatchGroup()
+                    if index + 1 < pairs.count {
+                        let pair = pairs[index + 1]
+                        DispatchQueue.global().async(group: reading) { next.rows = Result { try readPair(head: pair.head, phot: pair.phot) } }
+                    }
+                    // On a throw too: the reader writes into `next` until it ends.
+                    defer { reading.wait() }
+                    loadedObjects.formUnion(rows.objects.map(\.0.diaObjectId))
+                    summary.objects += rows.objects.count
+                    summary.sources += rows.sources.count
+                    summary.forcedSources += rows.forced.count
+                    unwritten.append(rows)
+                    if unwritten.forced.count >= Self.rowsPerCopy || index == pairs.count - 1 {
+                        try copy(unwritten, freeze: freeze)
+                        unwritten = PairRows()
+                    }
+                    reading.wait()
+                    if let following = next.rows { pending = following }
+                }
+                let url = URL(fileURLWithPath: directory)
+                let dump = url.appendingPathComponent(url.lastPathComponent + ".DUMP").path
+                summary.truthRows += try loadTruth(dump: dump, objects: loadedObjects, freeze: freeze)
+                logger.info("Loaded SNANA directory", metadata: ["directory": "\(directory)", "objects": "\(loadedObjects.count)"])
+            }
+            try bulk?.finish(on: connection, logger: logger)
+        }
+        try connection.query("ANALYZE " + PPDBCopy.tables.joined(separator: ", "), statement: "analyze loaded tables")
         summary.seconds = (ContinuousClock.now - started) / .seconds(1)
         return summary
     }
 
-    private func loadPair(head headPath: String, phot photPath: String) throws -> (objectIds: [Int64], sources: Int, forced: Int) {
+    /// One HEAD/PHOT pair's rows, by the TOM's loader rules.
+    struct PairRows: Sendable {
+        var objects: [(DiaObject, Bool)] = []
+        var sources: [DiaSource] = []
+        var forced: [DiaForcedSource] = []
+
+        mutating func append(_ other: PairRows) {
+            objects += other.objects
+            sources += other.sources
+            forced += other.forced
+        }
+    }
+
+    private func copy(_ rows: PairRows, freeze: Bool) throws {
+        try connection.copyIn(PPDBCopy.objects, freeze: freeze, statement: "copy SNANA objects") { buffer in
+            for (object, isDDF) in rows.objects { try PPDBCopy.write(object, isDDF: isDDF, to: buffer) }
+        }
+        try connection.copyIn(PPDBCopy.sources, freeze: freeze, statement: "copy SNANA sources") { buffer in
+            for source in rows.sources { try PPDBCopy.write(source, to: buffer) }
+        }
+        try connection.copyIn(PPDBCopy.alerts, freeze: freeze, statement: "copy SNANA alerts") { buffer in
+            for source in rows.sources { try PPDBCopy.writeAlert(for: source, to: buffer) }
+        }
+        try connection.copyIn(PPDBCopy.forcedSources, freeze: freeze, statement: "copy SNANA forced sources") { buffer in
+            for row in rows.forced { try PPDBCopy.write(row, to: buffer) }
+        }
+    }
+
+    private func readPair(head headPath: String, phot photPath: String) throws -> PairRows {
         let head = try FITSTable(path: headPath)
         let phot = try FITSTable(path: photPath)
         let snids = try head.strings("SNID").map { text -> Int64 in
@@ -121,25 +184,11 @@ public struct SNANALoader {
                 }
             }
         }
-        try connection.transaction {
-            try connection.copyIn(PPDBCopy.objects, statement: "copy SNANA objects") { buffer in
-                for (object, isDDF) in objects { try PPDBCopy.write(object, isDDF: isDDF, to: buffer) }
-            }
-            try connection.copyIn(PPDBCopy.sources, statement: "copy SNANA sources") { buffer in
-                for source in sources { try PPDBCopy.write(source, to: buffer) }
-            }
-            try connection.copyIn(PPDBCopy.alerts, statement: "copy SNANA alerts") { buffer in
-                for source in sources { try PPDBCopy.writeAlert(for: source, to: buffer) }
-            }
-            try connection.copyIn(PPDBCopy.forcedSources, statement: "copy SNANA forced sources") { buffer in
-                for row in forced { try PPDBCopy.write(row, to: buffer) }
-            }
-        }
-        return (objects.map(\.0.diaObjectId), sources.count, forced.count)
+        return PairRows(objects: objects, sources: sources, forced: forced)
     }
 
     /// The SNANA DUMP table (`VARNAMES:` then `SN:` rows) → truth rows for the loaded objects.
-    private func loadTruth(dump path: String, objects: Set<Int64>) throws -> Int {
+    private func loadTruth(dump path: String, objects: Set<Int64>, freeze: Bool) throws -> Int {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw Failure(description: "cannot read \(path)") }
         var names: [String] = []
         var rows: [[String: String]] = []
@@ -153,7 +202,7 @@ public struct SNANALoader {
         }
         let columns = TOMSchema.truthColumns.dropLast().map { $0.name == "\"dec\"" ? "dec" : $0.name }
         var written = 0
-        try connection.copyIn(PPDBCopy.truth, statement: "copy SNANA truth") { buffer in
+        try connection.copyIn(PPDBCopy.truth, freeze: freeze, statement: "copy SNANA truth") { buffer in
             for row in rows {
                 guard let cid = row["cid"].flatMap({ Int64($0) }), objects.contains(cid) else { continue }
                 let values: [Double?] = columns.map { column in
@@ -167,3 +216,7 @@ public struct SNANALoader {
         return written
     }
 }
+
+/// Hands one file pair's rows from the reading thread to the loading one, which reads it only
+/// after waiting for the reader.
+private final class PairBox: @unchecked Sendable { var rows: Result<SNANALoader.PairRows, Error>? }

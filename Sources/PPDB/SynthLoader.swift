@@ -31,15 +31,12 @@ public struct SynthLoader: Sendable {
 
     public func run() throws -> Summary {
         let connection = try PostgresConnection(conninfo, applicationName: "ppdb synth")
-        skipForeignKeyTriggers(connection)
         let started = ContinuousClock.now
         var summary = Summary()
         let total = generator.settings.objects
         try connection.transaction {
-            // Where the triggers stay on, check each COPY as it ends rather than queueing every
-            // row's check until COMMIT (the keys are DEFERRABLE INITIALLY DEFERRED).
-            try connection.query("SET CONSTRAINTS ALL IMMEDIATE", statement: "check foreign keys per statement")
-            let bulk = try Self.tablesAreEmpty(connection) ? BulkLoad.begin(on: connection, tables: PPDBCopy.tables) : nil
+            try BulkLoad.relaxForeignKeyChecks(on: connection, logger: logger)
+            let bulk = try BulkLoad.tablesAreEmpty(PPDBCopy.tables, on: connection) ? BulkLoad.begin(on: connection, tables: PPDBCopy.tables) : nil
             summary.deferredIndexes = bulk != nil
             var start = 0
             var pending = generateChunk(from: 0)
@@ -90,21 +87,6 @@ public struct SynthLoader: Sendable {
         }
         try connection.copyIn(PPDBCopy.truth, freeze: freeze, statement: "copy synthetic truth") { buffer in
             for item in chunk { try PPDBCopy.writeTruth(item.truth, objectId: item.object.diaObjectId, to: buffer) }
-        }
-    }
-
-    private static func tablesAreEmpty(_ connection: PostgresConnection) throws -> Bool {
-        let probe = PPDBCopy.tables.map { "NOT EXISTS (SELECT 1 FROM \($0))" }.joined(separator: " AND ")
-        return try connection.query("SELECT " + probe, statement: "are the PPDB tables empty").bool(0, 0) ?? false
-    }
-
-    /// Synthetic rows are consistent by construction, so, as `pg_restore --disable-triggers`
-    /// does, skip the per-row foreign-key triggers when the role may (superusers only).
-    private func skipForeignKeyTriggers(_ connection: PostgresConnection) {
-        do {
-            try connection.query("SET session_replication_role = replica", statement: "skip foreign-key triggers")
-        } catch {
-            logger.notice("Foreign-key checks stay on for synth (needs a superuser): loading is slower", metadata: ["error": "\(error)"])
         }
     }
 

@@ -180,7 +180,8 @@ struct FaultTests {
         defer { consumer.close() }
         var onTopic = 0
         for partition in 0..<16 { let marks = try consumer.watermarks(topic: topics.wfd, partition: Int32(partition)); onTopic += Int(marks.high - marks.low) }
-        print("fault: broker down \(Self.faultDuration) during a send of \(summary.alertsSent) alerts; marked \(marked), on the topic \(onTopic)")
+        print("fault: broker down \(Self.faultDuration) during a send of \(summary.alertsSent) alerts; marked \(marked), on the topic \(onTopic), "
+              + "duplicated \(max(0, onTopic - Int(marked))), lost \(max(0, Int(marked) - onTopic))")
         #expect(summary.outcome == .completed && summary.alertsSent > 0)
         #expect(marked == Int64(summary.alertsSent) && onTopic == summary.alertsSent)
     }
