@@ -19,6 +19,9 @@ public final class FITSTable {
     private var file: UnsafeMutablePointer<fitsfile>?
     public let path: String
     public let rowCount: Int
+    /// Column numbers (1-based) by name, from one read of the table header: CFITSIO's own
+    /// lookup scans every column name on each call, most of the reading time for small files.
+    private let columnNumbers: [String: Int32]
 
     public init(path: String) throws(FITSError) {
         self.path = path
@@ -30,11 +33,41 @@ public final class FITSTable {
             if handle != nil { var ignored: Int32 = 0; ffclos(handle, &ignored) }
             throw FITSError(status: status, operation: "open \(path)")
         }
+        // deinit does not run for an init that throws, so the handle is closed here on failure.
+        do {
+            (rowCount, columnNumbers) = try Self.describe(handle, path: path)
+        } catch {
+            var ignored: Int32 = 0
+            ffclos(handle, &ignored)
+            throw error
+        }
         file = handle
+    }
+
+    /// The table's row count and column numbers by name; the first column of a name wins, as
+    /// in CFITSIO's lookup.
+    private static func describe(_ handle: UnsafeMutablePointer<fitsfile>, path: String) throws(FITSError) -> (Int, [String: Int32]) {
+        var status: Int32 = 0
+        var columns: Int32 = 0
+        ffgncl(handle, &columns, &status)
+        guard status == 0 else { throw FITSError(status: status, operation: "count columns of \(path)") }
+        let width = Int(FLEN_VALUE)
+        var names = [CChar](repeating: 0, count: max(1, Int(columns)) * width)
         var rows = 0
-        ffgnrw(handle, &rows, &status)
-        guard status == 0 else { throw FITSError(status: status, operation: "count rows of \(path)") }
-        rowCount = rows
+        var fields: Int32 = 0
+        var pcount = 0
+        names.withUnsafeMutableBufferPointer { names in
+            var pointers: [UnsafeMutablePointer<CChar>?] = (0..<Int(columns)).map { names.baseAddress! + $0 * width }
+            ffghbn(handle, columns, &rows, &fields, &pointers, nil, nil, nil, &pcount, &status)
+        }
+        guard status == 0 else { throw FITSError(status: status, operation: "read the table header of \(path)") }
+        var numbers: [String: Int32] = [:]
+        for index in 0..<Int(fields) {
+            let cell = names[(index * width)..<((index + 1) * width)]
+            let name = String(decoding: cell.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if numbers[name] == nil { numbers[name] = Int32(index + 1) }
+        }
+        return (rows, numbers)
     }
 
     deinit {
@@ -44,11 +77,7 @@ public final class FITSTable {
 
     /// The 1-based column number of `name` (exact, case-sensitive), or nil.
     public func column(_ name: String) -> Int32? {
-        var status: Int32 = 0
-        var number: Int32 = 0
-        var template = Array(name.utf8CString)
-        ffgcno(file, CASESEN, &template, &number, &status)
-        return status == 0 ? number : nil
+        columnNumbers[name]
     }
 
     private func requireColumn(_ name: String) throws(FITSError) -> Int32 {
@@ -89,30 +118,28 @@ public final class FITSTable {
         ffgtcl(file, number, &type, &repeatCount, &width, &status)
         guard status == 0 else { throw FITSError(status: status, operation: "inspect \(name) in \(path)") }
         let length = max(repeatCount, 1) + 1
-        var result: [String] = []
-        result.reserveCapacity(rowCount)
-        var buffer = [CChar](repeating: 0, count: length)
+        guard rowCount > 0 else { return [] }
+        // The whole column in one call, into one buffer of fixed-width cells.
+        var cells = [CChar](repeating: 0, count: rowCount * length)
         var nullValue: [CChar] = [0]
-        for row in 0..<rowCount {
-            var anyNull: Int32 = 0
-            let read: Int32 = buffer.withUnsafeMutableBufferPointer { cells in
-                var pointer: UnsafeMutablePointer<CChar>? = cells.baseAddress
-                var localStatus: Int32 = 0
-                ffgcvs(file, number, Int64(row + 1), 1, 1, &nullValue, &pointer, &anyNull, &localStatus)
-                return localStatus
-            }
-            guard read == 0 else { throw FITSError(status: read, operation: "read \(name) row \(row + 1) from \(path)") }
-            result.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self).trimmingCharacters(in: " "))
+        var anyNull: Int32 = 0
+        cells.withUnsafeMutableBufferPointer { cells in
+            var pointers: [UnsafeMutablePointer<CChar>?] = (0..<rowCount).map { cells.baseAddress! + $0 * length }
+            ffgcvs(file, number, 1, 1, Int64(rowCount), &nullValue, &pointers, &anyNull, &status)
         }
-        return result
-    }
-}
-
-private extension String {
-    func trimmingCharacters(in character: Character) -> String {
-        var text = Substring(self)
-        while text.first == character { text.removeFirst() }
-        while text.last == character { text.removeLast() }
-        return String(text)
+        guard status == 0 else { throw FITSError(status: status, operation: "read \(name) from \(path)") }
+        return cells.withUnsafeBufferPointer { cells in
+            cells.withMemoryRebound(to: UInt8.self) { bytes in
+                (0..<rowCount).map { row in
+                    // FITS pads strings with blanks; the cell ends at its first NUL.
+                    let cell = bytes[(row * length)..<(row * length + length)]
+                    var end = cell.firstIndex(of: 0) ?? cell.endIndex
+                    var start = cell.startIndex
+                    while start < end, bytes[start] == 0x20 { start += 1 }
+                    while end > start, bytes[end - 1] == 0x20 { end -= 1 }
+                    return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+                }
+            }
+        }
     }
 }

@@ -36,6 +36,9 @@ public struct SNANALoader: Sendable {
         self.logger = logger
     }
 
+    /// The FITS HEAD columns of the diaObject's nullable floats, in field order.
+    static let headColumns = DiaObject.optionalFloatFieldNames.map(headColumn(for:))
+
     /// The FITS HEAD column for one of the diaObject's nullable floats.
     static func headColumn(for field: String) -> String {
         let renamed = ["mwebv": "MWEBV", "mwebv_err": "MWEBV_ERR", "z_final": "REDSHIFT_FINAL", "z_final_err": "REDSHIFT_FINAL_ERR"]
@@ -154,9 +157,8 @@ public struct SNANALoader: Sendable {
         let ras = try head.doubles("RA"), decs = try head.doubles("DEC")
         let first = try head.int64s("PTROBS_MIN"), last = try head.int64s("PTROBS_MAX")
         // Columns a simulation does not have (galactic models carry no host) load as NULL.
-        let floatColumns = try DiaObject.optionalFloatFieldNames.map { field -> [Double]? in
-            let name = Self.headColumn(for: field)
-            return head.column(name) == nil ? nil : try head.doubles(name)
+        let floatColumns = try Self.headColumns.map { name -> [Double]? in
+            head.column(name) == nil ? nil : try head.doubles(name)
         }
         let mjds = try phot.doubles("MJD"), bands = try phot.strings("BAND"), flags = try phot.int64s("PHOTFLAG")
         let fluxes = try phot.doubles("FLUXCAL"), errors = try phot.doubles("FLUXCALERR")
