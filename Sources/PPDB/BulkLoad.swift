@@ -36,14 +36,20 @@ struct BulkLoad {
     }
 
     /// Whether every one of `tables` (our own constant names) is empty.
-    static func tablesAreEmpty(_ tables: [String], on connection: PostgresConnection) throws -> Bool {
+    private static func tablesAreEmpty(_ tables: [String], on connection: PostgresConnection) throws -> Bool {
         let probe = tables.map { "NOT EXISTS (SELECT 1 FROM \($0))" }.joined(separator: " AND ")
         return try connection.query("SELECT " + probe, statement: "are the tables empty").bool(0, 0) ?? false
     }
 
-    /// Prepares empty `tables` (our own constant names) for loading: truncates them when no
-    /// other table refers to them, and drops their plain indexes, keeping the definitions.
-    static func begin(on connection: PostgresConnection, tables: [String]) throws -> BulkLoad {
+    /// When `tables` (our own constant names) are all empty, prepares them for loading: truncates
+    /// them when no other table refers to them, and drops their plain indexes, keeping the
+    /// definitions. Nil when any holds rows: the load then goes in row by row.
+    static func beginIfEmpty(on connection: PostgresConnection, tables: [String]) throws -> BulkLoad? {
+        guard try tablesAreEmpty(tables, on: connection) else { return nil }
+        // Dropping indexes and truncating lock the tables anyway; taking the lock first means no
+        // other session's rows can arrive between the check and the TRUNCATE.
+        try connection.query("LOCK TABLE " + tables.joined(separator: ", ") + " IN ACCESS EXCLUSIVE MODE", statement: "lock the tables to load")
+        guard try tablesAreEmpty(tables, on: connection) else { return nil }
         // TRUNCATE must name every table whose foreign keys point into the set.
         let outsideReferences = try connection.query("""
             SELECT count(*) FROM pg_constraint

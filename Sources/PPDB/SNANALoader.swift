@@ -76,7 +76,7 @@ public struct SNANALoader: Sendable {
         }
         try connection.transaction {
             try BulkLoad.relaxForeignKeyChecks(on: connection, logger: logger)
-            let bulk = try BulkLoad.tablesAreEmpty(PPDBCopy.tables, on: connection) ? BulkLoad.begin(on: connection, tables: PPDBCopy.tables) : nil
+            let bulk = try BulkLoad.beginIfEmpty(on: connection, tables: PPDBCopy.tables)
             let freeze = bulk?.freeze ?? false
             for (directory, pairs) in zip(directories, pairsByDirectory) {
                 var loadedObjects = Set<Int64>()

@@ -36,7 +36,7 @@ public struct SynthLoader: Sendable {
         let total = generator.settings.objects
         try connection.transaction {
             try BulkLoad.relaxForeignKeyChecks(on: connection, logger: logger)
-            let bulk = try BulkLoad.tablesAreEmpty(PPDBCopy.tables, on: connection) ? BulkLoad.begin(on: connection, tables: PPDBCopy.tables) : nil
+            let bulk = try BulkLoad.beginIfEmpty(on: connection, tables: PPDBCopy.tables)
             summary.deferredIndexes = bulk != nil
             var start = 0
             var pending = generateChunk(from: 0)
