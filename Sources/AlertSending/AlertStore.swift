@@ -9,7 +9,6 @@ import PPDB
 public struct PendingAlert: Sendable {
     public var alertId: Int64
     public var source: DiaSource
-    public var isDDF: Bool
     /// The time of the last alert of this object that the same run sends.
     public var objectLastAlert: Double
 }

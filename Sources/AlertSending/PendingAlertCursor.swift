@@ -43,8 +43,7 @@ final class PendingAlertCursor: @unchecked Sendable {
                         midPointTai: try result.double(row, 3)!, filterName: result.string(row, 4)!,
                         ra: try result.double(row, 5)!, decl: try result.double(row, 6)!, psFlux: try result.float(row, 7)!,
                         psFluxErr: try result.float(row, 8)!, snr: try result.float(row, 9)!),
-                    isDDF: try result.bool(row, 10)!,
-                    objectLastAlert: try result.double(row, 11)!)
+                    objectLastAlert: try result.double(row, 10)!)
             }
             if let last = page.last { after = (last.source.midPointTai, last.alertId) }
             if page.count < limit {
@@ -72,9 +71,10 @@ final class PendingAlertCursor: @unchecked Sendable {
         try connection.query("""
             DECLARE pending_alerts NO SCROLL CURSOR FOR
             SELECT a.alert_id, s.diasource_id, s.diaobject_id, s.midpointtai, s.filtername, s.ra, s.decl,
-                   s.psflux, s.psfluxerr, s.snr, o.isddf, max(s.midpointtai) OVER (PARTITION BY s.diaobject_id)
+                   s.psflux, s.psfluxerr, s.snr, max(s.midpointtai) OVER (PARTITION BY s.diaobject_id)
               FROM elasticc2_ppdbalert a
               JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
+              -- Only alerts whose object exists: one without could be built into no message.
               JOIN elasticc2_ppdbdiaobject o ON o.diaobject_id = s.diaobject_id
              WHERE \(unsentOnly ? AlertStore.unsentInWindow : AlertStore.inWindow)
                AND s.midpointtai >= $3 AND (s.midpointtai, a.alert_id) > ($3, $4)
