@@ -1,37 +1,47 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
+
+// Versions are pinned exactly, so an image built from this file gets the same code every time
+// (Package.resolved is not committed here).
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 
 let package = Package(
     name: "ElasticcStream",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "kafka-mock", targets: ["KafkaMockCommand"]),
         .executable(name: "ppdb", targets: ["PPDBCommand"]),
-        .executable(name: "alert-sender", targets: ["AlertSenderCommand"]),
-        .executable(name: "fake-broker", targets: ["FakeBrokerCommand"]),
-        .executable(name: "broker-poll", targets: ["BrokerPollCommand"]),
+        .executable(name: "alert-sender", targets: ["AlertSender"]),
+        .executable(name: "fake-broker", targets: ["FakeBroker"]),
+        .executable(name: "broker-poll", targets: ["BrokerPoll"]),
         .executable(name: "bench", targets: ["Bench"]),
         .library(name: "AvroSchemas", targets: ["AvroSchemas"]),
         .library(name: "Kafka", targets: ["Kafka"]),
         .library(name: "Postgres", targets: ["Postgres"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
-        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "5.0.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
     ],
     targets: [
+        // C libraries, found through pkg-config.
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         .systemLibrary(name: "CAvro", pkgConfig: "avro-c", providers: [.apt(["libavro-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CFitsio", pkgConfig: "cfitsio", providers: [.apt(["libcfitsio-dev"])]),
-        .target(name: "FITS", dependencies: ["CFitsio"]),
         .target(name: "CAvroShims", dependencies: ["CAvro"]),
 
+        // Wrappers: the only modules that import C.
+        .target(name: "BlockingWork"),
+        .target(name: "SeededRandom"),
+        .target(name: "FITS", dependencies: ["CFitsio"]),
+        .target(name: "Kafka", dependencies: ["CRdKafka", "BlockingWork", logging]),
+        .target(name: "Postgres", dependencies: ["CLibPQ", "BlockingWork"]),
         .target(
             name: "AvroSchemas",
-            dependencies: ["CAvro", "CAvroShims"],
             resources: [
                 .embedInCode("Schemas/elasticc.v0_9_1.alert.avsc"),
                 .embedInCode("Schemas/elasticc.v0_9_1.diaSource.avsc"),
@@ -40,90 +50,60 @@ let package = Package(
                 .embedInCode("Schemas/elasticc.v0_9_1.brokerClassification.avsc"),
             ]
         ),
-        .target(
-            name: "Kafka",
-            dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")]
-        ),
-        .target(name: "Postgres", dependencies: ["CLibPQ"]),
-        .target(
-            name: "PPDB",
-            dependencies: ["Postgres", "AvroSchemas", "FITS", .product(name: "Logging", package: "swift-log")]
-        ),
-        .target(
-            name: "AlertSending",
-            dependencies: ["AvroSchemas", "Kafka", "Postgres", "PPDB", .product(name: "Logging", package: "swift-log")]
-        ),
-        .target(
-            name: "FakeBrokering",
-            dependencies: ["AvroSchemas", "Kafka", .product(name: "Logging", package: "swift-log")]
-        ),
-        .target(
-            name: "BrokerPolling",
-            dependencies: ["AvroSchemas", "Kafka", "Postgres", "PPDB", "Yams", .product(name: "Logging", package: "swift-log")]
-        ),
+        // Apache Avro C as a test oracle: linked by the tests only.
+        .target(name: "AvroCOracle", dependencies: ["CAvro", "CAvroShims", "AvroSchemas"]),
+
+        // The pipeline's logic.
+        .target(name: "TOMDatabase", dependencies: ["Postgres", "AvroSchemas", logging]),
+        .target(name: "PPDB", dependencies: ["TOMDatabase", "Postgres", "AvroSchemas", "FITS", "SeededRandom", logging]),
+        .target(name: "AlertSending", dependencies: ["AvroSchemas", "BlockingWork", "Kafka", "Postgres", "TOMDatabase", logging]),
+        .target(name: "FakeBrokering", dependencies: ["AvroSchemas", "Kafka", "SeededRandom", logging]),
+        .target(name: "BrokerPolling", dependencies: ["AvroSchemas", "Kafka", "Postgres", "TOMDatabase", "Yams", logging]),
         .target(
             name: "CommandSupport",
             dependencies: [
-                "Postgres",
-                "Kafka",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
+                "Postgres", "Kafka", argumentParser, logging,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
 
-        .executableTarget(
-            name: "AlertSenderCommand",
-            dependencies: ["AlertSending", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
-        .executableTarget(
-            name: "FakeBrokerCommand",
-            dependencies: ["FakeBrokering", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
-        .executableTarget(
-            name: "BrokerPollCommand",
-            dependencies: ["BrokerPolling", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
-        .executableTarget(
-            name: "PPDBCommand",
-            dependencies: ["PPDB", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")]
-        ),
-        .executableTarget(
-            name: "KafkaMockCommand",
-            dependencies: [
-                "Kafka",
-                "CommandSupport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-            ]
-        ),
+        // Executables: argument parsing and wiring only.
+        .executableTarget(name: "AlertSender", dependencies: ["AlertSending", "CommandSupport", argumentParser]),
+        .executableTarget(name: "FakeBroker", dependencies: ["FakeBrokering", "CommandSupport", argumentParser]),
+        .executableTarget(name: "BrokerPoll", dependencies: ["BrokerPolling", "CommandSupport", argumentParser]),
+        .executableTarget(name: "PPDBCommand", dependencies: ["PPDB", "TOMDatabase", "CommandSupport", argumentParser]),
+        .executableTarget(name: "KafkaMockCommand", dependencies: ["Kafka", "CommandSupport", argumentParser, logging]),
         .executableTarget(
             name: "Bench",
             dependencies: [
-                "AvroSchemas", "Kafka", "Postgres", "PPDB", "FakeBrokering", "BrokerPolling",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
+                "AvroSchemas", "Kafka", "Postgres", "PPDB", "TOMDatabase", "FakeBrokering", "BrokerPolling", argumentParser, logging,
             ]
         ),
 
         .target(
             name: "TestSupport",
-            dependencies: ["AvroSchemas", "Postgres", "Kafka", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["AvroSchemas", "Postgres", "Kafka", "SeededRandom", logging],
             path: "Tests/TestSupport"
         ),
-        .testTarget(name: "AvroSchemasTests", dependencies: ["AvroSchemas", "TestSupport"]),
+        .testTarget(name: "AvroSchemasTests", dependencies: ["AvroSchemas", "AvroCOracle", "TestSupport"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "AvroSchemas", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
-        .testTarget(name: "PPDBTests", dependencies: ["PPDB", "Postgres", "TestSupport"]),
+        .testTarget(name: "PPDBTests", dependencies: ["PPDB", "TOMDatabase", "Postgres", "TestSupport"]),
         .testTarget(name: "FakeBrokeringTests", dependencies: ["FakeBrokering", "AvroSchemas", "Kafka", "TestSupport"]),
-        .testTarget(name: "BrokerPollingTests", dependencies: ["BrokerPolling", "PPDB", "Postgres", "Kafka", "AvroSchemas", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["PPDB", "Postgres", "Kafka", "TestSupport"]),
+        .testTarget(
+            name: "BrokerPollingTests",
+            dependencies: ["BrokerPolling", "PPDB", "TOMDatabase", "Postgres", "Kafka", "AvroSchemas", "TestSupport"]
+        ),
+        .testTarget(name: "EndToEndTests", dependencies: ["PPDB", "TOMDatabase", "Postgres", "Kafka", "TestSupport"]),
         .testTarget(
             name: "ReliabilityTests",
-            dependencies: ["AlertSending", "BrokerPolling", "Kafka", "PPDB", "Postgres", "AvroSchemas", "TestSupport"]
+            dependencies: ["AlertSending", "BrokerPolling", "Kafka", "PPDB", "TOMDatabase", "Postgres", "AvroSchemas", "TestSupport"]
         ),
-        .testTarget(name: "AlertSendingTests", dependencies: ["AlertSending", "PPDB", "Postgres", "Kafka", "TestSupport"]),
+        .testTarget(
+            name: "AlertSendingTests",
+            dependencies: ["AlertSending", "PPDB", "TOMDatabase", "Postgres", "Kafka", "TestSupport"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

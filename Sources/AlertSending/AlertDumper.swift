@@ -1,4 +1,5 @@
 import AvroSchemas
+import BlockingWork
 import Foundation
 import Postgres
 
@@ -17,36 +18,73 @@ public struct AlertDumper {
 
     /// Returns the number of alerts written per MJD.
     @discardableResult
-    public func dump(start: Double, through: Double) throws -> [Int: Int] {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let store = AlertStore(connection: try PostgresConnection(conninfo, applicationName: "alert-sender dump"))
-        let cursor = PendingAlertCursor(connection: try PostgresConnection(conninfo, applicationName: "alert-sender dump cursor"),
-                                        window: SendWindow(start: start, through: through), unsentOnly: false)
-        var counts: [Int: Int] = [:]
-        var current: (mjd: Int, writer: TarWriter)?
-        let cache = HistoryCache()
+    public func dump(start: Double, through: Double) async throws -> [Int: Int] {
+        let store = AlertStore(connection: try await PostgresConnection.open(conninfo, applicationName: "alert-sender dump"))
+        let cursor = PendingAlertCursor(
+            connection: try await PostgresConnection.open(conninfo, applicationName: "alert-sender dump cursor"),
+            window: SendWindow(start: start, through: through), unsentOnly: false)
+        let files = try await NightlyTarFiles.create(directory: directory, clobber: clobber)
         while true {
-            let page = try cursor.next(limit: 1000)
+            let page = try await cursor.next(limit: 1000)
             guard !page.isEmpty else { break }
-            let histories = try cache.histories(for: page, store: store)
+            let histories = try await store.histories(for: page)
+            var alerts: [(mjd: Int, name: String, bytes: [UInt8])] = []
             for pending in page {
                 guard let objectId = pending.source.diaObjectId, let history = histories[objectId] else { continue }
-                let mjd = Int(pending.source.midPointTai.rounded(.down))
-                if current?.mjd != mjd {
-                    try current?.writer.close()
-                    let path = (directory as NSString).appendingPathComponent("\(mjd).tar")
-                    if FileManager.default.fileExists(atPath: path) {
-                        guard clobber else { throw AlertSendError(description: "\(path) exists; use --clobber to replace it") }
-                        try FileManager.default.removeItem(atPath: path)
-                    }
-                    current = (mjd, try TarWriter(creating: path))
-                }
                 let alert = history.alert(alertId: pending.alertId, source: pending.source, historyDays: AlertTopics.fullHistoryDays)
-                try current!.writer.add(name: "\(pending.alertId).avro", contents: AvroCodec.encode(alert))
-                counts[mjd, default: 0] += 1
+                alerts.append((Int(pending.source.midPointTai.rounded(.down)), "\(pending.alertId).avro", AvroCodec.encode(alert)))
             }
+            try await files.write(alerts)
         }
+        return try await files.close()
+    }
+}
+
+/// The dump's files, written on a thread of their own: one tar per night, in time order.
+actor NightlyTarFiles {
+    private let executor = BlockingExecutor(label: "alert-sender dump files")
+    private let directory: String
+    private let clobber: Bool
+    private var current: (mjd: Int, writer: TarWriter)?
+    private var counts: [Int: Int] = [:]
+
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    private init(directory: String, clobber: Bool) {
+        self.directory = directory
+        self.clobber = clobber
+    }
+
+    static func create(directory: String, clobber: Bool) async throws -> NightlyTarFiles {
+        let files = NightlyTarFiles(directory: directory, clobber: clobber)
+        try await files.makeDirectory()
+        return files
+    }
+
+    private func makeDirectory() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    func write(_ alerts: [(mjd: Int, name: String, bytes: [UInt8])]) throws {
+        for alert in alerts {
+            if current?.mjd != alert.mjd {
+                try current?.writer.close()
+                let path = (directory as NSString).appendingPathComponent("\(alert.mjd).tar")
+                if FileManager.default.fileExists(atPath: path) {
+                    guard clobber else { throw AlertSendError(description: "\(path) exists; use --clobber to replace it") }
+                    try FileManager.default.removeItem(atPath: path)
+                }
+                current = (alert.mjd, try TarWriter(creating: path))
+            }
+            try current?.writer.add(name: alert.name, contents: alert.bytes)
+            counts[alert.mjd, default: 0] += 1
+        }
+    }
+
+    /// Closes the last file; returns the alerts written per MJD.
+    func close() throws -> [Int: Int] {
         try current?.writer.close()
+        current = nil
         return counts
     }
 }

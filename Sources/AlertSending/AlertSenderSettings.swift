@@ -1,3 +1,5 @@
+import Foundation
+
 /// What one run of the alert sender does.
 public struct AlertSenderSettings: Sendable {
     public var mode: SendWindow.Mode
@@ -15,10 +17,13 @@ public struct AlertSenderSettings: Sendable {
     public var rate: Double?
     /// Draw a progress bar on stderr.
     public var progressBar: Bool
+    /// Threads that encode a batch's alerts (`-n/--num-reconstruct-processes`).
+    public var encodingThreads: Int
 
     public init(
         mode: SendWindow.Mode, startDay: Double? = nil, topics: AlertTopics = AlertTopics(), flushEvery: Int = 5000,
-        logEvery: Int = 10000, dryRun: Bool = false, statusDirectory: String? = nil, rate: Double? = nil, progressBar: Bool = false
+        logEvery: Int = 10000, dryRun: Bool = false, statusDirectory: String? = nil, rate: Double? = nil, progressBar: Bool = false,
+        encodingThreads: Int = ProcessInfo.processInfo.activeProcessorCount
     ) {
         self.mode = mode
         self.startDay = startDay
@@ -29,6 +34,7 @@ public struct AlertSenderSettings: Sendable {
         self.statusDirectory = statusDirectory
         self.rate = rate
         self.progressBar = progressBar
+        self.encodingThreads = encodingThreads
     }
 }
 
@@ -51,6 +57,43 @@ public struct SendSummary: Sendable {
     public var seconds = 0.0
 
     public var alertsPerSecond: Double { seconds > 0 ? Double(alertsSent) / seconds : 0 }
+
+    /// The run's result as JSON, the contract for scripts and monitoring (`--summary-json`):
+    /// outcome, window, alerts in the window, alerts sent, messages and bytes per topic, seconds.
+    public func json(topics: AlertTopics) throws -> Data {
+        struct Document: Encodable {
+            var outcome: String
+            var windowStart: Double?
+            var windowThrough: Double?
+            var alertsInWindow: [String: Int]
+            var alertsSent: Int
+            var messagesPerTopic: [String: Int]
+            var bytesPerTopic: [String: Int]
+            var seconds: Double
+            var alertsPerSecond: Double
+        }
+        let outcomeName =
+            switch outcome {
+            case .completed: "completed"
+            case .dryRun: "dry_run"
+            case .anotherRunHoldsTheLock: "another_run_holds_the_lock"
+            case .stopped: "stopped"
+            }
+        var messages = messagesPerTopic
+        var bytes = bytesPerTopic
+        for topic in topics.all {
+            messages[topic, default: 0] += 0
+            bytes[topic, default: 0] += 0
+        }
+        let document = Document(
+            outcome: outcomeName, windowStart: window?.start, windowThrough: window?.through,
+            alertsInWindow: ["wfd": alertsInWindow.wfd, "ddf": alertsInWindow.ddf], alertsSent: alertsSent,
+            messagesPerTopic: messages, bytesPerTopic: bytes, seconds: seconds, alertsPerSecond: alertsPerSecond)
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        return try encoder.encode(document)
+    }
 }
 
 public struct AlertSendError: Error, CustomStringConvertible {

@@ -7,8 +7,8 @@
 /// Bounded by a row budget, least recently used objects first (an evicted object is simply
 /// read again); rows older than any later alert can use are dropped.
 ///
-/// `@unchecked Sendable`: used only from one serial queue at a time.
-final class HistoryCache: @unchecked Sendable {
+/// State of the reading connection: kept inside `AlertStore`, the actor on that connection.
+struct HistoryCache {
     private struct Entry {
         var history: ObjectHistory
         var lastAlert: Double
@@ -24,34 +24,42 @@ final class HistoryCache: @unchecked Sendable {
         self.maximumRows = maximumRows
     }
 
-    /// The histories of a time-ordered page of alerts' objects.
-    func histories(for page: [PendingAlert], store: AlertStore) throws -> [Int64: ObjectHistory] {
-        guard let first = page.first, let last = page.last else { return [:] }
-        batch += 1
+    /// What a time-ordered page of alerts needs read: each object not yet held, through the
+    /// time of its last alert of the run.
+    func missing(for page: [PendingAlert]) -> [AlertStore.HistoryRequest] {
+        guard let first = page.first else { return [] }
         let oldestNeeded = first.source.midPointTai - AlertTopics.fullHistoryDays
         var lastAlerts: [Int64: Double] = [:]
         for alert in page {
-            if let id = alert.source.diaObjectId { lastAlerts[id] = alert.objectLastAlert }
+            if let id = alert.source.diaObjectId, entries[id] == nil { lastAlerts[id] = alert.objectLastAlert }
         }
-        let requests = lastAlerts.compactMap { id, lastAlert in
-            entries[id] == nil ? AlertStore.HistoryRequest(objectId: id, forcedFrom: oldestNeeded, through: lastAlert) : nil
-        }
-        if !requests.isEmpty {
-            let read = try store.histories(requests)
-            for request in requests {
-                guard let (object, isDDF) = read.objects[request.objectId] else { continue }
-                let sources = read.sources[request.objectId] ?? []
-                let forced = read.forcedSources[request.objectId] ?? []
-                let history = ObjectHistory(object: object, isDDF: isDDF, sources: sources, forcedSources: forced,
-                                            firstSourceTime: sources.first?.midPointTai ?? .infinity)
-                entries[request.objectId] = Entry(history: history, lastAlert: request.through, lastBatch: batch)
-                cachedRows += sources.count + forced.count
-            }
-        }
+        return lastAlerts.map { AlertStore.HistoryRequest(objectId: $0.key, forcedFrom: oldestNeeded, through: $0.value) }
+    }
 
+    /// Keeps the rows read for `requests`.
+    mutating func add(_ read: AlertStore.ObjectRows, for requests: [AlertStore.HistoryRequest]) {
+        for request in requests {
+            guard let (object, isDDF) = read.objects[request.objectId] else { continue }
+            let sources = read.sources[request.objectId] ?? []
+            let forced = read.forcedSources[request.objectId] ?? []
+            let history = ObjectHistory(
+                object: object, isDDF: isDDF, sources: sources, forcedSources: forced,
+                firstSourceTime: sources.first?.midPointTai ?? .infinity)
+            entries[request.objectId] = Entry(history: history, lastAlert: request.through, lastBatch: batch + 1)
+            cachedRows += sources.count + forced.count
+        }
+    }
+
+    /// The histories of the page's objects; forgets each object whose last alert of the run is
+    /// in this page.
+    mutating func take(for page: [PendingAlert]) -> [Int64: ObjectHistory] {
+        guard let first = page.first, let last = page.last else { return [:] }
+        batch += 1
+        let oldestNeeded = first.source.midPointTai - AlertTopics.fullHistoryDays
+        let ids = Set(page.compactMap(\.source.diaObjectId))
         var result: [Int64: ObjectHistory] = [:]
-        result.reserveCapacity(lastAlerts.count)
-        for id in lastAlerts.keys {
+        result.reserveCapacity(ids.count)
+        for id in ids {
             guard var entry = entries[id] else { continue }
             // Later alerts are later in time: rows before this batch's reach are never needed again.
             let stale = entry.history.forcedSources.partitioningIndex { $0.midPointTai >= oldestNeeded }
@@ -72,12 +80,12 @@ final class HistoryCache: @unchecked Sendable {
         return result
     }
 
-    private func forget(_ id: Int64, _ entry: Entry) {
+    private mutating func forget(_ id: Int64, _ entry: Entry) {
         cachedRows -= entry.history.sources.count + entry.history.forcedSources.count
         entries[id] = nil
     }
 
-    private func evictIfOverBudget() {
+    private mutating func evictIfOverBudget() {
         guard cachedRows > maximumRows else { return }
         let byAge = entries.sorted { $0.value.lastBatch < $1.value.lastBatch }
         for (id, entry) in byAge where cachedRows > maximumRows / 2 {

@@ -9,8 +9,8 @@ import Postgres
 /// The cursor lives in a transaction of its own connection. If the connection is lost, the
 /// next call opens a new cursor after the last row handed out.
 ///
-/// `@unchecked Sendable`: used from one serial queue at a time.
-final class PendingAlertCursor: @unchecked Sendable {
+/// An actor on its connection's executor: the cursor is that connection's state.
+actor PendingAlertCursor {
     private let connection: PostgresConnection
     private let window: SendWindow
     private let unsentOnly: Bool
@@ -24,9 +24,7 @@ final class PendingAlertCursor: @unchecked Sendable {
         self.unsentOnly = unsentOnly
     }
 
-    deinit {
-        if isOpen { _ = try? connection.query("ROLLBACK", statement: "close alert cursor") }
-    }
+    nonisolated var unownedExecutor: UnownedSerialExecutor { connection.executor.asUnownedSerialExecutor() }
 
     /// The next `limit` alerts; empty once the window is done.
     func next(limit: Int) throws -> [PendingAlert] {
@@ -34,16 +32,18 @@ final class PendingAlertCursor: @unchecked Sendable {
         do {
             if !isOpen { try open() }
             // FETCH takes no parameters; the count is an integer of ours, not text from outside.
-            let result = try connection.query("FETCH FORWARD \(max(1, limit)) FROM pending_alerts", statement: "fetch alerts to send")
+            let result = try connection.query(
+                "FETCH FORWARD \(unescaped: String(max(1, limit))) FROM pending_alerts",
+                statement: "fetch alerts to send")
             let page = try (0..<result.rowCount).map { row in
                 PendingAlert(
-                    alertId: try result.int64(row, 0)!,
+                    alertId: try result.value(row, 0),
                     source: DiaSource(
-                        diaSourceId: try result.int64(row, 1)!, diaObjectId: try result.int64(row, 2),
-                        midPointTai: try result.double(row, 3)!, filterName: result.string(row, 4)!,
-                        ra: try result.double(row, 5)!, decl: try result.double(row, 6)!, psFlux: try result.float(row, 7)!,
-                        psFluxErr: try result.float(row, 8)!, snr: try result.float(row, 9)!),
-                    objectLastAlert: try result.double(row, 10)!)
+                        diaSourceId: try result.value(row, 1), diaObjectId: try result.optional(row, 2),
+                        midPointTai: try result.value(row, 3), filterName: try result.value(row, 4),
+                        ra: try result.value(row, 5), decl: try result.value(row, 6), psFlux: try result.value(row, 7),
+                        psFluxErr: try result.value(row, 8), snr: try result.value(row, 9)),
+                    objectLastAlert: try result.value(row, 10))
             }
             if let last = page.last { after = (last.source.midPointTai, last.alertId) }
             if page.count < limit {
@@ -68,7 +68,10 @@ final class PendingAlertCursor: @unchecked Sendable {
         isOpen = true
         // Plan for every row, not the first few: hash joins and one sort instead of probes per row.
         try connection.query("SET LOCAL cursor_tuple_fraction = 1", statement: "plan the cursor for all rows")
-        try connection.query("""
+        let resumeTime = after?.time ?? -.infinity
+        let resumeId = after?.alertId ?? .min
+        try connection.query(
+            """
             DECLARE pending_alerts NO SCROLL CURSOR FOR
             SELECT a.alert_id, s.diasource_id, s.diaobject_id, s.midpointtai, s.filtername, s.ra, s.decl,
                    s.psflux, s.psfluxerr, s.snr, max(s.midpointtai) OVER (PARTITION BY s.diaobject_id)
@@ -76,12 +79,11 @@ final class PendingAlertCursor: @unchecked Sendable {
               JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
               -- Only alerts whose object exists: one without could be built into no message.
               JOIN elasticc2_ppdbdiaobject o ON o.diaobject_id = s.diaobject_id
-             WHERE \(unsentOnly ? AlertStore.unsentInWindow : AlertStore.inWindow)
-               AND s.midpointtai >= $3 AND (s.midpointtai, a.alert_id) > ($3, $4)
+             WHERE (NOT \(unsentOnly) OR a.alertsenttimestamp IS NULL) AND s.midpointtai <= \(window.through)
+               AND (\(window.start)::double precision IS NULL OR s.midpointtai >= \(window.start))
+               AND s.midpointtai >= \(resumeTime) AND (s.midpointtai, a.alert_id) > (\(resumeTime), \(resumeId))
              ORDER BY s.midpointtai, a.alert_id
-            """, [.double(window.through), window.start.map { .double($0) } ?? .null,
-                  .double(after?.time ?? -.infinity), .bigint(after?.alertId ?? .min)],
-            statement: "declare alert cursor")
+            """, statement: "declare alert cursor")
     }
 
     private func close() throws {

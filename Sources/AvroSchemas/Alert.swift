@@ -34,9 +34,11 @@ public struct Alert: AvroRecord, Hashable {
     public init(from reader: inout AvroBinaryReader) throws(AvroDecodingError) {
         alertId = try reader.readLong("alertId")
         diaSource = try reader.readRecord("diaSource")
-        prvDiaSources = try reader.readOptionalBranch("prvDiaSources")
+        prvDiaSources =
+            try reader.readOptionalBranch("prvDiaSources")
             ? try reader.readRecordArray("prvDiaSources") : nil
-        prvDiaForcedSources = try reader.readOptionalBranch("prvDiaForcedSources")
+        prvDiaForcedSources =
+            try reader.readOptionalBranch("prvDiaForcedSources")
             ? try reader.readRecordArray("prvDiaForcedSources") : nil
         diaObject = try reader.readOptionalBranch("diaObject") ? try reader.readRecord("diaObject") : nil
     }

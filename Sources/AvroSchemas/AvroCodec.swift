@@ -43,7 +43,8 @@ public enum AvroCodec {
         let result: Result<Decoded<R>, AvroDecodingError> = bytes.withUnsafeBytes { buffer in
             Result { () throws(AvroDecodingError) -> Decoded<R> in
                 if buffer.count >= 5, buffer[0] == 0,
-                   let record = try? decodeWhole(R.self, buffer, from: 5) {
+                    let record = try? decodeWhole(R.self, buffer, from: 5)
+                {
                     let schemaId = buffer.loadUnaligned(fromByteOffset: 1, as: UInt32.self).bigEndian
                     return Decoded(record: record, framing: .confluent(schemaId: schemaId))
                 }

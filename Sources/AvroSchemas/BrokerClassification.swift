@@ -67,7 +67,8 @@ public struct BrokerClassification: AvroRecord, Hashable {
         alertId = try reader.readLong("alertId")
         diaSourceId = try reader.readLong("diaSourceId")
         elasticcPublishTimestamp = try reader.readLong("elasticcPublishTimestamp")
-        brokerIngestTimestamp = try reader.readOptionalBranch("brokerIngestTimestamp")
+        brokerIngestTimestamp =
+            try reader.readOptionalBranch("brokerIngestTimestamp")
             ? try reader.readLong("brokerIngestTimestamp") : nil
         brokerName = try reader.readString("brokerName")
         brokerVersion = try reader.readString("brokerVersion")

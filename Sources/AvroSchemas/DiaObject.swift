@@ -26,7 +26,8 @@ public struct DiaObject: AvroRecord, Hashable {
     }()
 
     public init(diaObjectId: Int64, simVersion: String?, ra: Double, decl: Double, optionalFloats: [Float?]) {
-        precondition(optionalFloats.count == Self.optionalFloatFieldNames.count, "diaObject needs \(Self.optionalFloatFieldNames.count) optional floats")
+        precondition(
+            optionalFloats.count == Self.optionalFloatFieldNames.count, "diaObject needs \(Self.optionalFloatFieldNames.count) optional floats")
         self.diaObjectId = diaObjectId
         self.simVersion = simVersion
         self.ra = ra

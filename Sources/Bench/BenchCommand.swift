@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-
 import Logging
 
 @main
@@ -50,9 +49,12 @@ struct FakeBrokerThroughput: AsyncParsableCommand {
     @Option(help: "Write the figures as JSON here.") var json: String?
 
     func run() async throws {
-        let figures = try await PipelineBenchmarks.fakeBroker(bootstrap: bootstrap, source: sourceTopic, destination: destinationTopic, alerts: alerts)
-        print(String(format: "fake-broker: %d alerts in %.2f s: %.0f alerts/s in, %.0f classifications/s out, peak RSS %.0f MB",
-                     figures.items, figures.seconds, figures.perSecond, 2 * figures.perSecond, figures.peakResidentMegabytes))
+        let figures = try await PipelineBenchmarks.fakeBroker(
+            bootstrap: bootstrap, source: sourceTopic, destination: destinationTopic, alerts: alerts)
+        print(
+            String(
+                format: "fake-broker: %d alerts in %.2f s: %.0f alerts/s in, %.0f classifications/s out, peak RSS %.0f MB",
+                figures.items, figures.seconds, figures.perSecond, 2 * figures.perSecond, figures.peakResidentMegabytes))
         try write(figures, to: json)
     }
 }
@@ -67,8 +69,10 @@ struct IngestThroughput: AsyncParsableCommand {
 
     func run() async throws {
         let figures = try await PipelineBenchmarks.ingest(bootstrap: bootstrap, topic: topic, conninfo: db, messages: messages)
-        print(String(format: "ingest: %d broker messages in %.2f s: %.0f messages/s, peak RSS %.0f MB",
-                     figures.items, figures.seconds, figures.perSecond, figures.peakResidentMegabytes))
+        print(
+            String(
+                format: "ingest: %d broker messages in %.2f s: %.0f messages/s, peak RSS %.0f MB",
+                figures.items, figures.seconds, figures.perSecond, figures.peakResidentMegabytes))
         try write(figures, to: json)
     }
 }

@@ -4,8 +4,9 @@ import FakeBrokering
 import Foundation
 import Kafka
 import Logging
-import Postgres
 import PPDB
+import Postgres
+import Synchronization
 
 /// Throughput of the fake broker and of broker-poll, each on its own pre-filled topic.
 enum PipelineBenchmarks {
@@ -55,19 +56,21 @@ enum PipelineBenchmarks {
         })
         // Timed from the first answered batch, so the group join is not counted; that batch is not counted either.
         let (seconds, counted) = started.since(total: broker.counts.alertsIn)
-        return Figures(items: broker.counts.alertsIn, seconds: seconds, perSecond: Double(counted) / max(seconds, 1e-9),
-                       peakResidentMegabytes: peakResidentMegabytes())
+        return Figures(
+            items: broker.counts.alertsIn, seconds: seconds, perSecond: Double(counted) / max(seconds, 1e-9),
+            peakResidentMegabytes: peakResidentMegabytes())
     }
 
     /// Broker messages into PostgreSQL through BrokerPoller: half with one class, half with twenty.
     static func ingest(bootstrap: String, topic: String, conninfo: String, messages: Int) async throws -> Figures {
         try await fill(topic, bootstrap: bootstrap, count: messages) { index in
             let classes = index % 2 == 0 ? 1 : 20
-            return AvroCodec.encode(BrokerClassification(
-                alertId: Int64(index), diaSourceId: Int64(index), elasticcPublishTimestamp: 1_700_000_000_000 + Int64(index),
-                brokerIngestTimestamp: 1_700_000_000_500 + Int64(index), brokerName: "BenchBroker", brokerVersion: "1.0",
-                classifierName: index % 2 == 0 ? "Nugent" : "RandomSNType", classifierParams: "bench",
-                classifications: (0..<classes).map { .init(classId: 2222 + Int32($0), probability: 1 / Float(classes)) }))
+            return AvroCodec.encode(
+                BrokerClassification(
+                    alertId: Int64(index), diaSourceId: Int64(index), elasticcPublishTimestamp: 1_700_000_000_000 + Int64(index),
+                    brokerIngestTimestamp: 1_700_000_000_500 + Int64(index), brokerName: "BenchBroker", brokerVersion: "1.0",
+                    classifierName: index % 2 == 0 ? "Nugent" : "RandomSNType", classifierParams: "bench",
+                    classifications: (0..<classes).map { .init(classId: 2222 + Int32($0), probability: 1 / Float(classes)) }))
         }
         let poller = BrokerPoller(
             source: BrokerSource(name: "bench", servers: bootstrap, topics: .names([topic]), groupId: "bench-bp-\(UUID().uuidString)"),
@@ -78,24 +81,24 @@ enum PipelineBenchmarks {
             return poller.stats.messages >= messages
         })
         let (seconds, counted) = started.since(total: poller.stats.messages)
-        return Figures(items: poller.stats.messages, seconds: seconds, perSecond: Double(counted) / max(seconds, 1e-9),
-                       peakResidentMegabytes: peakResidentMegabytes())
+        return Figures(
+            items: poller.stats.messages, seconds: seconds, perSecond: Double(counted) / max(seconds, 1e-9),
+            peakResidentMegabytes: peakResidentMegabytes())
     }
 }
 
 /// When the first batch got through and how many items it held, so start-up (group joins)
 /// stays out of the figure: the rate counts only what came after.
-final class FirstProgress: @unchecked Sendable {
-    private let lock = NSLock()
-    private var first: (instant: ContinuousClock.Instant, count: Int)?
+final class FirstProgress: Sendable {
+    private let state = Mutex<(instant: ContinuousClock.Instant, count: Int)?>(nil)
 
     func mark(_ count: Int) {
         guard count > 0 else { return }
-        lock.withLock { if first == nil { first = (.now, count) } }
+        state.withLock { first in if first == nil { first = (.now, count) } }
     }
 
     func since(total: Int) -> (seconds: Double, counted: Int) {
-        lock.withLock {
+        state.withLock { first in
             guard let first else { return (0, 0) }
             return ((ContinuousClock.now - first.instant) / .seconds(1), total - first.count)
         }

@@ -35,11 +35,12 @@ public enum BrokerConfigFile {
     }
 
     struct SecurityEntry: Decodable {
-        var mechanism: String
+        var mechanism: String?
         var username: String?
         var username_file: String?
-        var password_file: String
+        var password_file: String?
         var ca_file: String?
+        var plaintext_sasl: Bool?
     }
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -72,24 +73,32 @@ public enum BrokerConfigFile {
                 guard (try? NSRegularExpression(pattern: pattern)) != nil else {
                     throw Invalid(description: "\(origin): broker \(entry.name) has an invalid topic_pattern")
                 }
-                topics = .datedPattern(pattern: pattern, daysBefore: entry.days_before ?? 4, daysAfter: entry.days_after ?? 2,
-                                       excluded: entry.exclude_topics ?? [])
+                topics = .datedPattern(
+                    pattern: pattern, daysBefore: entry.days_before ?? 4, daysAfter: entry.days_after ?? 2,
+                    excluded: entry.exclude_topics ?? [])
             default:
                 throw Invalid(description: "\(origin): broker \(entry.name) needs either topics or topic_pattern")
             }
-            var security: BrokerSource.Security?
+            var security: KafkaSecuritySettings?
             if let settings = entry.security {
-                guard let mechanism = KafkaConfiguration.SASLMechanism(rawValue: settings.mechanism.uppercased()) else {
-                    throw Invalid(description: "\(origin): broker \(entry.name) has unknown SASL mechanism \(settings.mechanism)")
+                var mechanism: KafkaConfiguration.SASLMechanism?
+                if let name = settings.mechanism {
+                    guard let known = KafkaConfiguration.SASLMechanism(rawValue: name.uppercased()) else {
+                        throw Invalid(description: "\(origin): broker \(entry.name) has unknown SASL mechanism \(name)")
+                    }
+                    mechanism = known
+                    guard settings.username != nil || settings.username_file != nil else {
+                        throw Invalid(description: "\(origin): broker \(entry.name) needs username or username_file")
+                    }
                 }
-                guard settings.username != nil || settings.username_file != nil else {
-                    throw Invalid(description: "\(origin): broker \(entry.name) needs username or username_file")
-                }
-                security = .init(mechanism: mechanism, username: settings.username, usernameFile: settings.username_file,
-                                 passwordFile: settings.password_file, caFile: settings.ca_file)
+                security = KafkaSecuritySettings(
+                    mechanism: mechanism, username: settings.username, usernameFile: settings.username_file,
+                    passwordFile: settings.password_file, caFile: settings.ca_file,
+                    plaintextSASL: settings.plaintext_sasl ?? false)
             }
-            return BrokerSource(name: entry.name, servers: entry.servers, topics: topics, groupId: entry.group_id,
-                                security: security, properties: entry.properties ?? [:], reset: entry.reset ?? false)
+            return BrokerSource(
+                name: entry.name, servers: entry.servers, topics: topics, groupId: entry.group_id,
+                security: security, properties: entry.properties ?? [:], reset: entry.reset ?? false)
         }
     }
 }

@@ -13,7 +13,8 @@ public struct BrokerPollService: Sendable {
         self.statsInterval = statsInterval
     }
 
-    public func run(shouldStop: @escaping @Sendable () -> Bool) async {
+    /// Runs every poller until `shouldStop`; `onReady` once every broker has partitions assigned.
+    public func run(shouldStop: @escaping @Sendable () -> Bool, onReady: @escaping @Sendable () -> Void = {}) async {
         await withTaskGroup(of: Void.self) { group in
             for poller in pollers {
                 group.addTask { await poller.run(shouldStop: shouldStop) }
@@ -23,17 +24,20 @@ public struct BrokerPollService: Sendable {
                 var next = clock.now + statsInterval
                 while !shouldStop() {
                     try? await Task.sleep(for: .milliseconds(100))
+                    if pollers.allSatisfy(\.hasAssignment) { onReady() }
                     guard clock.now >= next else { continue }
                     next = clock.now + statsInterval
                     for poller in pollers {
                         let lag = poller.measureLag()
                         let stats = poller.stats
-                        logger.info("broker-poll statistics", metadata: [
-                            "broker": "\(poller.source.name)", "messages": "\(stats.messages)", "rows": "\(stats.messages)",
-                            "classifiers.added": "\(stats.classifiersAdded)", "dead.letters": "\(stats.deadLetters)",
-                            "lag": "\(lag.map(String.init) ?? "unknown")", "restarts": "\(stats.restarts)",
-                            "error": "\(stats.lastError ?? "none")",
-                        ])
+                        logger.info(
+                            "broker-poll statistics",
+                            metadata: [
+                                "broker": "\(poller.source.name)", "messages": "\(stats.messages)", "rows": "\(stats.messages)",
+                                "classifiers.added": "\(stats.classifiersAdded)", "dead.letters": "\(stats.deadLetters)",
+                                "lag": "\(lag.map(String.init) ?? "unknown")", "restarts": "\(stats.restarts)",
+                                "error": "\(stats.lastError ?? "none")",
+                            ])
                     }
                 }
             }

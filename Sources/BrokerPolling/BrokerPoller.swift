@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Kafka
 import Logging
@@ -23,8 +22,9 @@ public final class BrokerPoller: Sendable {
     private let batchSize: Int
     private let topicRefresh: Duration
     private let statistics = Mutex(Statistics())
-    private let work = DispatchQueue(label: "elasticc.broker-poll.store")
     private let currentConsumer = Mutex<KafkaConsumer?>(nil)
+    /// The next offset to read of each partition, as stored with the rows.
+    private let storedNext = Mutex<[KafkaTopicPartition: Int64]>([:])
 
     public init(source: BrokerSource, conninfo: String, logger: Logger, batchSize: Int = 5000, topicRefresh: Duration = .seconds(60)) {
         self.source = source
@@ -48,7 +48,10 @@ public final class BrokerPoller: Sendable {
                 try await session(reset: firstSession && source.reset, shouldStop: shouldStop)
                 return
             } catch {
-                statistics.withLock { $0.restarts += 1; $0.lastError = "\(error)" }
+                statistics.withLock {
+                    $0.restarts += 1
+                    $0.lastError = "\(error)"
+                }
                 logger.error("Broker session failed; retrying", metadata: ["error": "\(error)", "backoff": "\(backoff)"])
             }
             firstSession = false
@@ -60,29 +63,40 @@ public final class BrokerPoller: Sendable {
     }
 
     private func session(reset: Bool, shouldStop: @escaping @Sendable () -> Bool) async throws {
-        let store = try await onWork { try ClassificationStore(conninfo: self.conninfo, group: self.source.groupId) }
+        let store = try await ClassificationStore.open(conninfo: conninfo, group: source.groupId)
         let logger = self.logger
         let consumer = try KafkaConsumer(
             configuration: source.kafkaConfiguration(), groupId: source.groupId, startAtBeginning: reset, logger: logger,
-            rebalanceHandler: { event in
+            rebalanceHandler: { [self] event in
                 guard case .assigned(let partitions) = event else { return [:] }
                 // Exactly once: resume where the rows stored so far end, whatever Kafka's group committed.
                 do {
-                    return try store.storedOffsets(for: partitions).mapValues { KafkaStartOffset.offset($0) }
+                    let offsets = try await store.storedOffsets(for: partitions)
+                    storedNext.withLock { $0.merge(offsets) { max($0, $1) } }
+                    return offsets.mapValues { KafkaStartOffset.offset($0) }
                 } catch {
                     logger.error("Cannot read stored offsets; starting from the group's", metadata: ["error": "\(error)"])
                     return [:]
                 }
             })
         currentConsumer.withLock { $0 = consumer }
-        defer {
-            consumer.close()
+        do {
+            try await consume(consumer, store: store, reset: reset, shouldStop: shouldStop)
+        } catch {
             currentConsumer.withLock { $0 = nil }
+            await consumer.close()
+            throw error
         }
+        currentConsumer.withLock { $0 = nil }
+        await consumer.close()
+    }
+
+    private func consume(_ consumer: KafkaConsumer, store: ClassificationStore, reset: Bool, shouldStop: @escaping @Sendable () -> Bool) async throws
+    {
         var subscribed = try await subscribe(consumer, reset: reset, store: store, previous: nil)
         let clock = ContinuousClock()
         var nextRefresh = clock.now + topicRefresh
-        var pending = try await consumer.nextBatch(maxMessages: batchSize, timeout: .milliseconds(100))
+        var pending = try await consumer.poll(maxMessages: batchSize, timeout: .milliseconds(100))
         while !shouldStop() {
             if case .datedPattern = source.topics, clock.now >= nextRefresh {
                 subscribed = try await subscribe(consumer, reset: false, store: store, previous: subscribed)
@@ -91,13 +105,14 @@ public final class BrokerPoller: Sendable {
             let messages = pending
             if messages.isEmpty {
                 if let error = consumer.lastError { statistics.withLock { $0.lastError = error.description } }
-                pending = try await consumer.nextBatch(maxMessages: batchSize, timeout: .milliseconds(100))
+                pending = try await consumer.poll(maxMessages: batchSize, timeout: .milliseconds(100))
                 continue
             }
             // Fetch the next batch while this one is stored.
-            async let following = consumer.nextBatch(maxMessages: batchSize, timeout: .milliseconds(100))
+            async let following = consumer.poll(maxMessages: batchSize, timeout: .milliseconds(100))
             let items = messages.map(ClassificationValidation.validate)
-            let outcome = try await onWork { try store.store(items) }
+            let outcome = try await store.storeCancellably(items)
+            storedNext.withLock { $0.merge(outcome.nextOffsets) { max($0, $1) } }
             statistics.withLock {
                 $0.messages += outcome.messages
                 $0.classifiersAdded += outcome.classifiersAdded
@@ -107,12 +122,16 @@ public final class BrokerPoller: Sendable {
             }
             if outcome.deadLetters > 0 {
                 for case .failure(let letter) in items {
-                    logger.warning("Dead letter", metadata: ["kafka.topic": "\(letter.topic)", "kafka.partition": "\(letter.partition)",
-                                                             "kafka.offset": "\(letter.offset)", "error": "\(letter.error)"])
+                    logger.warning(
+                        "Dead letter",
+                        metadata: [
+                            "kafka.topic": "\(letter.topic)", "kafka.partition": "\(letter.partition)",
+                            "kafka.offset": "\(letter.offset)", "error": "\(letter.error)",
+                        ])
                 }
             }
             // Informational only: the stored offsets are the truth, so the group commit is not awaited.
-            do { try consumer.commit(KafkaConsumer.offsetsToCommit(after: messages), waiting: false) } catch {
+            do { try await consumer.commit(KafkaConsumer.offsetsToCommit(after: messages), waiting: false) } catch {
                 logger.debug("Kafka group commit failed", metadata: ["error": "\(error)"])
             }
             pending = try await following
@@ -127,11 +146,11 @@ public final class BrokerPoller: Sendable {
         case .names(let names):
             topics = names
         case .datedPattern:
-            let available = try await onWork { try consumer.listTopics().map(\.name) }
+            let available = try await consumer.topics().map(\.name)
             topics = source.topicsToSubscribe(available: available)
         }
         if topics == previous { return topics }
-        if reset { try await onWork { try store.forgetOffsets(topics: topics) } }
+        if reset { try await store.forgetOffsets(topics: topics) }
         if topics.isEmpty {
             logger.notice("No topics to consume yet")
             try consumer.subscribe(["^$never-matching-elasticc-topic"])
@@ -142,24 +161,22 @@ public final class BrokerPoller: Sendable {
         return topics
     }
 
-    /// Messages not yet stored on the assigned partitions (high watermark − stored position).
+    /// Whether this broker's consumer has partitions assigned now.
+    public var hasAssignment: Bool {
+        currentConsumer.withLock { $0.map { !$0.assignment.isEmpty } ?? false }
+    }
+
+    /// Messages not yet stored on the assigned partitions: the high watermark the last fetches
+    /// reported minus the stored position. Asks no server, so it never waits.
     public func measureLag() -> Int64? {
         guard let consumer = currentConsumer.withLock({ $0 }) else { return nil }
-        guard let store = try? ClassificationStore(conninfo: conninfo, group: source.groupId) else { return nil }
-        let partitions = Array(consumer.assignment)
-        guard let stored = try? store.storedOffsets(for: partitions) else { return nil }
+        let stored = storedNext.withLock { $0 }
         var lag: Int64 = 0
-        for partition in partitions {
-            guard let marks = try? consumer.watermarks(topic: partition.topic, partition: partition.partition, timeout: .seconds(2)) else { return nil }
+        for partition in consumer.assignment {
+            guard let marks = consumer.cachedWatermarks(topic: partition.topic, partition: partition.partition) else { return nil }
             lag += max(0, marks.high - (stored[partition] ?? marks.low))
         }
         statistics.withLock { $0.lag = lag }
         return lag
-    }
-
-    private func onWork<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            work.async { continuation.resume(with: Result { try body() }) }
-        }
     }
 }

@@ -34,9 +34,11 @@ enum ClassificationValidation {
     /// Decodes and checks one message against everything the tables will refuse.
     static func validate(_ message: KafkaMessage) -> Result<StoredClassification, DeadLetter> {
         func dead(_ reason: String) -> Result<StoredClassification, DeadLetter> {
-            .failure(DeadLetter(topic: message.topic, partition: message.partition, offset: message.offset, kafkaTimestamp: message.timestamp,
-                                payload: Array((message.value ?? []).prefix(DeadLetter.maximumPayloadBytes)),
-                                size: message.value?.count ?? 0, error: reason))
+            .failure(
+                DeadLetter(
+                    topic: message.topic, partition: message.partition, offset: message.offset, kafkaTimestamp: message.timestamp,
+                    payload: Array((message.value ?? []).prefix(DeadLetter.maximumPayloadBytes)),
+                    size: message.value?.count ?? 0, error: reason))
         }
         guard let value = message.value else { return dead("empty message (tombstone)") }
         let decoded: BrokerClassification
@@ -60,11 +62,13 @@ enum ClassificationValidation {
         for text in [decoded.brokerName, decoded.brokerVersion, decoded.classifierName, decoded.classifierParams] where text.utf8.contains(0) {
             return dead("a string holds a NUL character")
         }
-        for stamp in [decoded.elasticcPublishTimestamp, decoded.brokerIngestTimestamp ?? 0, message.timestamp ?? 0] where !timestampRange.contains(stamp) {
+        for stamp in [decoded.elasticcPublishTimestamp, decoded.brokerIngestTimestamp ?? 0, message.timestamp ?? 0]
+        where !timestampRange.contains(stamp) {
             return dead("timestamp \(stamp) ms is out of range")
         }
-        return .success(StoredClassification(
-            topic: message.topic, partition: message.partition, offset: message.offset, kafkaTimestamp: message.timestamp,
-            message: decoded, classIds: classIds, probabilities: probabilities))
+        return .success(
+            StoredClassification(
+                topic: message.topic, partition: message.partition, offset: message.offset, kafkaTimestamp: message.timestamp,
+                message: decoded, classIds: classIds, probabilities: probabilities))
     }
 }

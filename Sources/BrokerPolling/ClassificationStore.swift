@@ -2,12 +2,12 @@ import AvroSchemas
 import Foundation
 import Kafka
 import Postgres
-import PPDB
-import Synchronization
+import TOMDatabase
 
 /// Stores broker messages as the TOM's `BrokerMessage.load_batch` does, in one transaction per
 /// batch together with the consumed offsets, so a crash at any instant loses and doubles nothing.
-final class ClassificationStore: Sendable {
+/// An actor on its connection's executor: every statement runs on that connection's thread.
+actor ClassificationStore {
     struct ClassifierKey: Hashable, Sendable {
         var brokerName, brokerVersion, classifierName, classifierParams: String
     }
@@ -17,40 +17,61 @@ final class ClassificationStore: Sendable {
         var classifiersAdded = 0
         var deadLetters = 0
         var alreadyStored = 0
+        /// The next offset to read of each partition this batch advanced.
+        var nextOffsets: [KafkaTopicPartition: Int64] = [:]
     }
 
     /// Serialises classifier creation across batches and instances ("ESCLASSI").
     static let classifierLockKey: Int64 = 0x4553_434C_4153_5349
 
-    let connection: PostgresConnection
+    nonisolated let connection: PostgresConnection
     let group: String
-    private let classifierIds = Mutex<[ClassifierKey: Int64]>([:])
+    private var classifierIds: [ClassifierKey: Int64] = [:]
 
-    init(conninfo: String, group: String) throws {
-        connection = try PostgresConnection(conninfo, applicationName: "broker-poll")
+    nonisolated var unownedExecutor: UnownedSerialExecutor { connection.executor.asUnownedSerialExecutor() }
+
+    init(connection: PostgresConnection, group: String) {
+        self.connection = connection
         self.group = group
+    }
+
+    static func open(conninfo: String, group: String) async throws -> ClassificationStore {
+        ClassificationStore(connection: try await PostgresConnection.open(conninfo, applicationName: "broker-poll"), group: group)
+    }
+
+    /// Stores a batch; a cancelled task cancels the statement in flight (the transaction then
+    /// rolls back, and the batch is read again from the stored offsets).
+    nonisolated func storeCancellably(_ items: [Result<StoredClassification, DeadLetter>]) async throws -> Outcome {
+        try await withTaskCancellationHandler {
+            try await store(items)
+        } onCancel: {
+            connection.cancelRunningStatement()
+        }
     }
 
     /// The next offsets to read, as stored with the rows, for the partitions that have them.
     func storedOffsets(for partitions: [KafkaTopicPartition]) throws -> [KafkaTopicPartition: Int64] {
         guard !partitions.isEmpty else { return [:] }
-        let result = try connection.query("""
-            SELECT o.topic, o.kafka_partition, o.next_offset FROM \(OwnTables.kafkaOffset) o
-              JOIN unnest($2::text[], $3::integer[]) AS p(topic, kafka_partition) USING (topic, kafka_partition)
-             WHERE o.consumer_group = $1
-            """, [.text(group), .textArray(partitions.map(\.topic)), .text("{" + partitions.map { String($0.partition) }.joined(separator: ",") + "}")],
-            statement: "read stored offsets")
+        let result = try connection.query(
+            """
+            SELECT o.topic, o.kafka_partition, o.next_offset FROM \(unescaped: OwnTables.kafkaOffset) o
+              JOIN unnest(\(partitions.map(\.topic))::text[], \(partitions.map(\.partition))::integer[]) AS p(topic, kafka_partition)
+                   USING (topic, kafka_partition)
+             WHERE o.consumer_group = \(group)
+            """, statement: "read stored offsets")
         var offsets: [KafkaTopicPartition: Int64] = [:]
         for row in 0..<result.rowCount {
-            offsets[KafkaTopicPartition(topic: result.string(row, 0)!, partition: try result.int32(row, 1)!)] = try result.int64(row, 2)!
+            offsets[KafkaTopicPartition(topic: try result.value(row, 0), partition: try result.value(row, 1))] = try result.value(
+                row, 2, as: Int64.self)
         }
         return offsets
     }
 
     /// Forgets the stored offsets of these topics (`--reset`: read them again from the start).
     func forgetOffsets(topics: [String]) throws {
-        try connection.query("DELETE FROM \(OwnTables.kafkaOffset) WHERE consumer_group = $1 AND topic = ANY($2)",
-                             [.text(group), .textArray(topics)], statement: "forget stored offsets")
+        try connection.query(
+            "DELETE FROM \(unescaped: OwnTables.kafkaOffset) WHERE consumer_group = \(group) AND topic = ANY(\(topics))",
+            statement: "forget stored offsets")
     }
 
     /// Stores one consumed batch. Messages at offsets already stored (by an earlier run or by
@@ -59,20 +80,21 @@ final class ClassificationStore: Sendable {
         guard !items.isEmpty else { return Outcome() }
         do {
             return try storeInOneTransaction(items)
-        } catch let failure as PostgresError where !failure.isConnectionLoss && items.count > 1 {
+        } catch let failure as PostgresError where !failure.isConnectionLoss && !failure.isCancellation && items.count > 1 {
             // Something the checks did not foresee: store one by one so only the culprit is set aside.
             var total = Outcome()
             for item in items {
                 let single: Outcome
                 do {
                     single = try storeInOneTransaction([item])
-                } catch let failure as PostgresError where !failure.isConnectionLoss {
+                } catch let failure as PostgresError where !failure.isConnectionLoss && !failure.isCancellation {
                     single = try storeInOneTransaction([.failure(Self.deadLetter(for: item, error: failure.description))])
                 }
                 total.messages += single.messages
                 total.classifiersAdded += single.classifiersAdded
                 total.deadLetters += single.deadLetters
                 total.alreadyStored += single.alreadyStored
+                total.nextOffsets.merge(single.nextOffsets) { max($0, $1) }
             }
             return total
         }
@@ -83,8 +105,9 @@ final class ClassificationStore: Sendable {
         case .failure(let letter): return letter
         case .success(let stored):
             let payload = AvroCodec.encode(stored.message)
-            return DeadLetter(topic: stored.topic, partition: stored.partition, offset: stored.offset, kafkaTimestamp: stored.kafkaTimestamp,
-                              payload: Array(payload.prefix(DeadLetter.maximumPayloadBytes)), size: payload.count, error: error)
+            return DeadLetter(
+                topic: stored.topic, partition: stored.partition, offset: stored.offset, kafkaTimestamp: stored.kafkaTimestamp,
+                payload: Array(payload.prefix(DeadLetter.maximumPayloadBytes)), size: payload.count, error: error)
         }
     }
 
@@ -99,21 +122,24 @@ final class ClassificationStore: Sendable {
                 }
             }
             let partitions = Array(Set(items.map { position($0).0 }))
-            let topics = PostgresValue.textArray(partitions.map(\.topic))
-            let numbers = PostgresValue.text("{" + partitions.map { String($0.partition) }.joined(separator: ",") + "}")
-            try connection.query("""
-                INSERT INTO \(OwnTables.kafkaOffset) (consumer_group, topic, kafka_partition, next_offset)
-                SELECT $1, t, p, 0 FROM unnest($2::text[], $3::integer[]) AS x(t, p)
+            let topics = partitions.map(\.topic)
+            let numbers = partitions.map(\.partition)
+            try connection.query(
+                """
+                INSERT INTO \(unescaped: OwnTables.kafkaOffset) (consumer_group, topic, kafka_partition, next_offset)
+                SELECT \(group), t, p, 0 FROM unnest(\(topics)::text[], \(numbers)::integer[]) AS x(t, p)
                 ON CONFLICT DO NOTHING
-                """, [.text(group), topics, numbers], statement: "create offset rows")
-            let locked = try connection.query("""
-                SELECT o.topic, o.kafka_partition, o.next_offset FROM \(OwnTables.kafkaOffset) o
-                  JOIN unnest($2::text[], $3::integer[]) AS p(topic, kafka_partition) USING (topic, kafka_partition)
-                 WHERE o.consumer_group = $1 ORDER BY 1, 2 FOR UPDATE OF o
-                """, [.text(group), topics, numbers], statement: "lock stored offsets")
+                """, statement: "create offset rows")
+            let locked = try connection.query(
+                """
+                SELECT o.topic, o.kafka_partition, o.next_offset FROM \(unescaped: OwnTables.kafkaOffset) o
+                  JOIN unnest(\(topics)::text[], \(numbers)::integer[]) AS p(topic, kafka_partition) USING (topic, kafka_partition)
+                 WHERE o.consumer_group = \(group) ORDER BY 1, 2 FOR UPDATE OF o
+                """, statement: "lock stored offsets")
             var stored: [KafkaTopicPartition: Int64] = [:]
             for row in 0..<locked.rowCount {
-                stored[KafkaTopicPartition(topic: locked.string(row, 0)!, partition: try locked.int32(row, 1)!)] = try locked.int64(row, 2)!
+                stored[KafkaTopicPartition(topic: try locked.value(row, 0), partition: try locked.value(row, 1))] = try locked.value(
+                    row, 2, as: Int64.self)
             }
             let fresh = items.filter { item in
                 let (partition, offset) = position(item)
@@ -127,10 +153,12 @@ final class ClassificationStore: Sendable {
             outcome.classifiersAdded = newClassifiers.count
             if !messages.isEmpty {
                 let ingested = PostgresTimestamp.now
-                try connection.copyIn("""
+                try connection.copyIn(
+                    """
                     COPY elasticc2_brokermessage (streammessage_id, topicname, alert_id, diasource_id, msghdrtimestamp, descingesttimestamp,
                                                   elasticcpublishtimestamp, brokeringesttimestamp, classifier_id, classid, probability) FROM STDIN
-                    """, statement: "copy broker messages") { buffer in
+                    """, statement: "copy broker messages"
+                ) { buffer in
                     for item in messages {
                         let message = item.message
                         buffer.append(item.offset)
@@ -141,24 +169,31 @@ final class ClassificationStore: Sendable {
                         buffer.append(ingested)
                         buffer.append(PostgresTimestamp(millisecondsSinceEpoch: message.elasticcPublishTimestamp))
                         buffer.append(message.brokerIngestTimestamp.map(PostgresTimestamp.init(millisecondsSinceEpoch:)))
-                        buffer.append(ids[ClassifierKey(message)]!)
+                        guard let classifier = ids[ClassifierKey(message)] else {
+                            throw PostgresError(
+                                kind: .decoding, statement: "copy broker messages", message: "no classifier id for \(message.classifierName)")
+                        }
+                        buffer.append(classifier)
                         buffer.append(smallints: item.classIds)
                         buffer.append(reals: item.probabilities)
                         try buffer.endRow()
                     }
                 }
-                try connection.query("""
-                    INSERT INTO elasticc2_brokersourceids (diasource_id) SELECT DISTINCT unnest($1::bigint[]) ON CONFLICT DO NOTHING
-                    """, [.bigintArray(messages.map(\.message.diaSourceId))], statement: "insert broker source ids")
+                try connection.query(
+                    """
+                    INSERT INTO elasticc2_brokersourceids (diasource_id)
+                    SELECT DISTINCT unnest(\(messages.map(\.message.diaSourceId))::bigint[]) ON CONFLICT DO NOTHING
+                    """, statement: "insert broker source ids")
             }
             for letter in letters {
-                try connection.query("""
-                    INSERT INTO \(OwnTables.deadLetter) (component, topic, kafka_partition, kafka_offset, kafka_timestamp, payload, payload_size, error)
-                    VALUES ('broker-poll', $1, $2, $3, $4, decode($5, 'hex'), $6, $7)
-                    """, [.text(letter.topic), .integer(letter.partition), .bigint(letter.offset),
-                          letter.kafkaTimestamp.map { .timestamp(PostgresTimestamp(millisecondsSinceEpoch: $0)) } ?? .null,
-                          .text(letter.payload.map { String(format: "%02x", $0) }.joined()), .integer(Int32(clamping: letter.size)),
-                          .text(letter.error)], statement: "insert dead letter")
+                let kafkaTimestamp = letter.kafkaTimestamp.map(PostgresTimestamp.init(millisecondsSinceEpoch:))
+                try connection.query(
+                    """
+                    INSERT INTO \(unescaped: OwnTables.deadLetter)
+                           (component, topic, kafka_partition, kafka_offset, kafka_timestamp, payload, payload_size, error)
+                    VALUES ('broker-poll', \(letter.topic), \(letter.partition), \(letter.offset), \(kafkaTimestamp),
+                            \(PostgresValue.bytea(letter.payload)), \(Int32(clamping: letter.size)), \(letter.error))
+                    """, statement: "insert dead letter")
             }
             var next: [KafkaTopicPartition: Int64] = [:]
             for item in fresh {
@@ -167,50 +202,52 @@ final class ClassificationStore: Sendable {
             }
             if !next.isEmpty {
                 let keys = Array(next.keys)
-                try connection.query("""
-                    UPDATE \(OwnTables.kafkaOffset) o SET next_offset = x.n, updated_at = now()
-                      FROM unnest($2::text[], $3::integer[], $4::bigint[]) AS x(t, p, n)
-                     WHERE o.consumer_group = $1 AND o.topic = x.t AND o.kafka_partition = x.p
-                    """, [.text(group), .textArray(keys.map(\.topic)),
-                          .text("{" + keys.map { String($0.partition) }.joined(separator: ",") + "}"), .bigintArray(keys.map { next[$0]! })],
-                    statement: "advance stored offsets")
+                try connection.query(
+                    """
+                    UPDATE \(unescaped: OwnTables.kafkaOffset) o SET next_offset = x.n, updated_at = now()
+                      FROM unnest(\(keys.map(\.topic))::text[], \(keys.map(\.partition))::integer[], \(keys.compactMap { next[$0] })::bigint[])
+                           AS x(t, p, n)
+                     WHERE o.consumer_group = \(group) AND o.topic = x.t AND o.kafka_partition = x.p
+                    """, statement: "advance stored offsets")
+                outcome.nextOffsets = next
             }
             outcome.messages = messages.count
             outcome.deadLetters = letters.count
         }
         // Only ids from a committed transaction are remembered.
-        classifierIds.withLock { $0.merge(newClassifiers) { old, _ in old } }
+        classifierIds.merge(newClassifiers) { old, _ in old }
         return outcome
     }
 
     /// Finds or creates the classifier rows for a batch; creation is serialised by an advisory lock.
     private func classifierIds(for messages: [StoredClassification], adding created: inout [ClassifierKey: Int64]) throws -> [ClassifierKey: Int64] {
-        var known = classifierIds.withLock { $0 }
+        var known = classifierIds
         let missing = Array(Set(messages.map { ClassifierKey($0.message) }).filter { known[$0] == nil })
         guard !missing.isEmpty else { return known }
         try connection.advisoryTransactionLock(Self.classifierLockKey)
-        let found = try connection.query("""
+        let found = try connection.query(
+            """
             SELECT c.classifier_id, c.brokername, c.brokerversion, c.classifiername, c.classifierparams
               FROM elasticc2_brokerclassifier c
-              JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k(b, v, n, p)
+              JOIN unnest(\(missing.map(\.brokerName))::text[], \(missing.map(\.brokerVersion))::text[],
+                          \(missing.map(\.classifierName))::text[], \(missing.map(\.classifierParams))::text[]) AS k(b, v, n, p)
                 ON c.brokername = k.b AND c.brokerversion IS NOT DISTINCT FROM k.v
                AND c.classifiername = k.n AND c.classifierparams IS NOT DISTINCT FROM k.p
              ORDER BY c.classifier_id
-            """, [.textArray(missing.map(\.brokerName)), .textArray(missing.map(\.brokerVersion)),
-                  .textArray(missing.map(\.classifierName)), .textArray(missing.map(\.classifierParams))],
-            statement: "find classifiers")
+            """, statement: "find classifiers")
         for row in 0..<found.rowCount {
-            let key = ClassifierKey(brokerName: found.string(row, 1)!, brokerVersion: found.string(row, 2) ?? "",
-                                    classifierName: found.string(row, 3)!, classifierParams: found.string(row, 4) ?? "")
-            if known[key] == nil { known[key] = try found.int64(row, 0)! }
+            let key = ClassifierKey(
+                brokerName: try found.value(row, 1), brokerVersion: try found.optional(row, 2) ?? "",
+                classifierName: try found.value(row, 3), classifierParams: try found.optional(row, 4) ?? "")
+            if known[key] == nil { known[key] = try found.value(row, 0, as: Int64.self) }
         }
         for key in missing where known[key] == nil {
-            let inserted = try connection.query("""
+            let inserted = try connection.query(
+                """
                 INSERT INTO elasticc2_brokerclassifier (brokername, brokerversion, classifiername, classifierparams, modified)
-                VALUES ($1, $2, $3, $4, now()) RETURNING classifier_id
-                """, [.text(key.brokerName), .text(key.brokerVersion), .text(key.classifierName), .text(key.classifierParams)],
-                statement: "create classifier")
-            let id = try inserted.int64(0, 0)!
+                VALUES (\(key.brokerName), \(key.brokerVersion), \(key.classifierName), \(key.classifierParams), now()) RETURNING classifier_id
+                """, statement: "create classifier")
+            let id = try inserted.value(0, 0, as: Int64.self)
             known[key] = id
             created[key] = id
         }
@@ -220,7 +257,8 @@ final class ClassificationStore: Sendable {
 
 extension ClassificationStore.ClassifierKey {
     init(_ message: BrokerClassification) {
-        self.init(brokerName: message.brokerName, brokerVersion: message.brokerVersion,
-                  classifierName: message.classifierName, classifierParams: message.classifierParams)
+        self.init(
+            brokerName: message.brokerName, brokerVersion: message.brokerVersion,
+            classifierName: message.classifierName, classifierParams: message.classifierParams)
     }
 }

@@ -11,8 +11,10 @@ public struct PresetSelection: Sendable {
     public var reset: Bool
     public var secretsDirectory: String
 
-    public init(test: String? = nil, brahms: String? = nil, antares: Bool = false, antaresTopic: String? = nil, fink: Bool = false,
-                finkTopic: String? = nil, alerce: Bool = false, grouptag: String? = nil, reset: Bool = false, secretsDirectory: String = "/secrets") {
+    public init(
+        test: String? = nil, brahms: String? = nil, antares: Bool = false, antaresTopic: String? = nil, fink: Bool = false,
+        finkTopic: String? = nil, alerce: Bool = false, grouptag: String? = nil, reset: Bool = false, secretsDirectory: String = "/secrets"
+    ) {
         self.test = test
         self.brahms = brahms
         self.antares = antares

@@ -25,14 +25,17 @@ public struct BatchLoopService: Service {
     }
 
     /// Runs `loop` until it returns, or until one of `signals` arrives and it has finished its batch.
+    /// With `cancelAfter`, a loop still busy that long after the signal (a batch stuck on a
+    /// stalled database, say) is cancelled, and its work in flight with it.
     public static func run(
-        signals: [UnixSignal] = [.sigterm, .sigint], logger: Logger, _ loop: @escaping Loop
+        signals: [UnixSignal] = [.sigterm, .sigint], cancelAfter: Duration? = nil, logger: Logger, _ loop: @escaping Loop
     ) async throws {
         // A loop that returns has done its work (a send run, say): that ends the group, not an error.
         let service = ServiceGroupConfiguration.ServiceConfiguration(
             service: BatchLoopService(loop), successTerminationBehavior: .gracefullyShutdownGroup)
-        let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: signals, logger: logger))
-        try await group.run()
+        var configuration = ServiceGroupConfiguration(services: [service], gracefulShutdownSignals: signals, logger: logger)
+        configuration.maximumGracefulShutdownDuration = cancelAfter
+        try await ServiceGroup(configuration: configuration).run()
     }
 
     /// Waits until one of `signals` arrives: for a server with no batches of its own.

@@ -37,32 +37,41 @@ public struct KafkaClientOptions: ParsableArguments, Sendable {
         }
     }
 
-    /// The configuration for `servers`, reading the password from its file or the environment.
-    public func configuration(servers: String, clientId: String) throws -> KafkaConfiguration {
+    /// The security these flags ask for, resolved by the one function every tool uses.
+    public var securitySettings: KafkaSecuritySettings {
+        KafkaSecuritySettings(
+            mechanism: kafkaSaslMechanism.flatMap { KafkaConfiguration.SASLMechanism(rawValue: $0.uppercased()) },
+            username: kafkaUsername, passwordFile: kafkaPasswordFile, caFile: kafkaCaFile, plaintextSASL: kafkaPlaintextSasl)
+    }
+
+    /// The `-X KEY=VALUE` properties.
+    public var properties: [String: String] {
         var properties: [String: String] = [:]
         for property in kafkaProperties {
             let parts = property.split(separator: "=", maxSplits: 1)
             properties[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
         }
-        var security: KafkaConfiguration.Security = kafkaCaFile.map { .ssl(caFile: $0) } ?? .plaintext
-        if let name = kafkaSaslMechanism, let mechanism = KafkaConfiguration.SASLMechanism(rawValue: name.uppercased()), let username = kafkaUsername {
-            let password = try Self.password(file: kafkaPasswordFile)
-            security = kafkaPlaintextSasl
-                ? .saslPlaintext(mechanism: mechanism, username: username, password: password)
-                : .saslSSL(mechanism: mechanism, username: username, password: password, caFile: kafkaCaFile)
-        }
-        return KafkaConfiguration(bootstrapServers: servers, clientId: clientId, security: security, properties: properties)
+        return properties
     }
 
-    static func password(file: String?) throws -> String {
-        if let file {
-            do {
-                return try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-            } catch {
-                throw ValidationError("Cannot read the Kafka password file \(file).")
+    /// The configuration for `servers`, reading the password from its file or the environment.
+    public func configuration(servers: String, clientId: String) throws -> KafkaConfiguration {
+        let security: KafkaConfiguration.Security
+        do { security = try securitySettings.resolve() } catch { throw ValidationError("\(error)") }
+        return KafkaConfiguration(bootstrapServers: servers, clientId: clientId, security: security, properties: properties)
+    }
+}
+
+/// With `ELASTICC_PRINT_KAFKA_CONFIG=1`, a tool prints the librdkafka properties its options
+/// resolved to (secrets redacted) and exits: how deployments and tests check the options.
+public enum KafkaConfigurationCheck {
+    public static func exitIfRequested(_ clients: [(name: String, configuration: KafkaConfiguration, consumer: Bool)]) {
+        guard ProcessInfo.processInfo.environment["ELASTICC_PRINT_KAFKA_CONFIG"] == "1" else { return }
+        for client in clients {
+            for (key, value) in client.configuration.redactedProperties(forConsumer: client.consumer) {
+                print("\(client.name)\t\(key)=\(value)")
             }
         }
-        if let password = ProcessInfo.processInfo.environment["KAFKA_PASSWORD"] { return password }
-        throw ValidationError("SASL needs a password: --kafka-password-file or KAFKA_PASSWORD.")
+        exit(0)
     }
 }

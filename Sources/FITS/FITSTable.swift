@@ -30,7 +30,10 @@ public final class FITSTable {
         ffopentest(CFITSIO_SONAME, &handle, path, READONLY, &status)
         if status == 0 { ffmrhd(handle, 1, nil, &status) }
         guard status == 0, let handle else {
-            if handle != nil { var ignored: Int32 = 0; ffclos(handle, &ignored) }
+            if handle != nil {
+                var ignored: Int32 = 0
+                ffclos(handle, &ignored)
+            }
             throw FITSError(status: status, operation: "open \(path)")
         }
         // deinit does not run for an init that throws, so the handle is closed here on failure.

@@ -1,4 +1,5 @@
 import AvroSchemas
+import SeededRandom
 
 /// A stand-in classifier: given an alert, the classes and probabilities it answers with.
 /// Adding one is one new type conforming to this protocol, listed in `Classifiers.all`.
@@ -33,19 +34,13 @@ public enum Classifiers {
 /// A SplitMix64 stream per (seed, alert, classifier), so a seed fixes every answer whatever the
 /// batching, ordering or restarts.
 public struct ClassifierRandom: RandomNumberGenerator {
-    private var state: UInt64
+    private var generator: SplitMix64
 
     public init(seed: UInt64, alertId: Int64, salt: String) {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in salt.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-        state = seed ^ (UInt64(bitPattern: alertId) &* 0x9E37_79B9_7F4A_7C15) ^ hash
+        generator = SplitMix64(state: seed ^ (UInt64(bitPattern: alertId) &* 0x9E37_79B9_7F4A_7C15) ^ hash)
     }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { generator.next() }
 }

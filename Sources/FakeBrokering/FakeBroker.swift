@@ -16,8 +16,10 @@ public final class FakeBroker: Sendable {
         public var batchSize: Int
         public var logInterval: Duration
 
-        public init(sourceTopics: [String], destinationTopic: String, classifiers: [any Classifier] = Classifiers.all,
-                    seed: UInt64? = nil, batchSize: Int = 5000, logInterval: Duration = .seconds(10)) {
+        public init(
+            sourceTopics: [String], destinationTopic: String, classifiers: [any Classifier] = Classifiers.all,
+            seed: UInt64? = nil, batchSize: Int = 5000, logInterval: Duration = .seconds(10)
+        ) {
             self.sourceTopics = sourceTopics
             self.destinationTopic = destinationTopic
             self.classifiers = classifiers
@@ -55,31 +57,35 @@ public final class FakeBroker: Sendable {
     public var counts: Counters { counters.withLock { $0 } }
 
     /// Runs until `shouldStop` says so between batches, then flushes and commits what is in hand.
-    public func run(shouldStop: @escaping @Sendable () -> Bool) async throws {
+    /// `onReady` runs once the consumer first has partitions assigned.
+    public func run(shouldStop: @escaping @Sendable () -> Bool, onReady: @Sendable () -> Void = {}) async throws {
         try consumer.subscribe(settings.sourceTopics)
         // Learn the destination's leaders now, so the first answers do not wait for a metadata refresh.
-        _ = try? producer.listTopics(timeout: .seconds(5))
+        _ = try? await producer.topics(timeout: .seconds(5))
         let clock = ContinuousClock()
         var lastLog = clock.now
         var loggedAlerts = 0
         while !shouldStop() {
-            let messages = try await consumer.nextBatch(maxMessages: settings.batchSize, timeout: .milliseconds(100))
+            let messages = try await consumer.poll(maxMessages: settings.batchSize, timeout: .milliseconds(100))
+            if !consumer.assignment.isEmpty { onReady() }
             if !messages.isEmpty {
                 try await answer(messages)
             }
             if clock.now - lastLog >= settings.logInterval {
                 let now = counts
                 let seconds = (clock.now - lastLog) / .seconds(1)
-                logger.info("fake-broker progress", metadata: [
-                    "alerts.in": "\(now.alertsIn)", "messages.out": "\(now.messagesOut)", "alerts.bad": "\(now.badAlerts)",
-                    "rate": "\(Int(Double(now.alertsIn - loggedAlerts) / seconds)) alerts/s",
-                ])
+                logger.info(
+                    "fake-broker progress",
+                    metadata: [
+                        "alerts.in": "\(now.alertsIn)", "messages.out": "\(now.messagesOut)", "alerts.bad": "\(now.badAlerts)",
+                        "rate": "\(Int(Double(now.alertsIn - loggedAlerts) / seconds)) alerts/s",
+                    ])
                 lastLog = clock.now
                 loggedAlerts = now.alertsIn
             }
         }
-        try producer.flush(timeout: .seconds(30))
-        consumer.close()
+        try await producer.flush(timeout: .seconds(30))
+        await consumer.close()
     }
 
     /// Classifies, produces, waits for acknowledgement, then commits the batch's offsets.
@@ -94,14 +100,17 @@ public final class FakeBroker: Sendable {
                 alert = try AvroCodec.decodeFramed(Alert.self, from: message.value ?? []).record
             } catch {
                 bad += 1
-                logger.warning("Skipping an alert that cannot be decoded", metadata: [
-                    "kafka.topic": "\(message.topic)", "kafka.partition": "\(message.partition)",
-                    "kafka.offset": "\(message.offset)", "error": "\(error)",
-                ])
+                logger.warning(
+                    "Skipping an alert that cannot be decoded",
+                    metadata: [
+                        "kafka.topic": "\(message.topic)", "kafka.partition": "\(message.partition)",
+                        "kafka.offset": "\(message.offset)", "error": "\(error)",
+                    ])
                 continue
             }
             for classifier in settings.classifiers {
-                var random = settings.seed.map { ClassifierRandom(seed: $0, alertId: alert.alertId, salt: classifier.classifierName) }
+                var random =
+                    settings.seed.map { ClassifierRandom(seed: $0, alertId: alert.alertId, salt: classifier.classifierName) }
                     ?? ClassifierRandom(seed: UInt64.random(in: .min ... .max), alertId: alert.alertId, salt: classifier.classifierName)
                 let classification = BrokerClassification(
                     alertId: alert.alertId, diaSourceId: alert.diaSource.diaSourceId,
@@ -109,21 +118,16 @@ public final class FakeBroker: Sendable {
                     brokerName: classifier.brokerName, brokerVersion: classifier.brokerVersion,
                     classifierName: classifier.classifierName, classifierParams: classifier.classifierParams,
                     classifications: classifier.classify(alert, random: &random))
-                outgoing.append(KafkaOutgoingMessage(topic: settings.destinationTopic, value: AvroCodec.encode(classification, reservingCapacity: 256)))
+                outgoing.append(
+                    KafkaOutgoingMessage(topic: settings.destinationTopic, value: AvroCodec.encode(classification, reservingCapacity: 256)))
             }
         }
-        var results = await producer.send(outgoing)
-        var failed = results.indices.filter { if case .failure = results[$0] { true } else { false } }
-        if !failed.isEmpty {
-            let retried = await producer.send(failed.map { outgoing[$0] })
-            for (index, result) in zip(failed, retried) { results[index] = result }
-            failed = results.indices.filter { if case .failure = results[$0] { true } else { false } }
-            if let index = failed.first, case .failure(let error) = results[index] {
-                // Nothing of this batch is committed: after a restart it is answered again.
-                throw error
-            }
+        let results = await producer.sendRetryingFailuresOnce(outgoing, logger: logger)
+        if let error = KafkaProducer.firstFailure(results) {
+            // Nothing of this batch is committed: after a restart it is answered again.
+            throw error
         }
-        try await consumer.commitOffsets(KafkaConsumer.offsetsToCommit(after: messages))
+        try await consumer.commit(KafkaConsumer.offsetsToCommit(after: messages))
         counters.withLock {
             $0.alertsIn += messages.count - bad
             $0.badAlerts += bad

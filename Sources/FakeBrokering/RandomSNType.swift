@@ -8,8 +8,10 @@ public struct RandomSNType: Classifier {
     public let classifierName = "RandomSNType"
     public let classifierParams = "Perfect"
 
-    static let shuffledClasses: [Int32] = [2222, 2223, 2224, 2225, 2226, 2232, 2233, 2234, 2235, 2243, 2244, 2245, 2246,
-                                           2322, 2323, 2324, 2325, 2326, 2332]
+    static let shuffledClasses: [Int32] = [
+        2222, 2223, 2224, 2225, 2226, 2232, 2233, 2234, 2235, 2243, 2244, 2245, 2246,
+        2322, 2323, 2324, 2325, 2326, 2332,
+    ]
     static let remainderClass: Int32 = 2242
 
     public init() {}

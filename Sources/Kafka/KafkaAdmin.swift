@@ -1,3 +1,4 @@
+import BlockingWork
 import CRdKafka
 import Logging
 
@@ -5,6 +6,7 @@ import Logging
 public final class KafkaAdmin: Sendable {
     private let client: KafkaClientHandle
     private let pump: EventPump
+    private let executor = BlockingExecutor(label: "kafka admin")
 
     public init(configuration: KafkaConfiguration, logger: Logger) throws(KafkaError) {
         let native = try NativeConfiguration(configuration, defaults: [("log.queue", "true")])
@@ -18,10 +20,21 @@ public final class KafkaAdmin: Sendable {
     }
 
     /// Creates a topic. With `ifNotExists`, a topic that already exists is not an error.
-    public func createTopic(_ name: String, partitions: Int, replicationFactor: Int = 1, ifNotExists: Bool = true, timeout: Duration = .seconds(30)) throws(KafkaError) {
+    public func createTopic(
+        _ name: String, partitions: Int, replicationFactor: Int = 1, ifNotExists: Bool = true, timeout: Duration = .seconds(30)
+    ) async throws(KafkaError) {
+        try await executor.run { () throws(KafkaError) in
+            try self.createTopicBlocking(
+                name, partitions: partitions, replicationFactor: replicationFactor, ifNotExists: ifNotExists, timeout: timeout)
+        }
+    }
+
+    private func createTopicBlocking(_ name: String, partitions: Int, replicationFactor: Int, ifNotExists: Bool, timeout: Duration) throws(KafkaError)
+    {
         var errorText = [CChar](repeating: 0, count: 512)
         guard let newTopic = rd_kafka_NewTopic_new(name, Int32(partitions), Int32(replicationFactor), &errorText, errorText.count) else {
-            throw KafkaError.configuration("topic \(name): " + String(decoding: errorText.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            throw KafkaError.configuration(
+                "topic \(name): " + String(decoding: errorText.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         defer { rd_kafka_NewTopic_destroy(newTopic) }
         let resultQueue = KafkaQueue(rd_kafka_queue_new(client.pointer)!)
@@ -42,7 +55,8 @@ public final class KafkaAdmin: Sendable {
         }
         var count = 0
         guard let result = rd_kafka_event_CreateTopics_result(event),
-              let results = rd_kafka_CreateTopics_result_topics(result, &count) else { return }
+            let results = rd_kafka_CreateTopics_result_topics(result, &count)
+        else { return }
         for index in 0..<count {
             let topicStatus = rd_kafka_topic_result_error(results[index])
             if topicStatus == RD_KAFKA_RESP_ERR_NO_ERROR || (ifNotExists && topicStatus == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) { continue }

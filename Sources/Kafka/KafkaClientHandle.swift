@@ -32,21 +32,24 @@ final class KafkaClientHandle: @unchecked Sendable {
             var level: Int32 = 0
             _ = rd_kafka_event_log(event, &facility, &text, &level)
             let message = text.map { String(cString: $0) } ?? ""
-            let swiftLevel: Logger.Level = switch level {
-            case ...3: .error
-            case 4: .warning
-            case 5, 6: .info
-            default: .debug
-            }
+            let swiftLevel: Logger.Level =
+                switch level {
+                case ...3: .error
+                case 4: .warning
+                case 5, 6: .info
+                default: .debug
+                }
             logger.log(level: swiftLevel, "\(message)", metadata: ["kafka.facility": "\(facility.map { String(cString: $0) } ?? "")"])
             return true
         case Int32(RD_KAFKA_EVENT_ERROR):
             let error = KafkaError(
                 rd_kafka_event_error(event), message: String(cString: rd_kafka_event_error_string(event)),
                 isFatal: rd_kafka_event_error_is_fatal(event) != 0)
-            logger.log(level: error.isFatal ? .error : .warning, "Kafka client error", metadata: [
-                "kafka.error": "\(error.name)", "kafka.reason": "\(error.message)",
-            ])
+            logger.log(
+                level: error.isFatal ? .error : .warning, "Kafka client error",
+                metadata: [
+                    "kafka.error": "\(error.name)", "kafka.reason": "\(error.message)",
+                ])
             return true
         default:
             return false

@@ -40,12 +40,16 @@ public struct KafkaConfiguration: Sendable, CustomStringConvertible {
             pairs.append(("security.protocol", "ssl"))
             if let caFile { pairs.append(("ssl.ca.location", caFile)) }
         case .saslSSL(let mechanism, let username, let password, let caFile):
-            pairs += [("security.protocol", "sasl_ssl"), ("sasl.mechanisms", mechanism.rawValue),
-                      ("sasl.username", username), ("sasl.password", password)]
+            pairs += [
+                ("security.protocol", "sasl_ssl"), ("sasl.mechanisms", mechanism.rawValue),
+                ("sasl.username", username), ("sasl.password", password),
+            ]
             if let caFile { pairs.append(("ssl.ca.location", caFile)) }
         case .saslPlaintext(let mechanism, let username, let password):
-            pairs += [("security.protocol", "sasl_plaintext"), ("sasl.mechanisms", mechanism.rawValue),
-                      ("sasl.username", username), ("sasl.password", password)]
+            pairs += [
+                ("security.protocol", "sasl_plaintext"), ("sasl.mechanisms", mechanism.rawValue),
+                ("sasl.username", username), ("sasl.password", password),
+            ]
         }
         pairs += properties.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         return pairs

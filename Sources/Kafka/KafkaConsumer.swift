@@ -1,26 +1,30 @@
+import BlockingWork
 import CRdKafka
-import Dispatch
 import Logging
 import Synchronization
 
 /// A Kafka consumer-group member with manual offset commits and a say in where each newly
 /// assigned partition starts.
 ///
-/// `poll`, `commit` and the other calls without `async` block; run them off Swift's cooperative
-/// pool (the async variants do so on this consumer's own serial queue).
+/// Every call that can block (poll, commit, metadata, close) is `async` and runs on this
+/// consumer's own `BlockingExecutor`, never on Swift's cooperative pool.
 public final class KafkaConsumer: Sendable {
-    /// Called on the polling thread when partitions are assigned or revoked. For an assignment,
-    /// the returned start offsets override the group's committed ones.
-    public typealias RebalanceHandler = @Sendable (KafkaRebalance) -> [KafkaTopicPartition: KafkaStartOffset]
+    /// Called from the poll when partitions are assigned or revoked. For an assignment, the
+    /// returned start offsets override the group's committed ones. It may await (a database
+    /// read, say); the poll resumes on the consumer's thread afterwards.
+    public typealias RebalanceHandler = @Sendable (KafkaRebalance) async -> [KafkaTopicPartition: KafkaStartOffset]
 
     private let client: KafkaClientHandle
     private let queue: KafkaQueue
     private let rebalanceHandler: RebalanceHandler?
     private let startAtBeginning: Mutex<Bool>
+    /// Partitions already started at their beginning: each is rewound once, as the TOM's
+    /// fake broker resets each topic once, not on every later rebalance.
+    private let rewound = Mutex<Set<KafkaTopicPartition>>([])
     private let assigned = Mutex<Set<KafkaTopicPartition>>([])
     private let closed = Atomic<Bool>(false)
     private let recentError = Mutex<KafkaError?>(nil)
-    private let blockingQueue = DispatchQueue(label: "elasticc.kafka.consumer")
+    private let executor = BlockingExecutor(label: "kafka consumer")
 
     public static let defaultProperties: [(String, String)] = [
         ("enable.auto.commit", "false"),
@@ -47,7 +51,9 @@ public final class KafkaConsumer: Sendable {
     }
 
     deinit {
-        close()
+        // Leaving the group waits for the coordinator: on the consumer's thread, not the caller's.
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        executor.execute { [client, queue] in Self.closeBlocking(client: client, queue: queue) }
     }
 
     /// Subscribes to topic names; a name starting with `^` is a regular expression. Topics that
@@ -60,21 +66,29 @@ public final class KafkaConsumer: Sendable {
 
     /// Waits up to `timeout` for the first message, then takes whatever else is ready, up to
     /// `maxMessages`. Rebalances are handled along the way.
-    public func poll(maxMessages: Int, timeout: Duration) throws(KafkaError) -> [KafkaMessage] {
+    public func poll(maxMessages: Int, timeout: Duration) async throws(KafkaError) -> [KafkaMessage] {
+        try await withTaskExecutorPreference(executor) { () async throws(KafkaError) -> [KafkaMessage] in
+            try await self.pollOnExecutor(maxMessages: maxMessages, timeout: timeout)
+        }
+    }
+
+    // `@concurrent`: runs on the task's preferred executor, this consumer's thread, and comes
+    // back to it after awaiting a rebalance handler.
+    @concurrent
+    private func pollOnExecutor(maxMessages: Int, timeout: Duration) async throws(KafkaError) -> [KafkaMessage] {
         var messages: [KafkaMessage] = []
         var wait = timeout.milliseconds
         while messages.count < maxMessages, !closed.load(ordering: .acquiring) {
             guard let event = queue.poll(timeoutMilliseconds: wait) else { break }
             defer { rd_kafka_event_destroy(event) }
-            try handle(event, into: &messages)
+            if Int32(rd_kafka_event_type(event)) == Int32(RD_KAFKA_EVENT_REBALANCE) {
+                try await rebalance(event)
+            } else {
+                try handle(event, into: &messages)
+            }
             if !messages.isEmpty { wait = 0 }
         }
         return messages
-    }
-
-    /// `poll` on this consumer's own serial queue, for callers on Swift's cooperative pool.
-    public func nextBatch(maxMessages: Int, timeout: Duration) async throws(KafkaError) -> [KafkaMessage] {
-        try await onBlockingQueue { () throws(KafkaError) in try self.poll(maxMessages: maxMessages, timeout: timeout) }
     }
 
     private func handle(_ event: OpaquePointer, into messages: inout [KafkaMessage]) throws(KafkaError) {
@@ -87,11 +101,10 @@ public final class KafkaConsumer: Sendable {
                 } else {
                     let error = KafkaError(message.pointee.err)
                     let level: Logger.Level = message.pointee.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ? .debug : .warning
-                    client.logger.log(level: level, "Kafka consumer error", metadata: ["kafka.error": "\(error.name)", "kafka.reason": "\(error.message)"])
+                    client.logger.log(
+                        level: level, "Kafka consumer error", metadata: ["kafka.error": "\(error.name)", "kafka.reason": "\(error.message)"])
                 }
             }
-        case Int32(RD_KAFKA_EVENT_REBALANCE):
-            try rebalance(event)
         case Int32(RD_KAFKA_EVENT_ERROR) where rd_kafka_event_error_is_fatal(event) != 0:
             _ = client.handleLogOrError(event)
             throw KafkaError(rd_kafka_event_error(event), message: String(cString: rd_kafka_event_error_string(event)), isFatal: true)
@@ -108,16 +121,25 @@ public final class KafkaConsumer: Sendable {
     /// arrived; librdkafka keeps reconnecting with backoff meanwhile.
     public var lastError: KafkaError? { recentError.withLock { $0 } }
 
-    private func rebalance(_ event: OpaquePointer) throws(KafkaError) {
+    private func rebalance(_ event: OpaquePointer) async throws(KafkaError) {
         let partitions = TopicPartitionList.entries(of: rd_kafka_event_topic_partition_list(event)).map(\.0)
         let cooperative = String(cString: rd_kafka_rebalance_protocol(client.pointer)) == "COOPERATIVE"
         if rd_kafka_event_error(event) == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
-            let overrides = rebalanceHandler?(.assigned(partitions)) ?? [:]
+            let overrides = await rebalanceHandler?(.assigned(partitions)) ?? [:]
             let fromBeginning = startAtBeginning.withLock { $0 }
-            let list = TopicPartitionList(partitions.map { partition in
-                let start = overrides[partition] ?? (fromBeginning ? .beginning : nil)
-                return (partition, start?.rawOffset ?? Int64(RD_KAFKA_OFFSET_INVALID))
-            })
+            let toRewind: Set<KafkaTopicPartition> =
+                fromBeginning
+                ? rewound.withLock { done in
+                    let fresh = Set(partitions).subtracting(done)
+                    done.formUnion(fresh)
+                    return fresh
+                }
+                : []
+            let list = TopicPartitionList(
+                partitions.map { partition in
+                    let start = overrides[partition] ?? (toRewind.contains(partition) ? .beginning : nil)
+                    return (partition, start?.rawOffset ?? Int64(RD_KAFKA_OFFSET_INVALID))
+                })
             if cooperative {
                 if let error = rd_kafka_incremental_assign(client.pointer, list.pointer) { throw KafkaError(consuming: error) }
             } else {
@@ -127,7 +149,7 @@ public final class KafkaConsumer: Sendable {
             assigned.withLock { $0.formUnion(partitions) }
             client.logger.info("Partitions assigned", metadata: ["kafka.partitions": "\(partitions.map(\.description).joined(separator: ","))"])
         } else {
-            _ = rebalanceHandler?(.revoked(partitions))
+            _ = await rebalanceHandler?(.revoked(partitions))
             if cooperative {
                 let list = TopicPartitionList(partitions.map { ($0, 0) })
                 if let error = rd_kafka_incremental_unassign(client.pointer, list.pointer) { throw KafkaError(consuming: error) }
@@ -151,17 +173,19 @@ public final class KafkaConsumer: Sendable {
             var value: UnsafeRawPointer?
             var size = 0
             while rd_kafka_header_get_all(headerList, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-                headers.append(KafkaHeader(
-                    name: name.map { String(cString: $0) } ?? "",
-                    value: value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }))
+                headers.append(
+                    KafkaHeader(
+                        name: name.map { String(cString: $0) } ?? "",
+                        value: value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }))
                 index += 1
             }
         }
-        let kind: KafkaTimestampType = switch timestampType {
-        case RD_KAFKA_TIMESTAMP_CREATE_TIME: .createTime
-        case RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME: .logAppendTime
-        default: .notAvailable
-        }
+        let kind: KafkaTimestampType =
+            switch timestampType {
+            case RD_KAFKA_TIMESTAMP_CREATE_TIME: .createTime
+            case RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME: .logAppendTime
+            default: .notAvailable
+            }
         return KafkaMessage(
             topic: String(cString: rd_kafka_topic_name(raw.rkt)),
             partition: raw.partition,
@@ -175,16 +199,13 @@ public final class KafkaConsumer: Sendable {
 
     /// Commits the given next-to-read offsets; with `waiting` false it returns at once and the
     /// outcome is only logged.
-    public func commit(_ offsets: [KafkaTopicPartitionOffset], waiting: Bool = true) throws(KafkaError) {
+    public func commit(_ offsets: [KafkaTopicPartitionOffset], waiting: Bool = true) async throws(KafkaError) {
         guard !offsets.isEmpty else { return }
-        let list = TopicPartitionList(offsets.map { ($0.topicPartition, $0.offset) })
-        let status = rd_kafka_commit(client.pointer, list.pointer, waiting ? 0 : 1)
-        guard status == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(status) }
-    }
-
-    /// `commit` on this consumer's own serial queue, for callers on Swift's cooperative pool.
-    public func commitOffsets(_ offsets: [KafkaTopicPartitionOffset]) async throws(KafkaError) {
-        try await onBlockingQueue { () throws(KafkaError) in try self.commit(offsets) }
+        try await executor.run { () throws(KafkaError) in
+            let list = TopicPartitionList(offsets.map { ($0.topicPartition, $0.offset) })
+            let status = rd_kafka_commit(self.client.pointer, list.pointer, waiting ? 0 : 1)
+            guard status == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(status) }
+        }
     }
 
     /// The next-to-read offsets that commit the given messages: one past the highest per partition.
@@ -199,7 +220,13 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// The group's committed next-to-read offsets (nil where nothing was committed).
-    public func committedOffsets(for partitions: [KafkaTopicPartition], timeout: Duration = .seconds(10)) throws(KafkaError) -> [KafkaTopicPartition: Int64?] {
+    public func committedOffsets(
+        for partitions: [KafkaTopicPartition], timeout: Duration = .seconds(10)
+    ) async throws(KafkaError) -> [KafkaTopicPartition: Int64?] {
+        try await executor.run { () throws(KafkaError) in try self.committedBlocking(for: partitions, timeout: timeout) }
+    }
+
+    private func committedBlocking(for partitions: [KafkaTopicPartition], timeout: Duration) throws(KafkaError) -> [KafkaTopicPartition: Int64?] {
         let list = TopicPartitionList(partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) })
         let status = rd_kafka_committed(client.pointer, list.pointer, timeout.milliseconds)
         guard status == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(status) }
@@ -211,53 +238,99 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// Moves assigned partitions to new positions.
-    public func seek(_ positions: [KafkaTopicPartition: KafkaStartOffset], timeout: Duration = .seconds(10)) throws(KafkaError) {
-        let list = TopicPartitionList(positions.map { ($0.key, $0.value.rawOffset) })
-        if let error = rd_kafka_seek_partitions(client.pointer, list.pointer, timeout.milliseconds) {
-            throw KafkaError(consuming: error)
+    public func seek(_ positions: [KafkaTopicPartition: KafkaStartOffset], timeout: Duration = .seconds(10)) async throws(KafkaError) {
+        try await executor.run { () throws(KafkaError) in
+            let list = TopicPartitionList(positions.map { ($0.key, $0.value.rawOffset) })
+            if let error = rd_kafka_seek_partitions(self.client.pointer, list.pointer, timeout.milliseconds) {
+                throw KafkaError(consuming: error)
+            }
         }
     }
 
     /// Rewinds every assigned partition to its beginning, and makes later assignments start there.
-    public func resetToBeginning() throws(KafkaError) {
+    public func resetToBeginning() async throws(KafkaError) {
         startAtBeginning.withLock { $0 = true }
         let current = assignment
+        rewound.withLock { $0.formUnion(current) }
         guard !current.isEmpty else { return }
-        try seek(Dictionary(uniqueKeysWithValues: current.map { ($0, KafkaStartOffset.beginning) }))
+        try await seek(Dictionary(uniqueKeysWithValues: current.map { ($0, KafkaStartOffset.beginning) }))
+    }
+
+    /// Makes assignments from now on start where the group committed, or as `auto.offset.reset` says.
+    public func stopStartingAtBeginning() {
+        startAtBeginning.withLock { $0 = false }
     }
 
     /// Partitions currently assigned to this member.
     public var assignment: Set<KafkaTopicPartition> { assigned.withLock { $0 } }
 
-    public func listTopics(timeout: Duration = .seconds(10)) throws(KafkaError) -> [KafkaTopicMetadata] {
-        try client.listTopics(timeoutMilliseconds: timeout.milliseconds)
+    public func topics(timeout: Duration = .seconds(10)) async throws(KafkaError) -> [KafkaTopicMetadata] {
+        try await executor.run { () throws(KafkaError) in try self.client.listTopics(timeoutMilliseconds: timeout.milliseconds) }
     }
 
-    public func watermarks(topic: String, partition: Int32, timeout: Duration = .seconds(10)) throws(KafkaError) -> KafkaWatermarks {
-        try client.watermarks(topic: topic, partition: partition, timeoutMilliseconds: timeout.milliseconds)
+    /// Asks the partition's leader for its watermarks.
+    public func watermarks(topic: String, partition: Int32, timeout: Duration = .seconds(10)) async throws(KafkaError) -> KafkaWatermarks {
+        try await executor.run { () throws(KafkaError) in
+            try self.client.watermarks(topic: topic, partition: partition, timeoutMilliseconds: timeout.milliseconds)
+        }
+    }
+
+    /// The watermarks the last fetch responses reported, without asking anyone (nil if unknown).
+    public func cachedWatermarks(topic: String, partition: Int32) -> KafkaWatermarks? {
+        var low: Int64 = -1
+        var high: Int64 = -1
+        let status = rd_kafka_get_watermark_offsets(client.pointer, topic, partition, &low, &high)
+        guard status == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { return nil }
+        return KafkaWatermarks(low: max(low, 0), high: high)
     }
 
     /// Leaves the group, serving the final revocation, and stops consuming.
-    public func close() {
+    public func close() async {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        await withTaskExecutorPreference(executor) { await self.closeOnExecutor() }
+    }
+
+    // On this consumer's thread; the final revocation goes through the rebalance handler.
+    @concurrent
+    private func closeOnExecutor() async {
         if let error = rd_kafka_consumer_close_queue(client.pointer, queue.pointer) {
             client.logger.warning("Kafka consumer close failed", metadata: ["kafka.error": "\(KafkaError(consuming: error))"])
             return
         }
-        var ignored: [KafkaMessage] = []
         while rd_kafka_consumer_closed(client.pointer) == 0 {
             guard let event = queue.poll(timeoutMilliseconds: 100) else { continue }
-            try? handle(event, into: &ignored)
-            rd_kafka_event_destroy(event)
+            defer { rd_kafka_event_destroy(event) }
+            if Int32(rd_kafka_event_type(event)) == Int32(RD_KAFKA_EVENT_REBALANCE) {
+                do { try await rebalance(event) } catch {
+                    client.logger.warning("Kafka consumer close: revocation failed", metadata: ["kafka.error": "\(error)"])
+                }
+            } else {
+                _ = client.handleLogOrError(event)
+            }
         }
     }
 
-    private func onBlockingQueue<T: Sendable>(_ body: @escaping @Sendable () throws(KafkaError) -> T) async throws(KafkaError) -> T {
-        let result: Result<T, KafkaError> = await withCheckedContinuation { continuation in
-            blockingQueue.async {
-                continuation.resume(returning: Result { () throws(KafkaError) -> T in try body() })
-            }
+    /// The close of a consumer nobody closed, from `deinit`: no handler is called any more.
+    private static func closeBlocking(client: KafkaClientHandle, queue: KafkaQueue) {
+        if let error = rd_kafka_consumer_close_queue(client.pointer, queue.pointer) {
+            client.logger.warning("Kafka consumer close failed", metadata: ["kafka.error": "\(KafkaError(consuming: error))"])
+            return
         }
-        return try result.get()
+        // The final revocation is answered without a handler: nothing more is consumed.
+        while rd_kafka_consumer_closed(client.pointer) == 0 {
+            guard let event = queue.poll(timeoutMilliseconds: 100) else { continue }
+            if Int32(rd_kafka_event_type(event)) == Int32(RD_KAFKA_EVENT_REBALANCE) {
+                if String(cString: rd_kafka_rebalance_protocol(client.pointer)) == "COOPERATIVE" {
+                    if let error = rd_kafka_incremental_unassign(client.pointer, rd_kafka_event_topic_partition_list(event)) {
+                        rd_kafka_error_destroy(error)
+                    }
+                } else {
+                    _ = rd_kafka_assign(client.pointer, nil)
+                }
+            } else {
+                _ = client.handleLogOrError(event)
+            }
+            rd_kafka_event_destroy(event)
+        }
     }
 }

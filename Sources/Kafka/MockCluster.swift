@@ -12,8 +12,17 @@ public final class MockCluster: Sendable {
 
     /// Kafka protocol request types, for injecting errors into one kind of request.
     public enum RequestType: Int16, Sendable {
-        case produce = 0, fetch = 1, listOffsets = 2, metadata = 3, offsetCommit = 8, offsetFetch = 9
-        case findCoordinator = 10, joinGroup = 11, heartbeat = 12, syncGroup = 14, initProducerId = 22
+        case produce = 0
+        case fetch = 1
+        case listOffsets = 2
+        case metadata = 3
+        case offsetCommit = 8
+        case offsetFetch = 9
+        case findCoordinator = 10
+        case joinGroup = 11
+        case heartbeat = 12
+        case syncGroup = 14
+        case initProducerId = 22
     }
 
     public init(brokers: Int = 1, logger: Logger) throws(KafkaError) {

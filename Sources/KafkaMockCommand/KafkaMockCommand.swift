@@ -10,10 +10,10 @@ struct KafkaMockCommand: AsyncParsableCommand {
         commandName: "kafka-mock",
         abstract: "Run librdkafka's mock Kafka cluster on 127.0.0.1 for development and tests.",
         discussion: """
-        Prints the bootstrap address as the first line on stdout, then serves until SIGTERM or \
-        SIGINT. Topics named with --topic are created with --partitions partitions; topics that \
-        clients create implicitly get librdkafka's fixed 4 partitions.
-        """)
+            Prints the bootstrap address as the first line on stdout, then serves until SIGTERM or \
+            SIGINT. Topics named with --topic are created with --partitions partitions; topics that \
+            clients create implicitly get librdkafka's fixed 4 partitions.
+            """)
 
     @Option(help: "Number of mock brokers.")
     var brokers: Int = 1

@@ -27,7 +27,7 @@ struct BulkLoad {
     /// row's check queueing until COMMIT (the keys are DEFERRABLE INITIALLY DEFERRED).
     static func relaxForeignKeyChecks(on connection: PostgresConnection, logger: Logger) throws {
         // Asked first: a refused SET would abort the transaction.
-        if try connection.query("SELECT current_setting('is_superuser') = 'on'", statement: "may skip triggers").bool(0, 0) == true {
+        if try connection.query("SELECT current_setting('is_superuser') = 'on'", statement: "may skip triggers").value(0, 0, as: Bool.self) {
             try connection.query("SET LOCAL session_replication_role = replica", statement: "skip foreign-key triggers")
         } else {
             logger.notice("Foreign-key checks stay on for this load (skipping them needs a superuser): loading is slower")
@@ -38,7 +38,7 @@ struct BulkLoad {
     /// Whether every one of `tables` (our own constant names) is empty.
     private static func tablesAreEmpty(_ tables: [String], on connection: PostgresConnection) throws -> Bool {
         let probe = tables.map { "NOT EXISTS (SELECT 1 FROM \($0))" }.joined(separator: " AND ")
-        return try connection.query("SELECT " + probe, statement: "are the tables empty").bool(0, 0) ?? false
+        return try connection.query("SELECT \(unescaped: probe)", statement: "are the tables empty").value(0, 0, as: Bool.self)
     }
 
     /// When `tables` (our own constant names) are all empty, prepares them for loading: truncates
@@ -48,28 +48,33 @@ struct BulkLoad {
         guard try tablesAreEmpty(tables, on: connection) else { return nil }
         // Dropping indexes and truncating lock the tables anyway; taking the lock first means no
         // other session's rows can arrive between the check and the TRUNCATE.
-        try connection.query("LOCK TABLE " + tables.joined(separator: ", ") + " IN ACCESS EXCLUSIVE MODE", statement: "lock the tables to load")
+        try connection.query("LOCK TABLE \(unescaped: tables.joined(separator: ", ")) IN ACCESS EXCLUSIVE MODE", statement: "lock the tables to load")
         guard try tablesAreEmpty(tables, on: connection) else { return nil }
         // TRUNCATE must name every table whose foreign keys point into the set.
-        let outsideReferences = try connection.query("""
+        let outsideReferences = try connection.query(
+            """
             SELECT count(*) FROM pg_constraint
-             WHERE contype = 'f' AND confrelid = ANY($1::text[]::regclass[]) AND NOT conrelid = ANY($1::text[]::regclass[])
-            """, [.textArray(tables)], statement: "find references into the loaded tables").int64(0, 0) ?? 1
+             WHERE contype = 'f' AND confrelid = ANY(\(tables)::regclass[]) AND NOT conrelid = ANY(\(tables)::regclass[])
+            """, statement: "find references into the loaded tables"
+        ).value(0, 0, as: Int64.self)
         let freeze = outsideReferences == 0
         if freeze {
-            try connection.query("TRUNCATE " + tables.joined(separator: ", "), statement: "empty the tables to load frozen rows")
+            try connection.query("TRUNCATE \(unescaped: tables.joined(separator: ", "))", statement: "empty the tables to load frozen rows")
         }
-        let found = try connection.query("""
+        let found = try connection.query(
+            """
             SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
               FROM pg_index i
-             WHERE i.indrelid = ANY($1::text[]::regclass[])
+             WHERE i.indrelid = ANY(\(tables)::regclass[])
                AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
              ORDER BY 1
-            """, [.textArray(tables)], statement: "find indexes to defer")
-        let indexes = (0..<found.rowCount).map { Index(name: found.string($0, 0)!, definition: found.string($0, 1)!) }
+            """, statement: "find indexes to defer")
+        let indexes = try (0..<found.rowCount).map { row in
+            Index(name: try found.value(row, 0, as: String.self), definition: try found.value(row, 1, as: String.self))
+        }
         // Names come from the catalogue, already quoted by regclass; no value of ours is spliced in.
         for index in indexes {
-            try connection.query("DROP INDEX \(index.name)", statement: "drop a deferred index")
+            try connection.query("DROP INDEX \(unescaped: index.name)", statement: "drop a deferred index")
         }
         return BulkLoad(indexes: indexes, freeze: freeze)
     }
@@ -80,7 +85,7 @@ struct BulkLoad {
         try connection.query("SET LOCAL maintenance_work_mem = '256MB'", statement: "index build memory")
         for index in indexes {
             let started = ContinuousClock.now
-            try connection.query(index.definition, statement: "build a deferred index")
+            try connection.query(PostgresQuery(unescaped: index.definition), statement: "build a deferred index")
             logger.debug("Index built", metadata: ["index": "\(index.name)", "seconds": "\((ContinuousClock.now - started) / .seconds(1))"])
         }
     }

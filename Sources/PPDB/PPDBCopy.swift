@@ -1,15 +1,21 @@
 import AvroSchemas
 import Postgres
+import TOMDatabase
 
 /// COPY statements and row writers for the PPDB tables, shared by every loader.
 enum PPDBCopy {
     /// Every table these statements fill.
-    static let tables = ["elasticc2_ppdbdiaobject", "elasticc2_ppdbdiasource", "elasticc2_ppdbdiaforcedsource", "elasticc2_ppdbalert",
-                         "elasticc2_diaobjecttruth"]
-    static let objects = "COPY elasticc2_ppdbdiaobject (diaobject_id, simversion, ra, decl, "
+    static let tables = [
+        "elasticc2_ppdbdiaobject", "elasticc2_ppdbdiasource", "elasticc2_ppdbdiaforcedsource", "elasticc2_ppdbalert",
+        "elasticc2_diaobjecttruth",
+    ]
+    static let objects =
+        "COPY elasticc2_ppdbdiaobject (diaobject_id, simversion, ra, decl, "
         + TOMSchema.diaObjectFloatColumns.joined(separator: ", ") + ", isddf) FROM STDIN"
-    static let sources = "COPY elasticc2_ppdbdiasource (diasource_id, midpointtai, filtername, ra, decl, psflux, psfluxerr, snr, diaobject_id) FROM STDIN"
-    static let forcedSources = "COPY elasticc2_ppdbdiaforcedsource (diaforcedsource_id, midpointtai, filtername, psflux, psfluxerr, diaobject_id) FROM STDIN"
+    static let sources =
+        "COPY elasticc2_ppdbdiasource (diasource_id, midpointtai, filtername, ra, decl, psflux, psfluxerr, snr, diaobject_id) FROM STDIN"
+    static let forcedSources =
+        "COPY elasticc2_ppdbdiaforcedsource (diaforcedsource_id, midpointtai, filtername, psflux, psfluxerr, diaobject_id) FROM STDIN"
     static let alerts = "COPY elasticc2_ppdbalert (alert_id, alertsenttimestamp, diaobject_id, diasource_id) FROM STDIN"
     static let truth = "COPY elasticc2_diaobjecttruth (" + TOMSchema.truthColumns.map(\.name).joined(separator: ", ") + ") FROM STDIN"
     /// How each truth value is written, in `TOMSchema.truthColumns` order without diaobject_id.
@@ -19,6 +25,26 @@ enum PPDBCopy {
         if column.type.hasPrefix("bigint") { return .bigint }
         if column.type.hasPrefix("real") { return .real }
         return .double
+    }
+
+    /// Copies objects, their sources, an alert per source, and forced sources, in that order
+    /// (sources and alerts refer to objects): the one COPY sequence every loader uses.
+    static func copy(
+        objects: [(DiaObject, Bool)], sources: [DiaSource], forced: [DiaForcedSource], on connection: PostgresConnection, freeze: Bool,
+        origin: String
+    ) throws {
+        try connection.copyIn(PPDBCopy.objects, freeze: freeze, statement: "copy \(origin) objects") { buffer in
+            for (object, isDDF) in objects { try write(object, isDDF: isDDF, to: buffer) }
+        }
+        try connection.copyIn(PPDBCopy.sources, freeze: freeze, statement: "copy \(origin) sources") { buffer in
+            for source in sources { try write(source, to: buffer) }
+        }
+        try connection.copyIn(PPDBCopy.alerts, freeze: freeze, statement: "copy \(origin) alerts") { buffer in
+            for source in sources { try writeAlert(for: source, to: buffer) }
+        }
+        try connection.copyIn(PPDBCopy.forcedSources, freeze: freeze, statement: "copy \(origin) forced sources") { buffer in
+            for row in forced { try write(row, to: buffer) }
+        }
     }
 
     static func write(_ object: DiaObject, isDDF: Bool, to buffer: CopyInBuffer) throws {
@@ -66,7 +92,10 @@ enum PPDBCopy {
     /// Truth values in `TOMSchema.truthColumns` order without the trailing diaobject_id; nil is NULL.
     static func writeTruth(_ values: [Double?], objectId: Int64, to buffer: CopyInBuffer) throws {
         for (index, (type, value)) in zip(truthValueTypes, values).enumerated() {
-            guard let value else { buffer.appendNull(); continue }
+            guard let value else {
+                buffer.appendNull()
+                continue
+            }
             switch type {
             case .integer:
                 guard let integer = Int32(exactly: value.rounded(.towardZero)) else { throw TruthValueError(column: index, value: value) }

@@ -25,7 +25,8 @@ public struct PPDBStatistics: Sendable, Equatable {
     }
 
     public static func read(_ connection: PostgresConnection) throws -> PPDBStatistics {
-        let counts = try connection.query("""
+        let counts = try connection.query(
+            """
             SELECT (SELECT count(*) FROM elasticc2_ppdbdiaobject),
                    (SELECT count(*) FROM elasticc2_ppdbdiaobject WHERE isddf),
                    (SELECT count(*) FROM elasticc2_ppdbdiasource),
@@ -38,7 +39,8 @@ public struct PPDBStatistics: Sendable, Equatable {
                    (SELECT count(*) FROM elasticc2_diaobjecttruth),
                    (SELECT count(*) FROM elasticc2_brokermessage)
             """, statement: "ppdb statistics")
-        let perClassifier = try connection.query("""
+        let perClassifier = try connection.query(
+            """
             SELECT c.brokername || ' ' || coalesce(c.brokerversion, '') || ' ' || c.classifiername || ' ' || coalesce(c.classifierparams, ''),
                    count(m.brokermessage_id)
               FROM elasticc2_brokerclassifier c
@@ -59,7 +61,9 @@ public struct PPDBStatistics: Sendable, Equatable {
     /// Clears `alertsenttimestamp` on every alert, as the TOM's tests do; returns the alerts changed.
     @discardableResult
     public static func resetSent(_ connection: PostgresConnection) throws -> Int {
-        try connection.query("UPDATE elasticc2_ppdbalert SET alertsenttimestamp = NULL WHERE alertsenttimestamp IS NOT NULL",
-                             statement: "reset sent alerts").affectedRows
+        try connection.query(
+            "UPDATE elasticc2_ppdbalert SET alertsenttimestamp = NULL WHERE alertsenttimestamp IS NOT NULL",
+            statement: "reset sent alerts"
+        ).affectedRows
     }
 }

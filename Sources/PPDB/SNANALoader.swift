@@ -3,6 +3,7 @@ import FITS
 import Foundation
 import Logging
 import Postgres
+import TOMDatabase
 
 /// Loads SNANA FITS simulation output as ELAsTiCC2 distributes it (pairs of `*HEAD.FITS.gz` and
 /// `*PHOT.FITS.gz`, plus `<dir>/<dirname>.DUMP` for truth) by the TOM's loader rules.
@@ -70,8 +71,10 @@ public struct SNANALoader: Sendable {
             guard !heads.isEmpty else { throw Failure(description: "no *HEAD.FITS.gz files in \(directory)") }
             let url = URL(fileURLWithPath: directory)
             return heads.map { head in
-                (url.appendingPathComponent(head).path,
-                 url.appendingPathComponent(head.replacingOccurrences(of: "HEAD.FITS.gz", with: "PHOT.FITS.gz")).path)
+                (
+                    url.appendingPathComponent(head).path,
+                    url.appendingPathComponent(head.replacingOccurrences(of: "HEAD.FITS.gz", with: "PHOT.FITS.gz")).path
+                )
             }
         }
         try connection.transaction {
@@ -80,21 +83,16 @@ public struct SNANALoader: Sendable {
             let freeze = bulk?.freeze ?? false
             for (directory, pairs) in zip(directories, pairsByDirectory) {
                 var loadedObjects = Set<Int64>()
-                var pending = Result { try readPair(head: pairs[0].head, phot: pairs[0].phot) }
+                var pending = Prefetch { [self] in try readPair(head: pairs[0].head, phot: pairs[0].phot) }
                 // Pairs are small (a few hundred objects): COPY a table once per many pairs, as
                 // each statement costs about a millisecond whatever its size.
                 var unwritten = PairRows()
                 for index in pairs.indices {
-                    let rows = try pending.get()
-                    let next = PairBox()
-                    // A group, not a work item: it is waited for on every path, and so may be twice.
-                    let reading = DispatchGroup()
+                    let rows = try pending.value()
                     if index + 1 < pairs.count {
                         let pair = pairs[index + 1]
-                        DispatchQueue.global().async(group: reading) { next.rows = Result { try readPair(head: pair.head, phot: pair.phot) } }
+                        pending = Prefetch { [self] in try readPair(head: pair.head, phot: pair.phot) }
                     }
-                    // On a throw too: the reader writes into `next` until it ends.
-                    defer { reading.wait() }
                     loadedObjects.formUnion(rows.objects.map(\.0.diaObjectId))
                     summary.objects += rows.objects.count
                     summary.sources += rows.sources.count
@@ -104,8 +102,6 @@ public struct SNANALoader: Sendable {
                         try copy(unwritten, freeze: freeze)
                         unwritten = PairRows()
                     }
-                    reading.wait()
-                    if let following = next.rows { pending = following }
                 }
                 let url = URL(fileURLWithPath: directory)
                 let dump = url.appendingPathComponent(url.lastPathComponent + ".DUMP").path
@@ -114,7 +110,7 @@ public struct SNANALoader: Sendable {
             }
             try bulk?.finish(on: connection, logger: logger)
         }
-        try connection.query("ANALYZE " + PPDBCopy.tables.joined(separator: ", "), statement: "analyze loaded tables")
+        try connection.query("ANALYZE \(unescaped: PPDBCopy.tables.joined(separator: ", "))", statement: "analyze loaded tables")
         summary.seconds = (ContinuousClock.now - started) / .seconds(1)
         return summary
     }
@@ -133,18 +129,7 @@ public struct SNANALoader: Sendable {
     }
 
     private func copy(_ rows: PairRows, freeze: Bool) throws {
-        try connection.copyIn(PPDBCopy.objects, freeze: freeze, statement: "copy SNANA objects") { buffer in
-            for (object, isDDF) in rows.objects { try PPDBCopy.write(object, isDDF: isDDF, to: buffer) }
-        }
-        try connection.copyIn(PPDBCopy.sources, freeze: freeze, statement: "copy SNANA sources") { buffer in
-            for source in rows.sources { try PPDBCopy.write(source, to: buffer) }
-        }
-        try connection.copyIn(PPDBCopy.alerts, freeze: freeze, statement: "copy SNANA alerts") { buffer in
-            for source in rows.sources { try PPDBCopy.writeAlert(for: source, to: buffer) }
-        }
-        try connection.copyIn(PPDBCopy.forcedSources, freeze: freeze, statement: "copy SNANA forced sources") { buffer in
-            for row in rows.forced { try PPDBCopy.write(row, to: buffer) }
-        }
+        try PPDBCopy.copy(objects: rows.objects, sources: rows.sources, forced: rows.forced, on: connection, freeze: freeze, origin: "SNANA")
     }
 
     private func readPair(head headPath: String, phot photPath: String) throws -> PairRows {
@@ -154,14 +139,19 @@ public struct SNANALoader: Sendable {
             guard let id = Int64(text) else { throw Failure(description: "SNID '\(text)' in \(headPath) is not an integer") }
             return id
         }
-        let ras = try head.doubles("RA"), decs = try head.doubles("DEC")
-        let first = try head.int64s("PTROBS_MIN"), last = try head.int64s("PTROBS_MAX")
+        let ras = try head.doubles("RA")
+        let decs = try head.doubles("DEC")
+        let first = try head.int64s("PTROBS_MIN")
+        let last = try head.int64s("PTROBS_MAX")
         // Columns a simulation does not have (galactic models carry no host) load as NULL.
         let floatColumns = try Self.headColumns.map { name -> [Double]? in
             head.column(name) == nil ? nil : try head.doubles(name)
         }
-        let mjds = try phot.doubles("MJD"), bands = try phot.strings("BAND"), flags = try phot.int64s("PHOTFLAG")
-        let fluxes = try phot.doubles("FLUXCAL"), errors = try phot.doubles("FLUXCALERR")
+        let mjds = try phot.doubles("MJD")
+        let bands = try phot.strings("BAND")
+        let flags = try phot.int64s("PHOTFLAG")
+        let fluxes = try phot.doubles("FLUXCAL")
+        let errors = try phot.doubles("FLUXCALERR")
 
         var objects: [(DiaObject, Bool)] = []
         var forced: [DiaForcedSource] = []
@@ -172,17 +162,23 @@ public struct SNANALoader: Sendable {
             guard rows.lowerBound >= 0, rows.upperBound < phot.rowCount else {
                 throw Failure(description: "PTROBS range of SNID \(objectId) lies outside \(photPath)")
             }
-            let object = DiaObject(diaObjectId: objectId, simVersion: simVersion, ra: ras[row], decl: decs[row],
-                                   optionalFloats: floatColumns.map { $0.map { Float($0[row]) } })
+            let object = DiaObject(
+                diaObjectId: objectId, simVersion: simVersion, ra: ras[row], decl: decs[row],
+                optionalFloats: floatColumns.map { $0.map { Float($0[row]) } })
             objects.append((object, rows.count > Self.ddfPhotometryRows))
             for (index, photRow) in rows.enumerated() {
                 let id = objectId * 100_000 + Int64(index)
-                let flux = Float(fluxes[photRow]) * Self.fluxScale, error = Float(errors[photRow]) * Self.fluxScale
-                forced.append(DiaForcedSource(diaForcedSourceId: id, diaObjectId: objectId, midPointTai: mjds[photRow],
-                                              filterName: bands[photRow], psFlux: flux, psFluxErr: error))
+                let flux = Float(fluxes[photRow]) * Self.fluxScale
+                let error = Float(errors[photRow]) * Self.fluxScale
+                forced.append(
+                    DiaForcedSource(
+                        diaForcedSourceId: id, diaObjectId: objectId, midPointTai: mjds[photRow],
+                        filterName: bands[photRow], psFlux: flux, psFluxErr: error))
                 if flags[photRow] & Self.sourceFlag != 0 {
-                    sources.append(DiaSource(diaSourceId: id, diaObjectId: objectId, midPointTai: mjds[photRow], filterName: bands[photRow],
-                                             ra: ras[row], decl: decs[row], psFlux: flux, psFluxErr: error, snr: flux / error))
+                    sources.append(
+                        DiaSource(
+                            diaSourceId: id, diaObjectId: objectId, midPointTai: mjds[photRow], filterName: bands[photRow],
+                            ra: ras[row], decl: decs[row], psFlux: flux, psFluxErr: error, snr: flux / error))
                 }
             }
         }
@@ -218,7 +214,3 @@ public struct SNANALoader: Sendable {
         return written
     }
 }
-
-/// Hands one file pair's rows from the reading thread to the loading one, which reads it only
-/// after waiting for the reader.
-private final class PairBox: @unchecked Sendable { var rows: Result<SNANALoader.PairRows, Error>? }

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 
 /// Restores a TOM database dump (pg_dump custom format, data only) into a migrated database:
 /// the PPDB, truth and broker tables, and the identity sequences' positions.
@@ -19,7 +20,7 @@ public enum SnapshotRestorer {
     public static func restore(dump: String, conninfo: String, includeBrokerTables: Bool = true) throws {
         let tables = includeBrokerTables ? restoredTables : ppdbTables
         let sequences = includeBrokerTables ? restoredSequences : []
-        let listing = try run(["pg_restore", "--list", dump])
+        let listing = try run([program, "--list", dump])
         let wanted = listing.split(separator: "\n").filter { line in
             guard !line.hasPrefix(";") else { return false }
             let words = line.split(separator: " ")
@@ -30,15 +31,30 @@ public enum SnapshotRestorer {
         let listFile = FileManager.default.temporaryDirectory.appendingPathComponent("elasticc-restore-\(UUID().uuidString).list")
         try (wanted.joined(separator: "\n") + "\n").write(to: listFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: listFile) }
-        _ = try run(["pg_restore", "--data-only", "--no-owner", "--single-transaction", "--exit-on-error",
-                     "-L", listFile.path, "-d", conninfo, dump])
+        // The connection goes through the environment: a command line is readable by every user
+        // of the machine (/proc/PID/cmdline), and a conninfo may hold the password.
+        var connection: [String: String]
+        do { connection = try ConninfoEnvironment.variables(for: conninfo) } catch { throw Failure(description: "\(error)") }
+        let environment = ProcessInfo.processInfo.environment.merging(connection) { $1 }
+        let database = connection["PGDATABASE"] ?? environment["PGDATABASE"] ?? environment["PGUSER"] ?? "postgres"
+        connection["PGDATABASE"] = nil
+        _ = try run(
+            [
+                program, "--data-only", "--no-owner", "--single-transaction", "--exit-on-error",
+                "-L", listFile.path, "--dbname", database, dump,
+            ], environment: connection)
     }
 
-    private static func run(_ arguments: [String]) throws -> String {
+    /// `pg_restore`, or the program `ELASTICC_PG_RESTORE` names (a wrapper, in tests).
+    static var program: String { ProcessInfo.processInfo.environment["ELASTICC_PG_RESTORE"] ?? "pg_restore" }
+
+    private static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
-        let output = Pipe(), errors = Pipe()
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe()
+        let errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
         try process.run()

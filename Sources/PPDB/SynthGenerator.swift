@@ -1,5 +1,6 @@
 import AvroSchemas
 import Foundation
+import TOMDatabase
 
 /// Generates realistic ELAsTiCC-like PPDB rows: LSST-like cadence (WFD revisits every few days
 /// in observing seasons, DDF nightly visits in several filters), transient light curves with
@@ -15,7 +16,10 @@ public struct SynthGenerator: Sendable {
         /// The first object's id; sources are `objectId × 100000 + i`, as the TOM numbers them.
         public var firstObjectId: Int64
 
-        public init(objects: Int, seed: UInt64 = 1, ddfFraction: Double = 0.02, startMJD: Double = 60_500, days: Double = 365, firstObjectId: Int64 = 10_000_000) {
+        public init(
+            objects: Int, seed: UInt64 = 1, ddfFraction: Double = 0.02, startMJD: Double = 60_500, days: Double = 365,
+            firstObjectId: Int64 = 10_000_000
+        ) {
             self.objects = objects
             self.seed = seed
             self.ddfFraction = ddfFraction
@@ -37,9 +41,11 @@ public struct SynthGenerator: Sendable {
     /// The five deep-drilling fields (ra, dec in degrees).
     static let ddfFields: [(Double, Double)] = [(9.45, -44.0), (35.71, -4.75), (53.13, -28.1), (150.1, 2.18), (61.24, -48.42)]
     /// ELAsTiCC2 truth gentypes with rough relative rates.
-    static let gentypes: [(Int32, Double)] = [(10, 0.30), (11, 0.04), (12, 0.05), (20, 0.06), (21, 0.08), (25, 0.05), (26, 0.04),
-                                             (27, 0.02), (30, 0.10), (31, 0.06), (32, 0.03), (35, 0.02), (36, 0.02), (37, 0.03),
-                                             (40, 0.03), (42, 0.02), (45, 0.02), (46, 0.01), (59, 0.01), (60, 0.01)]
+    static let gentypes: [(Int32, Double)] = [
+        (10, 0.30), (11, 0.04), (12, 0.05), (20, 0.06), (21, 0.08), (25, 0.05), (26, 0.04),
+        (27, 0.02), (30, 0.10), (31, 0.06), (32, 0.03), (35, 0.02), (36, 0.02), (37, 0.03),
+        (40, 0.03), (42, 0.02), (45, 0.02), (46, 0.01), (59, 0.01), (60, 0.01),
+    ]
     static let fluxScale = pow(10.0, (31.4 - 27.5) / 2.5)
 
     /// The object at `index`; each object has its own random stream, so any index can be made alone.
@@ -60,7 +66,9 @@ public struct SynthGenerator: Sendable {
         // Objects that were never detected are not in a PPDB: draw again (a few times) until one is.
         var photometry: [(mjd: Double, filter: Int, flux: Double, error: Double)] = []
         var firstDetection: Double?
-        var peakMJD = 0.0, peakMag = 0.0, redshift = 0.0
+        var peakMJD = 0.0
+        var peakMag = 0.0
+        var redshift = 0.0
         var colour: [Double] = []
         for _ in 0..<12 {
             (photometry, peakMJD, peakMag, colour, redshift) = drawLightCurve(&random, ra: ra, isDDF: isDDF)
@@ -75,13 +83,18 @@ public struct SynthGenerator: Sendable {
             for point in photometry where point.mjd >= firstDetection - 30 {
                 let id = objectId * 100_000 + counter
                 counter += 1
-                let flux = Float(point.flux), error = Float(point.error)
-                forced.append(DiaForcedSource(diaForcedSourceId: id, diaObjectId: objectId, midPointTai: point.mjd,
-                                              filterName: Self.filters[point.filter], psFlux: flux, psFluxErr: error))
+                let flux = Float(point.flux)
+                let error = Float(point.error)
+                forced.append(
+                    DiaForcedSource(
+                        diaForcedSourceId: id, diaObjectId: objectId, midPointTai: point.mjd,
+                        filterName: Self.filters[point.filter], psFlux: flux, psFluxErr: error))
                 if point.flux / point.error >= 5 {
-                    sources.append(DiaSource(diaSourceId: id, diaObjectId: objectId, midPointTai: point.mjd,
-                                             filterName: Self.filters[point.filter], ra: ra, decl: dec,
-                                             psFlux: flux, psFluxErr: error, snr: flux / error))
+                    sources.append(
+                        DiaSource(
+                            diaSourceId: id, diaObjectId: objectId, midPointTai: point.mjd,
+                            filterName: Self.filters[point.filter], ra: ra, decl: dec,
+                            psFlux: flux, psFluxErr: error, snr: flux / error))
                 }
             }
         }
@@ -132,10 +145,12 @@ public struct SynthGenerator: Sendable {
 
     /// A Bazin-like rise and fall around a peak inside the window, observed on the object's visits.
     private func drawLightCurve(_ random: inout SynthRandom, ra: Double, isDDF: Bool)
-        -> ([(mjd: Double, filter: Int, flux: Double, error: Double)], Double, Double, [Double], Double) {
+        -> ([(mjd: Double, filter: Int, flux: Double, error: Double)], Double, Double, [Double], Double)
+    {
         let peakMJD = settings.startMJD + random.uniform(-20, settings.days)
         let peakMag = random.uniform(24.1, 26.0)
-        let rise = random.uniform(2, 6), fall = random.uniform(5, 18)
+        let rise = random.uniform(2, 6)
+        let fall = random.uniform(5, 18)
         let colour = (0..<6).map { _ in random.gaussian() * 0.4 }
         let redshift = random.uniform(0.02, 1.2)
 

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import Postgres
+import Synchronization
 
 /// Streams `SynthGenerator` output into the PPDB through binary COPY, a chunk of objects at a
 /// time: memory stays flat in the number of objects, and the next chunk is generated on every
@@ -43,14 +44,8 @@ public struct SynthLoader: Sendable {
             while start < total {
                 let chunk = pending
                 let next = start + chunkSize
-                let nextChunk = ChunkBox()
-                // A group, not a work item: it is waited for on every path, and so may be twice.
-                let generation = DispatchGroup()
-                DispatchQueue.global().async(group: generation) { if next < total { nextChunk.objects = generateChunk(from: next) } }
-                // On a throw too: the generator writes into `nextChunk` until it ends.
-                defer { generation.wait() }
+                let nextChunk = Prefetch { next < total ? generateChunk(from: next) : [] }
                 try copy(chunk, on: connection, freeze: bulk?.freeze ?? false)
-                generation.wait()
                 for item in chunk {
                     summary.objects += 1
                     summary.ddfObjects += item.isDDF ? 1 : 0
@@ -58,7 +53,7 @@ public struct SynthLoader: Sendable {
                     summary.forcedSources += item.forcedSources.count
                 }
                 start = next
-                pending = nextChunk.objects
+                pending = try nextChunk.value()
                 logger.info("synth progress", metadata: ["objects": "\(summary.objects)/\(total)", "alerts": "\(summary.sources)"])
             }
             if let bulk {
@@ -67,24 +62,15 @@ public struct SynthLoader: Sendable {
             }
         }
         // Fresh statistics, or the sender's first queries are planned for empty tables.
-        try connection.query("ANALYZE " + PPDBCopy.tables.joined(separator: ", "), statement: "analyze synthetic tables")
+        try connection.query("ANALYZE \(unescaped: PPDBCopy.tables.joined(separator: ", "))", statement: "analyze synthetic tables")
         summary.seconds = (ContinuousClock.now - started) / .seconds(1)
         return summary
     }
 
     private func copy(_ chunk: [SynthObject], on connection: PostgresConnection, freeze: Bool) throws {
-        try connection.copyIn(PPDBCopy.objects, freeze: freeze, statement: "copy synthetic objects") { buffer in
-            for item in chunk { try PPDBCopy.write(item.object, isDDF: item.isDDF, to: buffer) }
-        }
-        try connection.copyIn(PPDBCopy.sources, freeze: freeze, statement: "copy synthetic sources") { buffer in
-            for item in chunk { for source in item.sources { try PPDBCopy.write(source, to: buffer) } }
-        }
-        try connection.copyIn(PPDBCopy.alerts, freeze: freeze, statement: "copy synthetic alerts") { buffer in
-            for item in chunk { for source in item.sources { try PPDBCopy.writeAlert(for: source, to: buffer) } }
-        }
-        try connection.copyIn(PPDBCopy.forcedSources, freeze: freeze, statement: "copy synthetic forced sources") { buffer in
-            for item in chunk { for forced in item.forcedSources { try PPDBCopy.write(forced, to: buffer) } }
-        }
+        try PPDBCopy.copy(
+            objects: chunk.map { ($0.object, $0.isDDF) }, sources: chunk.flatMap(\.sources), forced: chunk.flatMap(\.forcedSources),
+            on: connection, freeze: freeze, origin: "synthetic")
         try connection.copyIn(PPDBCopy.truth, freeze: freeze, statement: "copy synthetic truth") { buffer in
             for item in chunk { try PPDBCopy.writeTruth(item.truth, objectId: item.object.diaObjectId, to: buffer) }
         }
@@ -102,13 +88,10 @@ public struct SynthLoader: Sendable {
     }
 }
 
-/// Hand-off boxes between the loader's threads; each is written by one thread and read only
-/// after that thread's work item was waited for.
-private final class ChunkBox: @unchecked Sendable { var objects: [SynthObject] = [] }
-private final class ChunkSlots: @unchecked Sendable {
-    private var slots: [SynthObject?]
-    private let lock = NSLock()
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ index: Int, _ object: SynthObject) { lock.withLock { slots[index] = object } }
-    var objects: [SynthObject] { lock.withLock { slots.map { $0! } } }
+/// The slots `concurrentPerform` fills, one per object.
+private final class ChunkSlots: Sendable {
+    private let slots: Mutex<[SynthObject?]>
+    init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
+    func set(_ index: Int, _ object: SynthObject) { slots.withLock { $0[index] = object } }
+    var objects: [SynthObject] { slots.withLock { $0.compactMap { $0 } } }
 }

@@ -1,22 +1,17 @@
 import Foundation
+import SeededRandom
 
-/// SplitMix64: a small, fast generator whose streams are fixed by their seed, so `ppdb synth`
-/// writes the same rows for the same seed on any machine.
+/// A SplitMix64 stream per (seed, stream), so `ppdb synth` writes the same rows for the same
+/// seed on any machine, with the draws `synth` needs.
 struct SynthRandom: RandomNumberGenerator {
-    private var state: UInt64
+    private var generator: SplitMix64
 
     init(seed: UInt64, stream: UInt64) {
-        state = (seed &* 0x9E37_79B9_7F4A_7C15) ^ ((stream &+ 0x632B_E59B_D9B4_E019) &* 0xD1B5_4A32_D192_ED03)
+        generator = SplitMix64(state: (seed &* 0x9E37_79B9_7F4A_7C15) ^ ((stream &+ 0x632B_E59B_D9B4_E019) &* 0xD1B5_4A32_D192_ED03))
         _ = next()
     }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     mutating func uniform() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 

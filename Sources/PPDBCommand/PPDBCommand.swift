@@ -3,6 +3,7 @@ import CommandSupport
 import Foundation
 import Logging
 import PPDB
+import TOMDatabase
 
 @main
 struct PPDBCommand: ParsableCommand {
@@ -21,7 +22,9 @@ struct Migrate: ParsableCommand {
         ParseOnly.exitIfRequested()
         let logger = logging.bootstrap(label: "ppdb")
         let report = try Migrator.migrate(try database.connect(applicationName: "ppdb migrate"), logger: logger)
-        print("migrations applied: \(report.appliedVersions.isEmpty ? "none (up to date)" : report.appliedVersions.map(String.init).joined(separator: ", "))")
+        print(
+            "migrations applied: \(report.appliedVersions.isEmpty ? "none (up to date)" : report.appliedVersions.map(String.init).joined(separator: ", "))"
+        )
         if !report.createdTables.isEmpty { print("tables created: \(report.createdTables.joined(separator: ", "))") }
         print("q3c sky indexes: \(report.q3cAvailable ? "present" : "skipped (q3c extension not available)")")
     }
@@ -72,9 +75,11 @@ struct LoadSNANA: ParsableCommand {
         let logger = logging.bootstrap(label: "ppdb")
         let summary = try SNANALoader(connection: database.connect(applicationName: "ppdb load-snana"), simVersion: simversion, logger: logger)
             .load(directories: directories)
-        print(String(format: "load-snana: %d objects, %d sources = alerts, %d forced sources, %d truth rows in %.2f s (%.0f forced sources/s)",
-                     summary.objects, summary.sources, summary.forcedSources, summary.truthRows, summary.seconds,
-                     Double(summary.forcedSources) / max(summary.seconds, 1e-9)))
+        print(
+            String(
+                format: "load-snana: %d objects, %d sources = alerts, %d forced sources, %d truth rows in %.2f s (%.0f forced sources/s)",
+                summary.objects, summary.sources, summary.forcedSources, summary.truthRows, summary.seconds,
+                Double(summary.forcedSources) / max(summary.seconds, 1e-9)))
     }
 }
 
@@ -102,13 +107,16 @@ struct Synth: ParsableCommand {
     func run() throws {
         ParseOnly.exitIfRequested()
         let logger = logging.bootstrap(label: "ppdb")
-        let settings = SynthGenerator.Settings(objects: objects, seed: seed, ddfFraction: ddfFraction, startMJD: startMjd,
-                                               days: days, firstObjectId: firstObjectId)
+        let settings = SynthGenerator.Settings(
+            objects: objects, seed: seed, ddfFraction: ddfFraction, startMJD: startMjd,
+            days: days, firstObjectId: firstObjectId)
         let summary = try SynthLoader(settings: settings, conninfo: database.resolved.conninfo, logger: logger).run()
-        print(String(format: "synth: %d objects (%d DDF), %d sources = alerts, %d forced sources in %.1f s (%.0f alerts/s, %.0f forced sources/s)%@",
-                     summary.objects, summary.ddfObjects, summary.sources, summary.forcedSources, summary.seconds,
-                     Double(summary.sources) / summary.seconds, Double(summary.forcedSources) / summary.seconds,
-                     summary.deferredIndexes ? "; indexes built after the rows" : ""))
+        print(
+            String(
+                format: "synth: %d objects (%d DDF), %d sources = alerts, %d forced sources in %.1f s (%.0f alerts/s, %.0f forced sources/s)%@",
+                summary.objects, summary.ddfObjects, summary.sources, summary.forcedSources, summary.seconds,
+                Double(summary.sources) / summary.seconds, Double(summary.forcedSources) / summary.seconds,
+                summary.deferredIndexes ? "; indexes built after the rows" : ""))
     }
 }
 

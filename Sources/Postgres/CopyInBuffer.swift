@@ -120,14 +120,20 @@ public final class CopyInBuffer {
     /// A `smallint[]`.
     public func append(smallints values: [Int16]) {
         appendArray(count: values.count, elementOID: Self.smallintOID, elementLength: 2) {
-            for value in values { appendBigEndian(UInt32(2)); appendBigEndian(value) }
+            for value in values {
+                appendBigEndian(UInt32(2))
+                appendBigEndian(value)
+            }
         }
     }
 
     /// A `real[]`.
     public func append(reals values: [Float]) {
         appendArray(count: values.count, elementOID: Self.realOID, elementLength: 4) {
-            for value in values { appendBigEndian(UInt32(4)); appendBigEndian(value.bitPattern) }
+            for value in values {
+                appendBigEndian(UInt32(4))
+                appendBigEndian(value.bitPattern)
+            }
         }
     }
 

@@ -23,14 +23,17 @@ public enum DatabaseSettings {
     public static func redacted(_ conninfo: String) -> String {
         var text = conninfo
         if let schemeEnd = text.range(of: "://"), let at = text.range(of: "@", range: schemeEnd.upperBound..<text.endIndex),
-           let colon = text.range(of: ":", range: schemeEnd.upperBound..<at.lowerBound) {
+            let colon = text.range(of: ":", range: schemeEnd.upperBound..<at.lowerBound)
+        {
             text.replaceSubrange(colon.upperBound..<at.lowerBound, with: "…")
         }
         while let range = text.range(of: "password="), !text[range.upperBound...].hasPrefix("…") {
             var end = range.upperBound
             if text[end...].hasPrefix("'") {
                 end = text.index(after: end)
-                while end < text.endIndex, text[end] != "'" { end = text[end] == "\\" ? text.index(end, offsetBy: 2, limitedBy: text.endIndex) ?? text.endIndex : text.index(after: end) }
+                while end < text.endIndex, text[end] != "'" {
+                    end = text[end] == "\\" ? text.index(end, offsetBy: 2, limitedBy: text.endIndex) ?? text.endIndex : text.index(after: end)
+                }
                 if end < text.endIndex { end = text.index(after: end) }
             } else {
                 end = text[end...].firstIndex(of: " ") ?? text.endIndex

@@ -1,25 +1,57 @@
+import BlockingWork
 import CLibPQ
 import Foundation
 
-/// One libpq connection. Calls are serialised by a lock, so the connection can be shared, but
-/// each call blocks: run them off Swift's cooperative pool.
+/// One libpq connection and the thread its blocking calls run on.
+///
+/// From async code, use the `async` methods (or `run`, or an actor whose executor is
+/// `executor`): they run on this connection's own `BlockingExecutor`, never on Swift's
+/// cooperative pool. The synchronous methods block the calling thread; they are for code that
+/// already runs on `executor`, and for command-line work with no concurrency around it.
+///
+/// `@unchecked Sendable`: libpq is thread-safe as long as no two threads use one `PGconn` at the
+/// same time (libpq manual, "Behavior in Threaded Programs"); every use of `connection` holds
+/// `lock`, except `PQcancel` on `cancelHandle`, which libpq allows from any thread at any time.
 public final class PostgresConnection: @unchecked Sendable {
-    // `connection` is only touched while `lock` is held.
     private var connection: OpaquePointer?
+    private var cancelHandle: OpaquePointer?
     private let lock = NSRecursiveLock()
+    private let cancelLock = NSLock()
     private let conninfo: String
+    private let applicationName: String
+    /// Where this connection's blocking calls run when called from async code.
+    public let executor: BlockingExecutor
 
-    /// Connects with a libpq conninfo string or `postgresql://` URL ("" uses libpq's PG* defaults).
+    /// Connects with a libpq conninfo string or `postgresql://` URL ("" uses libpq's PG* defaults),
+    /// blocking the calling thread.
     public init(_ conninfo: String, applicationName: String = "elasticc-stream") throws(PostgresError) {
         self.conninfo = conninfo
-        try connect(applicationName: applicationName)
+        self.applicationName = applicationName
+        executor = BlockingExecutor(label: "postgres: \(applicationName)")
+        try connect()
+    }
+
+    /// Connects on the new connection's own executor.
+    public static func open(_ conninfo: String, applicationName: String = "elasticc-stream") async throws(PostgresError) -> PostgresConnection {
+        let connection = PostgresConnection(unconnected: conninfo, applicationName: applicationName)
+        try await connection.executor.run { () throws(PostgresError) in try connection.connect() }
+        return connection
+    }
+
+    private init(unconnected conninfo: String, applicationName: String) {
+        self.conninfo = conninfo
+        self.applicationName = applicationName
+        executor = BlockingExecutor(label: "postgres: \(applicationName)")
     }
 
     deinit {
+        if let cancelHandle { PQfreeCancel(cancelHandle) }
         if let connection { PQfinish(connection) }
     }
 
-    private func connect(applicationName: String) throws(PostgresError) {
+    private func connect() throws(PostgresError) {
+        lock.lock()
+        defer { lock.unlock() }
         let keys = ["dbname", "application_name", "options"]
         let values = [conninfo, applicationName, "-c TimeZone=UTC -c DateStyle=ISO"]
         let handle = withCStrings(keys) { keyPointers in
@@ -32,41 +64,87 @@ public final class PostgresConnection: @unchecked Sendable {
             if let handle { PQfinish(handle) }
             throw PostgresError(kind: .connection, statement: "connect", message: message)
         }
+        let cancel = PQgetCancel(handle)
+        cancelLock.withLock {
+            if let old = cancelHandle { PQfreeCancel(old) }
+            cancelHandle = cancel
+        }
         if let old = connection { PQfinish(old) }
         connection = handle
     }
 
     /// Drops the connection and opens a new one (after a server restart, say).
     public func reconnect() throws(PostgresError) {
-        lock.lock(); defer { lock.unlock() }
-        try connect(applicationName: "elasticc-stream")
+        try connect()
+    }
+
+    public func reconnect() async throws(PostgresError) {
+        try await executor.run { () throws(PostgresError) in try self.connect() }
+    }
+
+    /// Asks the server to cancel the statement running on this connection, from any thread;
+    /// the statement then fails with SQLSTATE 57014. Returns whether the request was sent.
+    @discardableResult
+    public func cancelRunningStatement() -> Bool {
+        cancelLock.withLock {
+            guard let cancelHandle else { return false }
+            var errorText = [CChar](repeating: 0, count: 256)
+            return PQcancel(cancelHandle, &errorText, Int32(errorText.count)) == 1
+        }
+    }
+
+    /// Runs blocking work with this connection on its executor; a cancelled task cancels the
+    /// statement in flight.
+    public func run<T: Sendable>(_ body: @Sendable (PostgresConnection) throws -> T) async throws -> T {
+        try await withTaskCancellationHandler {
+            try await executor.run { try body(self) }
+        } onCancel: {
+            _ = self.cancelRunningStatement()
+        }
     }
 
     public var isConnected: Bool {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return connection.map { PQstatus($0) == CONNECTION_OK } ?? false
     }
 
-    /// Runs one statement with `$1…$n` parameters sent separately from the SQL text.
+    /// Runs one statement; its interpolated values are sent as parameters, apart from the SQL.
     @discardableResult
-    public func query(_ sql: String, _ parameters: [PostgresValue] = [], statement: String) throws(PostgresError) -> PostgresResult {
-        lock.lock(); defer { lock.unlock() }
-        let texts = parameters.map(\.textEncoding)
-        let result: OpaquePointer? = withOptionalCStrings(texts) { pointers in
-            PQexecParams(connection, sql, Int32(texts.count), nil, pointers, nil, nil, 0)
+    public func query(_ query: PostgresQuery, statement: String) throws(PostgresError) -> PostgresResult {
+        lock.lock()
+        defer { lock.unlock() }
+        let wire = query.bindings.map(\.wire)
+        let types = wire.map { Oid($0.oid) }
+        let formats = wire.map(\.format)
+        let lengths = wire.map { Int32($0.bytes?.count ?? 0) }
+        let result: OpaquePointer? = withParameterPointers(wire.map(\.bytes)) { pointers in
+            PQexecParams(connection, query.sql, Int32(wire.count), types, pointers, lengths, formats, 0)
         }
         return try check(result, statement: statement)
     }
 
+    /// `query` on this connection's executor; a cancelled task cancels the statement.
+    @discardableResult
+    public func query(_ query: PostgresQuery, statement: String) async throws -> PostgresResult {
+        try await run { connection in try connection.query(query, statement: statement) }
+    }
+
     /// Runs SQL without parameters; it may hold several statements (migrations).
     public func execute(script sql: String, statement: String) throws(PostgresError) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         _ = try check(PQexec(connection, sql), statement: statement)
+    }
+
+    public func execute(script sql: String, statement: String) async throws {
+        try await run { connection in try connection.execute(script: sql, statement: statement) }
     }
 
     private func check(_ result: OpaquePointer?, statement: String) throws(PostgresError) -> PostgresResult {
         guard let result else {
-            throw PostgresError(kind: .connection, statement: statement, message: connection.map { String(cString: PQerrorMessage($0)) } ?? "no connection")
+            throw PostgresError(
+                kind: .connection, statement: statement, message: connection.map { String(cString: PQerrorMessage($0)) } ?? "no connection")
         }
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
@@ -80,7 +158,8 @@ public final class PostgresConnection: @unchecked Sendable {
 
     private static func error(from result: OpaquePointer, statement: String, connection: OpaquePointer?) -> PostgresError {
         let sqlState = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
-        let primary = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
+        let primary =
+            PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
             ?? connection.map { String(cString: PQerrorMessage($0)) } ?? "unknown error"
         let lost = connection.map { PQstatus($0) != CONNECTION_OK } ?? true
         return PostgresError(kind: lost ? .connection : .server, sqlState: sqlState, statement: statement, message: primary)
@@ -89,7 +168,8 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
     @discardableResult
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         try query("BEGIN", statement: "begin")
         do {
             let value = try body()
@@ -106,7 +186,8 @@ public final class PostgresConnection: @unchecked Sendable {
     /// for a table created or truncated in the current transaction.
     @discardableResult
     public func copyIn(_ copySQL: String, freeze: Bool = false, statement: String, rows: (CopyInBuffer) throws -> Void) throws -> Int {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         guard let start = PQexec(connection, copySQL + (freeze ? " WITH (FORMAT binary, FREEZE)" : " WITH (FORMAT binary)")) else {
             throw PostgresError(kind: .connection, statement: statement, message: "no connection")
         }
@@ -147,17 +228,42 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Takes a session-level advisory lock if no other session holds it.
     public func tryAdvisoryLock(_ key: Int64) throws(PostgresError) -> Bool {
-        try query("SELECT pg_try_advisory_lock($1)", [.bigint(key)], statement: "try advisory lock").bool(0, 0) ?? false
+        try query("SELECT pg_try_advisory_lock(\(key))", statement: "try advisory lock").value(0, 0, as: Bool.self)
+    }
+
+    public func tryAdvisoryLock(_ key: Int64) async throws -> Bool {
+        try await run { connection in try connection.tryAdvisoryLock(key) }
     }
 
     public func advisoryUnlock(_ key: Int64) throws(PostgresError) {
-        try query("SELECT pg_advisory_unlock($1)", [.bigint(key)], statement: "advisory unlock")
+        try query("SELECT pg_advisory_unlock(\(key))", statement: "advisory unlock")
+    }
+
+    public func advisoryUnlock(_ key: Int64) async throws {
+        try await run { connection in try connection.advisoryUnlock(key) }
     }
 
     /// Waits for a transaction-level advisory lock, released at COMMIT or ROLLBACK.
     public func advisoryTransactionLock(_ key: Int64) throws(PostgresError) {
-        try query("SELECT pg_advisory_xact_lock($1)", [.bigint(key)], statement: "advisory transaction lock")
+        try query("SELECT pg_advisory_xact_lock(\(key))", statement: "advisory transaction lock")
     }
+}
+
+/// Parameter bytes as libpq wants them: one NUL-terminated copy per value, nil for NULL.
+private func withParameterPointers<R>(_ values: [[UInt8]?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    let copies: [UnsafeMutablePointer<CChar>?] = values.map { bytes in
+        bytes.map { bytes in
+            // Text values must end in NUL (libpq reads them as C strings); binary ones use the length.
+            let copy = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+            bytes.withUnsafeBytes { raw in
+                if let base = raw.baseAddress { copy.update(from: base.assumingMemoryBound(to: CChar.self), count: bytes.count) }
+            }
+            copy[bytes.count] = 0
+            return copy
+        }
+    }
+    defer { for copy in copies { copy?.deallocate() } }
+    return body(copies.map { $0.map { UnsafePointer($0) } })
 }
 
 private func withCStrings<R>(_ strings: [String], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
@@ -166,6 +272,6 @@ private func withCStrings<R>(_ strings: [String], _ body: ([UnsafePointer<CChar>
 
 private func withOptionalCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
     let copies: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0)! } }
-    defer { copies.forEach { free($0) } }
+    defer { for copy in copies { free(copy) } }
     return body(copies.map { $0.map { UnsafePointer($0) } })
 }

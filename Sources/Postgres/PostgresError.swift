@@ -23,6 +23,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         self.message = Self.redacted(message)
     }
 
+    /// The statement was cancelled on request (`cancelRunningStatement`, SQLSTATE 57014).
+    public var isCancellation: Bool { sqlState == "57014" }
+
     /// True for failures a new connection may cure: lost connections, server shutdowns.
     public var isConnectionLoss: Bool {
         if kind == .connection { return true }

@@ -2,6 +2,9 @@ import CLibPQ
 import Foundation
 
 /// The rows of one query, owned until the result is released. Values are copied out on access.
+///
+/// `@unchecked Sendable`: a `PGresult` does not change after it is returned, and libpq allows
+/// reading it from any thread, independently of its connection.
 public final class PostgresResult: @unchecked Sendable {
     // Immutable after init; PGresult is read-only and libpq allows reading it from any thread.
     private let result: OpaquePointer
@@ -43,8 +46,30 @@ public final class PostgresResult: @unchecked Sendable {
         PQgetisnull(result, Int32(row), Int32(column)) != 0 ? nil : PQgetvalue(result, Int32(row), Int32(column))
     }
 
+    private func columnName(_ column: Int) -> String {
+        column >= 0 && column < columnCount ? String(cString: PQfname(result, Int32(column))) : "#\(column)"
+    }
+
     private func decodingError(_ type: String, _ column: Int) -> PostgresError {
-        PostgresError(kind: .decoding, statement: statement, message: "column \(column) is not a valid \(type)")
+        PostgresError(kind: .decoding, statement: statement, message: "column \(columnName(column)) is not a valid \(type)")
+    }
+
+    /// A value that must be there: a NULL, a missing column or a value of another type throws
+    /// a decoding error naming the column and the statement.
+    public func value<T: PostgresDecodable>(_ row: Int, _ column: Int, as type: T.Type = T.self) throws(PostgresError) -> T {
+        guard let value = try optional(row, column, as: type) else {
+            throw PostgresError(kind: .decoding, statement: statement, message: "column \(columnName(column)) is NULL where a \(T.self) was expected")
+        }
+        return value
+    }
+
+    /// A value that may be NULL.
+    public func optional<T: PostgresDecodable>(_ row: Int, _ column: Int, as type: T.Type = T.self) throws(PostgresError) -> T? {
+        guard row >= 0, row < rowCount, column >= 0, column < columnCount else {
+            throw PostgresError(
+                kind: .decoding, statement: statement, message: "no row \(row), column \(column) in a result of \(rowCount) × \(columnCount)")
+        }
+        return try T.decode(from: self, row: row, column: column)
     }
 
     public func string(_ row: Int, _ column: Int) -> String? {
@@ -130,5 +155,73 @@ public final class PostgresResult: @unchecked Sendable {
         guard let text = string(row, column) else { return nil }
         let inner = text.dropFirst().dropLast()
         return inner.isEmpty ? [] : inner.split(separator: ",", omittingEmptySubsequences: false)
+    }
+}
+
+/// A Swift type a result column decodes into.
+public protocol PostgresDecodable {
+    static func decode(from result: PostgresResult, row: Int, column: Int) throws(PostgresError) -> Self?
+}
+
+extension Int64: PostgresDecodable {
+    public static func decode(from result: PostgresResult, row: Int, column: Int) throws(PostgresError) -> Int64? { try result.int64(row, column) }
+}
+
+extension Int32: PostgresDecodable {
+    public static func decode(from result: PostgresResult, row: Int, column: Int) throws(PostgresError) -> Int32? { try result.int32(row, column) }
+}
+
+extension Int16: PostgresDecodable {
+    public static func decode(from result: PostgresResult, row: Int, column: Int) throws(PostgresError) -> Int16? { try result.int16(row, column) }
+}
+
+extension Int: PostgresDecodable {
+    public static func decode(from result: PostgresResult, row: Int, column: Int) throws(PostgresError) -> Int? {
+        try result.int64(row, column).map(Int.init)
+    }
+}
+
+extension Double: PostgresDecodable {
+    public static func decode(from result: PostgresResult, row: Int, column: Int) throws(PostgresError) -> Double? { try result.double(row, column) }
+}
+
+extension Float: PostgresDecodable {
+    public static func decode(from result: PostgresResult, row: Int, column: Int) throws(PostgresError) -> Float? { try result.float(row, column) }
+}
+
+extension Bool: PostgresDecodable {
+    public static func decode(from result: PostgresResult, row: Int, column: Int) throws(PostgresError) -> Bool? { try result.bool(row, column) }
+}
+
+extension String: PostgresDecodable {
+    public static func decode(from result: PostgresResult, row: Int, column: Int) throws(PostgresError) -> String? { result.string(row, column) }
+}
+
+extension PostgresTimestamp: PostgresDecodable {
+    public static func decode(from result: PostgresResult, row: Int, column: Int) throws(PostgresError) -> PostgresTimestamp? {
+        try result.timestamp(row, column)
+    }
+}
+
+extension Array: PostgresDecodable where Element: PostgresArrayDecodable {
+    public static func decode(from result: PostgresResult, row: Int, column: Int) throws(PostgresError) -> [Element]? {
+        try Element.decodeArray(from: result, row: row, column: column)
+    }
+}
+
+/// An element type of the one-dimensional arrays we read.
+public protocol PostgresArrayDecodable {
+    static func decodeArray(from result: PostgresResult, row: Int, column: Int) throws(PostgresError) -> [Self]?
+}
+
+extension Int16: PostgresArrayDecodable {
+    public static func decodeArray(from result: PostgresResult, row: Int, column: Int) throws(PostgresError) -> [Int16]? {
+        try result.int16Array(row, column)
+    }
+}
+
+extension Float: PostgresArrayDecodable {
+    public static func decodeArray(from result: PostgresResult, row: Int, column: Int) throws(PostgresError) -> [Float]? {
+        try result.floatArray(row, column)
     }
 }

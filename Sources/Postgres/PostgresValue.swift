@@ -1,6 +1,8 @@
 import Foundation
 
-/// A query parameter, sent to the server in PostgreSQL's text format and never spliced into SQL.
+/// A query parameter. Scalars travel in PostgreSQL's text format with their type left to the
+/// server (as a literal would be); arrays and bytea travel in binary with their real type, so
+/// no value is ever spliced into SQL or hand-built as `{…}` text or hex.
 public enum PostgresValue: Sendable, Hashable {
     case null
     case bigint(Int64)
@@ -11,28 +13,64 @@ public enum PostgresValue: Sendable, Hashable {
     case boolean(Bool)
     case text(String)
     case timestamp(PostgresTimestamp)
+    case bytea([UInt8])
     case smallintArray([Int16])
-    case realArray([Float])
+    case integerArray([Int32])
     case bigintArray([Int64])
+    case realArray([Float])
+    case doubleArray([Double])
     case textArray([String])
 
-    /// The value in PostgreSQL's text input format, or nil for NULL.
-    public var textEncoding: String? {
+    /// What libpq sends: the type OID (0: the server infers it), the format (0 text, 1 binary)
+    /// and the bytes (nil for NULL).
+    public var wire: (oid: UInt32, format: Int32, bytes: [UInt8]?) {
         switch self {
-        case .null: nil
-        case .bigint(let value): String(value)
-        case .integer(let value): String(value)
-        case .smallint(let value): String(value)
-        case .real(let value): PostgresText.real(value)
-        case .double(let value): PostgresText.double(value)
-        case .boolean(let value): value ? "t" : "f"
-        case .text(let value): value
-        case .timestamp(let value): value.text
-        case .smallintArray(let values): "{" + values.map(String.init).joined(separator: ",") + "}"
-        case .realArray(let values): "{" + values.map(PostgresText.real).joined(separator: ",") + "}"
-        case .bigintArray(let values): "{" + values.map(String.init).joined(separator: ",") + "}"
-        case .textArray(let values): "{" + values.map(PostgresText.arrayElement).joined(separator: ",") + "}"
+        case .null: (0, 0, nil)
+        case .bigint(let value): (0, 0, Array(String(value).utf8))
+        case .integer(let value): (0, 0, Array(String(value).utf8))
+        case .smallint(let value): (0, 0, Array(String(value).utf8))
+        case .real(let value): (0, 0, Array(PostgresText.real(value).utf8))
+        case .double(let value): (0, 0, Array(PostgresText.double(value).utf8))
+        case .boolean(let value): (0, 0, value ? [UInt8(ascii: "t")] : [UInt8(ascii: "f")])
+        case .text(let value): (0, 0, Array(value.utf8))
+        case .timestamp(let value): (0, 0, Array(value.text.utf8))
+        case .bytea(let bytes): (PostgresBinary.byteaOID, 1, bytes)
+        case .smallintArray(let values): (1005, 1, PostgresBinary.array(values, elementOID: 21) { PostgresBinary.bigEndian($0) })
+        case .integerArray(let values): (1007, 1, PostgresBinary.array(values, elementOID: 23) { PostgresBinary.bigEndian($0) })
+        case .bigintArray(let values): (1016, 1, PostgresBinary.array(values, elementOID: 20) { PostgresBinary.bigEndian($0) })
+        case .realArray(let values): (1021, 1, PostgresBinary.array(values, elementOID: 700) { PostgresBinary.bigEndian($0.bitPattern) })
+        case .doubleArray(let values): (1022, 1, PostgresBinary.array(values, elementOID: 701) { PostgresBinary.bigEndian($0.bitPattern) })
+        case .textArray(let values): (1009, 1, PostgresBinary.array(values, elementOID: 25) { Array($0.utf8) })
         }
+    }
+}
+
+/// PostgreSQL's binary formats for the parameters we send.
+enum PostgresBinary {
+    static let byteaOID: UInt32 = 17
+
+    static func bigEndian<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
+        withUnsafeBytes(of: value.bigEndian) { Array($0) }
+    }
+
+    /// A one-dimensional array without NULLs: dimensions, flags, element type, size and lower
+    /// bound, then each element with its length. An empty array has no dimensions.
+    static func array<Element>(_ values: [Element], elementOID: UInt32, element: (Element) -> [UInt8]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(20 + values.count * 12)
+        bytes += bigEndian(UInt32(values.isEmpty ? 0 : 1))
+        bytes += bigEndian(UInt32(0))
+        bytes += bigEndian(elementOID)
+        if !values.isEmpty {
+            bytes += bigEndian(UInt32(values.count))
+            bytes += bigEndian(UInt32(1))
+        }
+        for value in values {
+            let encoded = element(value)
+            bytes += bigEndian(UInt32(encoded.count))
+            bytes += encoded
+        }
+        return bytes
     }
 }
 
@@ -50,9 +88,6 @@ public enum PostgresText {
         return "\(value)"
     }
 
-    static func arrayElement(_ value: String) -> String {
-        "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-    }
 }
 
 /// A `timestamp with time zone`, kept as microseconds since the Unix epoch (PostgreSQL's own precision).
@@ -85,8 +120,9 @@ public struct PostgresTimestamp: Sendable, Hashable, Comparable, CustomStringCon
         let days = seconds.floorDivided(by: 86_400)
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = Self.civilDate(daysSinceEpoch: days)
-        return String(format: "%04lld-%02lld-%02lld %02lld:%02lld:%02lld.%06lld+00",
-                      year, month, day, secondOfDay / 3600, secondOfDay % 3600 / 60, secondOfDay % 60, micros)
+        return String(
+            format: "%04lld-%02lld-%02lld %02lld:%02lld:%02lld.%06lld+00",
+            year, month, day, secondOfDay / 3600, secondOfDay % 3600 / 60, secondOfDay % 60, micros)
     }
 
     public var description: String { text }
@@ -104,17 +140,24 @@ public struct PostgresTimestamp: Sendable, Hashable, Comparable, CustomStringCon
             return value
         }
         guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19) else { return nil }
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
+        else { return nil }
         var index = 19
         var micros: Int64 = 0
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             index += 1
             var digits = 0
             while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 {
-                if digits < 6 { micros = micros * 10 + Int64(bytes[index] - 48); digits += 1 }
+                if digits < 6 {
+                    micros = micros * 10 + Int64(bytes[index] - 48)
+                    digits += 1
+                }
                 index += 1
             }
-            while digits < 6 { micros *= 10; digits += 1 }
+            while digits < 6 {
+                micros *= 10
+                digits += 1
+            }
         }
         var offsetSeconds: Int64 = 0
         if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {

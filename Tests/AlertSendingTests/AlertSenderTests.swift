@@ -1,11 +1,13 @@
-import AlertSending
 import Foundation
 import Kafka
 import Logging
-import Postgres
 import PPDB
-import Testing
+import Postgres
+import TOMDatabase
 import TestSupport
+import Testing
+
+@testable import AlertSending
 
 /// The TOM's snapshot PPDB sent through the mock cluster, checked by fastavro and by SQL.
 @Suite("alert-sender against the TOM snapshot, PostgreSQL and the mock cluster", .serialized)
@@ -23,27 +25,23 @@ struct AlertSenderTests {
     }
 
     static func freshTopics() -> AlertTopics {
-        AlertTopics(wfd: KafkaTestCluster.uniqueName("wfd"), ddfFull: KafkaTestCluster.uniqueName("ddf-full"),
-                    ddfLimited: KafkaTestCluster.uniqueName("ddf-limited"))
+        AlertTopics(
+            wfd: KafkaTestCluster.uniqueName("wfd"), ddfFull: KafkaTestCluster.uniqueName("ddf-full"),
+            ddfLimited: KafkaTestCluster.uniqueName("ddf-limited"))
     }
 
-    func send(_ url: String, _ mode: SendWindow.Mode, topics: AlertTopics, cluster: MockCluster = KafkaTestCluster.shared,
-              dryRun: Bool = false, properties: [String: String] = [:]) async throws -> SendSummary {
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, properties: properties), logger: logger)
+    func send(
+        _ url: String, _ mode: SendWindow.Mode, topics: AlertTopics, cluster: MockCluster = KafkaTestCluster.shared,
+        dryRun: Bool = false, properties: [String: String] = [:]
+    ) async throws -> SendSummary {
+        let producer = try KafkaProducer(
+            configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, properties: properties), logger: logger)
         let settings = AlertSenderSettings(mode: mode, topics: topics, flushEvery: 100, dryRun: dryRun)
         return try await AlertSender(settings: settings, conninfo: url, producer: producer, logger: logger).run()
     }
 
-    /// Messages on a topic, counted from its watermarks (independent of any consumer group).
-    func messageCount(_ topic: String, cluster: MockCluster = KafkaTestCluster.shared) throws -> Int {
-        let consumer = try KafkaConsumer(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers),
-                                         groupId: KafkaTestCluster.uniqueName("count"), logger: logger)
-        defer { consumer.close() }
-        guard let metadata = try consumer.listTopics().first(where: { $0.name == topic }) else { return 0 }
-        return try (0..<metadata.partitionCount).reduce(0) { total, partition in
-            let marks = try consumer.watermarks(topic: topic, partition: Int32(partition))
-            return total + Int(marks.high - marks.low)
-        }
+    func messageCount(_ topic: String, cluster: MockCluster = KafkaTestCluster.shared) async throws -> Int {
+        try await KafkaTestCluster.messageCount(topic, bootstrap: cluster.bootstrapServers)
     }
 
     struct ExpectedAlert: Equatable {
@@ -53,7 +51,8 @@ struct AlertSenderTests {
 
     /// The TOM's rules computed independently in SQL, for every alert marked sent.
     static func expectedAlerts(_ connection: PostgresConnection, historyDays: Double) throws -> [Int64: ExpectedAlert] {
-        let result = try connection.query("""
+        let result = try connection.query(
+            """
             WITH sent AS (
                 SELECT a.alert_id, s.diaobject_id, s.midpointtai AS t
                   FROM elasticc2_ppdbalert a JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
@@ -61,21 +60,22 @@ struct AlertSenderTests {
             firsts AS (SELECT diaobject_id, min(midpointtai) AS first FROM elasticc2_ppdbdiasource GROUP BY 1)
             SELECT x.alert_id,
                    coalesce((SELECT array_agg(p.diasource_id ORDER BY p.midpointtai, p.diasource_id) FROM elasticc2_ppdbdiasource p
-                              WHERE p.diaobject_id = x.diaobject_id AND p.midpointtai >= x.t - $1 AND p.midpointtai < x.t), '{}'),
+                              WHERE p.diaobject_id = x.diaobject_id AND p.midpointtai >= x.t - \(historyDays) AND p.midpointtai < x.t), '{}'),
                    CASE WHEN x.t - f.first < 0.5 THEN '{}'::bigint[] ELSE
                    coalesce((SELECT array_agg(fs.diaforcedsource_id ORDER BY fs.midpointtai, fs.diaforcedsource_id)
                                FROM elasticc2_ppdbdiaforcedsource fs
-                              WHERE fs.diaobject_id = x.diaobject_id AND fs.midpointtai >= x.t - $1
+                              WHERE fs.diaobject_id = x.diaobject_id AND fs.midpointtai >= x.t - \(historyDays)
                                 AND fs.midpointtai >= f.first - 30 AND fs.midpointtai < x.t), '{}') END
               FROM sent x JOIN firsts f USING (diaobject_id)
-            """, [.double(historyDays)], statement: "expected alert contents")
+            """, statement: "expected alert contents")
         func ids(_ text: String?) -> [Int64] {
             guard let text, text.count > 2 else { return [] }
             return text.dropFirst().dropLast().split(separator: ",").map { Int64($0)! }
         }
         var expected: [Int64: ExpectedAlert] = [:]
         for row in 0..<result.rowCount {
-            expected[try result.int64(row, 0)!] = ExpectedAlert(previousSources: ids(result.string(row, 1)), previousForced: ids(result.string(row, 2)))
+            expected[try result.int64(row, 0)!] = ExpectedAlert(
+                previousSources: ids(result.string(row, 1)), previousForced: ids(result.string(row, 2)))
         }
         return expected
     }
@@ -84,8 +84,10 @@ struct AlertSenderTests {
     func consumeWithFastavro(_ topics: [String], count: Int) throws -> [[String: Any]] {
         let output = try TestEnvironment.runPython(
             script: "kafka_peer.py",
-            arguments: ["alerts", KafkaTestCluster.shared.bootstrapServers, String(count),
-                        TestEnvironment.referenceSchema("elasticc.v0_9_1.alert.avsc").path, KafkaTestCluster.uniqueName("pycheck")] + topics,
+            arguments: [
+                "alerts", KafkaTestCluster.shared.bootstrapServers, String(count),
+                TestEnvironment.referenceSchema("elasticc.v0_9_1.alert.avsc").path, KafkaTestCluster.uniqueName("pycheck"),
+            ] + topics,
             input: "")
         return output.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
     }
@@ -111,7 +113,8 @@ struct AlertSenderTests {
 
         let first = try await send(url, .throughDay(60578), topics: topics)
         #expect(first.outcome == .completed)
-        let sentAfterFirst = try connection.query("""
+        let sentAfterFirst = try await connection.query(
+            """
             SELECT count(*) FILTER (WHERE a.alertsenttimestamp IS NOT NULL),
                    count(*) FILTER (WHERE a.alertsenttimestamp IS NOT NULL AND s.midpointtai > 60578),
                    count(*) FILTER (WHERE a.alertsenttimestamp IS NULL AND s.midpointtai <= 60578)
@@ -121,17 +124,18 @@ struct AlertSenderTests {
         #expect(marked == first.alertsSent && marked > 0)
         #expect(try sentAfterFirst.int64(0, 1) == 0)
         #expect(try sentAfterFirst.int64(0, 2) == 0)
-        #expect(try messageCount(topics.wfd) == marked)
+        #expect(try await messageCount(topics.wfd) == marked)
 
         let second = try await send(url, .addedDays(100), topics: topics)
         let window = try #require(second.window)
         let total = first.alertsSent + second.alertsSent
-        #expect(try messageCount(topics.wfd) == total)
-        let outside = try connection.query("""
-            SELECT count(*) FILTER (WHERE a.alertsenttimestamp IS NOT NULL AND s.midpointtai > $1),
-                   count(*) FILTER (WHERE a.alertsenttimestamp IS NULL AND s.midpointtai <= $1)
+        #expect(try await messageCount(topics.wfd) == total)
+        let outside = try await connection.query(
+            """
+            SELECT count(*) FILTER (WHERE a.alertsenttimestamp IS NOT NULL AND s.midpointtai > \(window.through)),
+                   count(*) FILTER (WHERE a.alertsenttimestamp IS NULL AND s.midpointtai <= \(window.through))
               FROM elasticc2_ppdbalert a JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
-            """, [.double(window.through)], statement: "sent after -a")
+            """, statement: "sent after -a")
         #expect(try outside.int64(0, 0) == 0)
         #expect(try outside.int64(0, 1) == 0)
 
@@ -146,19 +150,21 @@ struct AlertSenderTests {
     @Test("DDF objects' alerts go to the full and limited topics with their histories")
     func ddfRouting() async throws {
         let (url, connection) = try Self.snapshotDatabase()
-        try connection.query("UPDATE elasticc2_ppdbdiaobject SET isddf = (diaobject_id % 3 = 0)", statement: "flag DDF")
+        try await connection.query("UPDATE elasticc2_ppdbdiaobject SET isddf = (diaobject_id % 3 = 0)", statement: "flag DDF")
         let topics = Self.freshTopics()
         let summary = try await send(url, .throughDay(60700), topics: topics)
-        let counts = try connection.query("""
+        let counts = try await connection.query(
+            """
             SELECT count(*) FILTER (WHERE o.isddf), count(*) FILTER (WHERE NOT o.isddf)
               FROM elasticc2_ppdbalert a JOIN elasticc2_ppdbdiaobject o ON o.diaobject_id = a.diaobject_id
              WHERE a.alertsenttimestamp IS NOT NULL
             """, statement: "sent by kind")
-        let ddf = Int(try counts.int64(0, 0)!), wfd = Int(try counts.int64(0, 1)!)
+        let ddf = Int(try counts.int64(0, 0)!)
+        let wfd = Int(try counts.int64(0, 1)!)
         #expect(ddf > 0 && wfd > 0 && ddf + wfd == summary.alertsSent)
-        #expect(try messageCount(topics.wfd) == wfd)
-        #expect(try messageCount(topics.ddfFull) == ddf)
-        #expect(try messageCount(topics.ddfLimited) == ddf)
+        #expect(try await messageCount(topics.wfd) == wfd)
+        #expect(try await messageCount(topics.ddfFull) == ddf)
+        #expect(try await messageCount(topics.ddfLimited) == ddf)
 
         let full = try consumeWithFastavro([topics.ddfFull], count: ddf)
         let limited = try consumeWithFastavro([topics.ddfLimited], count: ddf)
@@ -170,9 +176,11 @@ struct AlertSenderTests {
         #expect(Set(full.map { ($0["alertId"] as! NSNumber).int64Value }) == Set(limited.map { ($0["alertId"] as! NSNumber).int64Value }))
         #expect(full.allSatisfy { ($0["objectId"] as! NSNumber).int64Value % 3 == 0 })
         #expect(wfdMessages.allSatisfy { ($0["objectId"] as! NSNumber).int64Value % 3 != 0 })
-        let longer = zip(full.sorted { ($0["alertId"] as! NSNumber).int64Value < ($1["alertId"] as! NSNumber).int64Value },
-                         limited.sorted { ($0["alertId"] as! NSNumber).int64Value < ($1["alertId"] as! NSNumber).int64Value })
-            .filter { ($0.0["prvDiaForcedSources"] as! [Any]).count > ($0.1["prvDiaForcedSources"] as! [Any]).count }
+        let longer = zip(
+            full.sorted { ($0["alertId"] as! NSNumber).int64Value < ($1["alertId"] as! NSNumber).int64Value },
+            limited.sorted { ($0["alertId"] as! NSNumber).int64Value < ($1["alertId"] as! NSNumber).int64Value }
+        )
+        .filter { ($0.0["prvDiaForcedSources"] as! [Any]).count > ($0.1["prvDiaForcedSources"] as! [Any]).count }
         #expect(!longer.isEmpty, "the limited topic carries less history")
     }
 
@@ -184,7 +192,7 @@ struct AlertSenderTests {
         #expect(summary.outcome == .dryRun)
         #expect(summary.messagesPerTopic[topics.wfd] == summary.alertsInWindow.wfd && summary.alertsInWindow.wfd > 0)
         #expect(try PPDBStatistics.read(connection).alertsSent == 0)
-        #expect(try messageCount(topics.wfd) == 0)
+        #expect(try await messageCount(topics.wfd) == 0)
     }
 
     @Test("A delivery the cluster refuses marks nothing and fails the run")
@@ -206,32 +214,75 @@ struct AlertSenderTests {
         #expect(try PPDBStatistics.read(connection).alertsSent == Int64(rerun.alertsSent))
     }
 
+    @Test("A read that fails while a mark is in flight: the lock is held until the mark ends, so no second run sends those alerts again")
+    func failedReadWaitsForTheMarkInFlight() async throws {
+        let (url, connection) = try Self.snapshotDatabase()
+        let topics = Self.freshTopics()
+        struct InjectedReadFailure: Error {}
+        // Marking blocks behind this lock; reading does not.
+        let blocker = try await PostgresConnection.open(url, applicationName: "mark blocker")
+        try await blocker.query("BEGIN", statement: "begin")
+        try await blocker.query("LOCK TABLE elasticc2_ppdbalert IN SHARE MODE", statement: "block marking")
+        let producer = try KafkaProducer(
+            configuration: KafkaConfiguration(bootstrapServers: KafkaTestCluster.shared.bootstrapServers), logger: logger)
+        let failing = AlertSender(
+            settings: AlertSenderSettings(mode: .throughDay(60578), topics: topics, flushEvery: 100),
+            conninfo: url, producer: producer, logger: logger, shouldStop: { false },
+            beforeRead: { batch in if batch == 1 { throw InjectedReadFailure() } })
+        async let failed: Result<SendSummary, any Error> = {
+            do { return .success(try await failing.run()) } catch { return .failure(error) }
+        }()
+        let observer = try await PostgresConnection.open(url)
+        try await TestEnvironment.waitUntil(timeout: .seconds(30), "the first mark waits for the lock") {
+            try await observer.query(
+                """
+                SELECT count(*) FROM pg_stat_activity
+                 WHERE application_name = 'alert-sender mark' AND wait_event_type = 'Lock' AND query LIKE 'UPDATE elasticc2_ppdbalert%'
+                """, statement: "mark waiting"
+            ).value(0, 0, as: Int.self) == 1
+        }
+        // The read has failed by now, but its run still holds the lock while its mark is in flight.
+        #expect(try await send(url, .throughDay(60578), topics: topics).outcome == .anotherRunHoldsTheLock)
+        #expect(try await messageCount(topics.wfd) == 100)
+        try await blocker.query("COMMIT", statement: "unblock marking")
+        let outcome = await failed
+        #expect(throws: InjectedReadFailure.self) { try outcome.get() }
+        #expect(try PPDBStatistics.read(connection).alertsSent == 100)
+        let rerun = try await send(url, .throughDay(60578), topics: topics)
+        #expect(rerun.outcome == .completed && rerun.alertsSent == 445)
+        #expect(try await messageCount(topics.wfd) == 545)
+    }
+
     @Test("A second run while one holds the lock sends nothing")
     func concurrentRunDoesNotSend() async throws {
         let (url, connection) = try Self.snapshotDatabase()
         let holder = try PostgresConnection(url)
-        #expect(try holder.tryAdvisoryLock(AlertSender.lockKey))
+        #expect(try await holder.tryAdvisoryLock(AlertSender.lockKey))
         let topics = Self.freshTopics()
         let summary = try await send(url, .throughDay(60578), topics: topics)
         #expect(summary.outcome == .anotherRunHoldsTheLock)
         #expect(try PPDBStatistics.read(connection).alertsSent == 0)
-        #expect(try messageCount(topics.wfd) == 0)
-        try holder.advisoryUnlock(AlertSender.lockKey)
+        #expect(try await messageCount(topics.wfd) == 0)
+        try await holder.advisoryUnlock(AlertSender.lockKey)
         #expect(try await send(url, .throughDay(60578), topics: topics).outcome == .completed)
     }
 
     @Test("Dump files hold one decodable alert per member, one tar per night")
-    func dumpFilesDecode() throws {
+    func dumpFilesDecode() async throws {
         let (url, connection) = try Self.snapshotDatabase()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dump-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let counts = try AlertDumper(conninfo: url, directory: directory, clobber: false).dump(start: 60560, through: 60600)
-        #expect(throws: AlertSendError.self) { try AlertDumper(conninfo: url, directory: directory, clobber: false).dump(start: 60560, through: 60600) }
-        try AlertDumper(conninfo: url, directory: directory, clobber: true).dump(start: 60560, through: 60600)
-        let expected = try connection.query("""
+        let counts = try await AlertDumper(conninfo: url, directory: directory, clobber: false).dump(start: 60560, through: 60600)
+        await #expect(throws: AlertSendError.self) {
+            try await AlertDumper(conninfo: url, directory: directory, clobber: false).dump(start: 60560, through: 60600)
+        }
+        try await AlertDumper(conninfo: url, directory: directory, clobber: true).dump(start: 60560, through: 60600)
+        let expected = try await connection.query(
+            """
             SELECT count(*) FROM elasticc2_ppdbalert a JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
              WHERE s.midpointtai BETWEEN 60560 AND 60600
-            """, statement: "alerts in dump window").int64(0, 0)!
+            """, statement: "alerts in dump window"
+        ).int64(0, 0)!
         let output = try TestEnvironment.runPython(
             script: "kafka_peer.py", arguments: ["dump", directory, TestEnvironment.referenceSchema("elasticc.v0_9_1.alert.avsc").path], input: "")
         let lines = output.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }

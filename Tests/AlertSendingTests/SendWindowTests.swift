@@ -5,9 +5,11 @@ import Testing
 struct SendWindowTests {
     @Test("-d sends through the day, from --start-day when given")
     func throughDay() {
-        #expect(SendWindow.compute(mode: .throughDay(60578), startDay: nil, latestSent: 60600, firstAlert: 60500)
+        #expect(
+            SendWindow.compute(mode: .throughDay(60578), startDay: nil, latestSent: 60600, firstAlert: 60500)
                 == SendWindow(start: nil, through: 60578))
-        #expect(SendWindow.compute(mode: .throughDay(60578), startDay: 60570, latestSent: nil, firstAlert: nil)
+        #expect(
+            SendWindow.compute(mode: .throughDay(60578), startDay: 60570, latestSent: nil, firstAlert: nil)
                 == SendWindow(start: 60570, through: 60578))
     }
 
@@ -20,11 +22,14 @@ struct SendWindowTests {
 
     @Test("-a continues from the latest alert sent; a later --start-day wins")
     func addedDaysContinues() {
-        #expect(SendWindow.compute(mode: .addedDays(1), startDay: nil, latestSent: 60578.7, firstAlert: 60500)
+        #expect(
+            SendWindow.compute(mode: .addedDays(1), startDay: nil, latestSent: 60578.7, firstAlert: 60500)
                 == SendWindow(start: 60578.7, through: 60579 + 1 + 0.5))
-        #expect(SendWindow.compute(mode: .addedDays(1), startDay: 60590.2, latestSent: 60578.7, firstAlert: 60500)
+        #expect(
+            SendWindow.compute(mode: .addedDays(1), startDay: 60590.2, latestSent: 60578.7, firstAlert: 60500)
                 == SendWindow(start: 60590.2, through: 60590 + 1 + 0.5))
-        #expect(SendWindow.compute(mode: .addedDays(1), startDay: 60570, latestSent: 60578.4, firstAlert: 60500)
+        #expect(
+            SendWindow.compute(mode: .addedDays(1), startDay: 60570, latestSent: 60578.4, firstAlert: 60500)
                 == SendWindow(start: 60578.4, through: 60578 + 1 + 0.5))
     }
 

@@ -34,7 +34,11 @@ struct DecoderRobustnessTests {
     func truncationNamesField() {
         // alertId 1, diaSourceId 2, diaObjectId null, midPointTai, then a filterName claiming 5 bytes.
         var writer = AvroBinaryWriter()
-        writer.writeLong(1); writer.writeLong(2); writer.writeLong(0); writer.writeDouble(1.0); writer.writeLong(5)
+        writer.writeLong(1)
+        writer.writeLong(2)
+        writer.writeLong(0)
+        writer.writeDouble(1.0)
+        writer.writeLong(5)
         let error = #expect(throws: AvroDecodingError.self) { try AvroCodec.decode(Alert.self, from: writer.bytes) }
         #expect(error?.kind == .lengthExceedsInput(5))
         #expect(error?.path == "diaSource.filterName")
@@ -59,12 +63,18 @@ struct DecoderRobustnessTests {
     func hostileLengths() {
         for hostile: Int64 in [-1, -5, .max, .min, 1 << 40] {
             var writer = AvroBinaryWriter()
-            writer.writeLong(1); writer.writeLong(2); writer.writeLong(3); writer.writeLong(0)
+            writer.writeLong(1)
+            writer.writeLong(2)
+            writer.writeLong(3)
+            writer.writeLong(0)
             writer.writeLong(hostile)  // brokerName length
             #expect(throws: AvroDecodingError.self) { try AvroCodec.decode(BrokerClassification.self, from: writer.bytes) }
 
             var arrays = AvroBinaryWriter()
-            arrays.writeLong(1); arrays.writeLong(2); arrays.writeLong(3); arrays.writeLong(0)
+            arrays.writeLong(1)
+            arrays.writeLong(2)
+            arrays.writeLong(3)
+            arrays.writeLong(0)
             for _ in 0..<4 { arrays.writeString("s") }
             arrays.writeLong(hostile)  // classifications block count
             arrays.writeLong(10)
@@ -76,11 +86,20 @@ struct DecoderRobustnessTests {
     @Test("Negative block counts with a byte size are read as Avro allows")
     func negativeBlockCount() throws {
         var writer = AvroBinaryWriter()
-        writer.writeLong(1); writer.writeLong(2); writer.writeLong(3); writer.writeLong(0)
+        writer.writeLong(1)
+        writer.writeLong(2)
+        writer.writeLong(3)
+        writer.writeLong(0)
         for _ in 0..<4 { writer.writeString("s") }
-        writer.writeLong(-2); writer.writeLong(10)
-        writer.writeInt(2222); writer.writeFloat(0.5); writer.writeInt(2223); writer.writeFloat(0.5)
-        writer.writeLong(1); writer.writeInt(2224); writer.writeFloat(0)
+        writer.writeLong(-2)
+        writer.writeLong(10)
+        writer.writeInt(2222)
+        writer.writeFloat(0.5)
+        writer.writeInt(2223)
+        writer.writeFloat(0.5)
+        writer.writeLong(1)
+        writer.writeInt(2224)
+        writer.writeFloat(0)
         writer.writeLong(0)
         let message = try AvroCodec.decode(BrokerClassification.self, from: writer.bytes)
         #expect(message.classifications.map(\.classId) == [2222, 2223, 2224])
@@ -89,7 +108,10 @@ struct DecoderRobustnessTests {
     @Test("Invalid UTF-8 is an error naming the field")
     func invalidUTF8() {
         var writer = AvroBinaryWriter()
-        writer.writeLong(1); writer.writeLong(2); writer.writeLong(3); writer.writeLong(0)
+        writer.writeLong(1)
+        writer.writeLong(2)
+        writer.writeLong(3)
+        writer.writeLong(0)
         writer.writeBytes([0xC3, 0x28])
         let error = #expect(throws: AvroDecodingError.self) { try AvroCodec.decode(BrokerClassification.self, from: writer.bytes) }
         #expect(error?.kind == .invalidUTF8)
@@ -103,9 +125,15 @@ struct DecoderRobustnessTests {
         }
         #expect(error?.kind == .varintTooLong)
         var writer = AvroBinaryWriter()
-        writer.writeLong(1); writer.writeLong(2); writer.writeLong(3); writer.writeLong(0)
+        writer.writeLong(1)
+        writer.writeLong(2)
+        writer.writeLong(3)
+        writer.writeLong(0)
         for _ in 0..<4 { writer.writeString("s") }
-        writer.writeLong(1); writer.writeLong(Int64(Int32.max) + 1); writer.writeFloat(1); writer.writeLong(0)
+        writer.writeLong(1)
+        writer.writeLong(Int64(Int32.max) + 1)
+        writer.writeFloat(1)
+        writer.writeLong(0)
         let range = #expect(throws: AvroDecodingError.self) { try AvroCodec.decode(BrokerClassification.self, from: writer.bytes) }
         #expect(range?.kind == .valueOutOfRange(Int64(Int32.max) + 1))
         #expect(range?.path == "classifications[0].classId")

@@ -1,7 +1,7 @@
 import AvroSchemas
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Seeded fuzzing of the decoder: random bytes and mutated valid messages must give a result or
 /// a typed error, never a crash, and never grow memory. `ELASTICC_FUZZ_ITERATIONS` scales it
@@ -20,10 +20,12 @@ struct FuzzTests {
     func fuzz() {
         var random = SeededGenerator(seed: 0xF0225)
         var generator = RecordGenerator(seed: 77)
-        let seeds: [[UInt8]] = (0..<20).map { _ in AvroCodec.encode(generator.alert()) }
+        let seeds: [[UInt8]] =
+            (0..<20).map { _ in AvroCodec.encode(generator.alert()) }
             + (0..<20).map { _ in AvroCodec.encode(generator.brokerClassification()) }
         let before = Self.peakResidentKilobytes()
-        var decoded = 0, refused = 0
+        var decoded = 0
+        var refused = 0
         for iteration in 0..<Self.iterations {
             var bytes: [UInt8]
             switch iteration % 4 {
@@ -48,8 +50,9 @@ struct FuzzTests {
             if alert != nil || classification != nil { decoded += 1 } else { refused += 1 }
         }
         let growth = Self.peakResidentKilobytes() - before
-        print("fault: \(Self.iterations) fuzzed messages (random, byte-mutated, truncated, hostile lengths): decoded \(decoded), "
-              + "refused with a typed error \(refused), crashes 0, peak memory growth \(growth / 1024) MB")
+        print(
+            "fault: \(Self.iterations) fuzzed messages (random, byte-mutated, truncated, hostile lengths): decoded \(decoded), "
+                + "refused with a typed error \(refused), crashes 0, peak memory growth \(growth / 1024) MB")
         #expect(decoded + refused == Self.iterations)
         #expect(refused > Self.iterations / 2)
         // Bounded allocation: hostile lengths never turned into large buffers. Peak RSS is the

@@ -1,6 +1,7 @@
+import AvroCOracle
 import AvroSchemas
-import TestSupport
 import Foundation
+import TestSupport
 import Testing
 
 /// Byte-for-byte agreement with fastavro (both directions) and with Apache Avro C.
@@ -56,9 +57,15 @@ struct InteropTests {
             let bytes = AvroCodec.encode(alert)
             let (value, reencoded) = try schema.decode(bytes)
             #expect(reencoded == bytes)
-            guard case .long(let alertId) = value[field: "alertId"] else { Issue.record("no alertId"); continue }
+            guard case .long(let alertId) = value[field: "alertId"] else {
+                Issue.record("no alertId")
+                continue
+            }
             #expect(alertId == alert.alertId)
-            guard case .string(let filter) = value[field: "diaSource"]?[field: "filterName"] else { Issue.record("no filterName"); continue }
+            guard case .string(let filter) = value[field: "diaSource"]?[field: "filterName"] else {
+                Issue.record("no filterName")
+                continue
+            }
             #expect(filter == alert.diaSource.filterName)
             if case .array(let forced) = value[field: "prvDiaForcedSources"]?.unwrapped {
                 #expect(forced.count == alert.prvDiaForcedSources?.count)
@@ -75,7 +82,10 @@ struct InteropTests {
             let bytes = AvroCodec.encode(message)
             let (value, reencoded) = try schema.decode(bytes)
             #expect(reencoded == bytes)
-            guard case .string(let name) = value[field: "classifierName"] else { Issue.record("no classifierName"); continue }
+            guard case .string(let name) = value[field: "classifierName"] else {
+                Issue.record("no classifierName")
+                continue
+            }
             #expect(name == message.classifierName)
         }
     }

@@ -1,6 +1,7 @@
+import AvroCOracle
 import AvroSchemas
-import TestSupport
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("Bundled schemas match the ELAsTiCC v0_9_1 reference")
@@ -22,12 +23,13 @@ struct SchemaContractTests {
     @Test("Canonical form strips docs, defaults and logical types and resolves namespaces")
     func canonicalFormRules() throws {
         let schema = """
-        {"namespace": "ns", "type": "record", "name": "r", "doc": "x", "fields": [
-          {"name": "a", "type": {"type": "long", "logicalType": "timestamp-millis"}, "doc": "y"},
-          {"name": "b", "type": ["null", "other"], "default": null}]}
-        """
-        #expect(try ParsingCanonicalForm.of(json: schema)
-            == #"{"name":"ns.r","type":"record","fields":[{"name":"a","type":"long"},{"name":"b","type":["null","ns.other"]}]}"#)
+            {"namespace": "ns", "type": "record", "name": "r", "doc": "x", "fields": [
+              {"name": "a", "type": {"type": "long", "logicalType": "timestamp-millis"}, "doc": "y"},
+              {"name": "b", "type": ["null", "other"], "default": null}]}
+            """
+        #expect(
+            try ParsingCanonicalForm.of(json: schema)
+                == #"{"name":"ns.r","type":"record","fields":[{"name":"a","type":"long"},{"name":"b","type":["null","ns.other"]}]}"#)
     }
 
     @Test("Avro C accepts the self-contained alert schema and the brokerClassification schema")

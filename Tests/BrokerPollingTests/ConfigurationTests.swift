@@ -1,5 +1,6 @@
 import BrokerPolling
 import Foundation
+import Kafka
 import Testing
 
 @Suite("broker-poll configuration")
@@ -20,25 +21,33 @@ struct ConfigurationTests {
         #expect(sources.allSatisfy { $0.reset })
         let plain = PresetSelection(fink: true, finkTopic: "other").sources(environment: ["ALERCE_KAFKA_SERVER": "x:1"])
         #expect(plain.map(\.groupId) == ["elasticc-lbnl"] && plain[0].topics == .names(["other"]))
-        let alerce = PresetSelection(alerce: true).sources(environment: ["ALERCE_KAFKA_SERVER": "alerce.test:9093", "ALERCE_TOPIC_RELDATEOFFSET": "-6"])
+        let alerce = PresetSelection(alerce: true).sources(environment: [
+            "ALERCE_KAFKA_SERVER": "alerce.test:9093", "ALERCE_TOPIC_RELDATEOFFSET": "-6",
+        ])
         #expect(alerce[0].servers == "alerce.test:9093")
-        if case .datedPattern(_, let before, let after, _) = alerce[0].topics { #expect(before == 6 && after == 2) } else { Issue.record("not a dated pattern") }
+        if case .datedPattern(_, let before, let after, _) = alerce[0].topics {
+            #expect(before == 6 && after == 2)
+        } else {
+            Issue.record("not a dated pattern")
+        }
     }
 
     @Test("ALeRCE-style topics are chosen by the date in their name, 4 days back to 2 ahead")
     func datedTopics() {
         let source = PresetSelection(alerce: true).sources(environment: [:])[0]
         let today = ISO8601DateFormatter().date(from: "2026-11-25T12:00:00Z")!
-        let chosen = source.topicsToSubscribe(available: [
-            "lc_classifier_balto_20261120", "lc_classifier_balto_20261121", "lc_classifier_messi_20261125",
-            "lc_classifier_balto_20261127", "lc_classifier_balto_20261128", "other_20261125", "lc_classifier_balto_20230807",
-        ], today: today)
+        let chosen = source.topicsToSubscribe(
+            available: [
+                "lc_classifier_balto_20261120", "lc_classifier_balto_20261121", "lc_classifier_messi_20261125",
+                "lc_classifier_balto_20261127", "lc_classifier_balto_20261128", "other_20261125", "lc_classifier_balto_20230807",
+            ], today: today)
         #expect(chosen == ["lc_classifier_balto_20261121", "lc_classifier_balto_20261127", "lc_classifier_messi_20261125"])
     }
 
     @Test("A YAML file lists brokers with topics or a pattern, security and properties")
     func yaml() throws {
-        let sources = try BrokerConfigFile.parse("""
+        let sources = try BrokerConfigFile.parse(
+            """
             brokers:
               - name: fink
                 servers: fink.example:24499
@@ -55,7 +64,8 @@ struct ConfigurationTests {
             """)
         #expect(sources.count == 2)
         #expect(sources[0].topics == .names(["fink_a", "fink_b"]) && sources[0].security == nil)
-        #expect(sources[1].security == BrokerSource.Security(mechanism: .scramSHA512, usernameFile: "/s/u", passwordFile: "/s/p", caFile: "/s/ca.pem"))
+        #expect(
+            sources[1].security == KafkaSecuritySettings(mechanism: .scramSHA512, usernameFile: "/s/u", passwordFile: "/s/p", caFile: "/s/ca.pem"))
         #expect(sources[1].properties == ["fetch.wait.max.ms": "50"] && sources[1].reset)
         if case .datedPattern(_, let before, let after, _) = sources[1].topics { #expect(before == 3 && after == 2) } else { Issue.record("pattern") }
         #expect(throws: BrokerConfigFile.Invalid.self) { try BrokerConfigFile.parse("brokers:\n  - name: x\n    servers: s\n    group_id: g\n") }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Deployment files")
 struct DeploymentTests {
@@ -13,12 +13,16 @@ struct DeploymentTests {
         #expect(services.isSuperset(of: ["migrate", "broker-poll", "fake-broker", "alert-sender", "nightly-sender"]))
         for entry in commands {
             let words = entry["command"] as! [String]
-            let result = try TestEnvironment.runStatus([TestEnvironment.executable(words[0])] + words.dropFirst(),
-                                                       environment: ["ELASTICC_PARSE_ONLY": "1"])
+            let result = try TestEnvironment.runStatus(
+                [TestEnvironment.executable(words[0])] + words.dropFirst(),
+                environment: ["ELASTICC_PARSE_ONLY": "1"])
             #expect(result == 0, "\(entry["service"]!): \(words.joined(separator: " ")) was refused")
         }
         // The check can fail: a wrong flag is refused.
-        #expect(try TestEnvironment.runStatus([TestEnvironment.executable("alert-sender"), "-d", "1", "-a", "2"], environment: ["ELASTICC_PARSE_ONLY": "1"]) != 0)
-        #expect(try TestEnvironment.runStatus([TestEnvironment.executable("broker-poll"), "--do-pitt"], environment: ["ELASTICC_PARSE_ONLY": "1"]) != 0)
+        #expect(
+            try TestEnvironment.runStatus(
+                [TestEnvironment.executable("alert-sender"), "-d", "1", "-a", "2"], environment: ["ELASTICC_PARSE_ONLY": "1"]) != 0)
+        #expect(
+            try TestEnvironment.runStatus([TestEnvironment.executable("broker-poll"), "--do-pitt"], environment: ["ELASTICC_PARSE_ONLY": "1"]) != 0)
     }
 }

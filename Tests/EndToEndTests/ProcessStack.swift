@@ -16,9 +16,7 @@ final class ProcessStack {
         logDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
         let output = Pipe()
-        kafka = Process()
-        kafka.executableURL = URL(fileURLWithPath: TestEnvironment.executable("kafka-mock"))
-        kafka.arguments = ["--partitions", "4", "--log-level", "warning"]
+        kafka = TestEnvironment.launch([TestEnvironment.executable("kafka-mock"), "--partitions", "4", "--log-level", "warning"])
         kafka.standardOutput = output
         try kafka.run()
         // The first line on stdout is the bootstrap address.
@@ -39,25 +37,24 @@ final class ProcessStack {
     func startService(_ name: String, _ arguments: [String]) async throws {
         let log = logDirectory.appendingPathComponent("\(name).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.executable(name))
-        process.arguments = arguments + ["--log-level", "info"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["DATABASE_URL": databaseURL]) { $1 }
+        let ready = log.deletingLastPathComponent().appendingPathComponent("\(name)-\(UUID().uuidString).ready").path
+        let process = TestEnvironment.launch(
+            [TestEnvironment.executable(name)] + arguments + ["--log-level", "info", "--ready-file", ready],
+            environment: ["DATABASE_URL": databaseURL])
         process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
         services.append(process)
         try await TestEnvironment.waitUntil(timeout: .seconds(60), "\(name) joined its group") {
-            (try? String(contentsOf: log, encoding: .utf8))?.contains("Partitions assigned") == true
+            FileManager.default.fileExists(atPath: ready)
         }
     }
 
     /// Runs a tool to completion; returns its exit status and stdout.
     @discardableResult
     func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.executable(name))
-        process.arguments = arguments + ["--log-level", "warning"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["DATABASE_URL": databaseURL]) { $1 }
+        let process = TestEnvironment.launch(
+            [TestEnvironment.executable(name)] + arguments + ["--log-level", "warning"],
+            environment: ["DATABASE_URL": databaseURL])
         let output = Pipe()
         process.standardOutput = output
         try process.run()
@@ -67,14 +64,7 @@ final class ProcessStack {
     }
 
     /// Messages on a topic, from its watermarks.
-    func messageCount(_ topic: String) throws -> Int {
-        let consumer = try KafkaConsumer(configuration: KafkaConfiguration(bootstrapServers: bootstrap), groupId: "e2e-count-\(UUID().uuidString)",
-                                         logger: KafkaTestCluster.logger)
-        defer { consumer.close() }
-        guard let metadata = try consumer.listTopics().first(where: { $0.name == topic }) else { return 0 }
-        return try (0..<metadata.partitionCount).reduce(0) { total, partition in
-            let marks = try consumer.watermarks(topic: topic, partition: Int32(partition))
-            return total + Int(marks.high - marks.low)
-        }
+    func messageCount(_ topic: String) async throws -> Int {
+        try await KafkaTestCluster.messageCount(topic, bootstrap: bootstrap)
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Kafka
-import Testing
 import TestSupport
+import Testing
 
 /// The long-running tools under their supervisors' signals: each finishes what it holds and
 /// exits 0 (a non-zero exit would make systemd or compose report a failure, and restart it).

@@ -5,7 +5,8 @@ import Testing
 @Suite("Classifiers")
 struct ClassifierTests {
     static let alert = Alert(
-        alertId: 42, diaSource: DiaSource(diaSourceId: 42, diaObjectId: 1, midPointTai: 60000, filterName: "r", ra: 1, decl: 2, psFlux: 3, psFluxErr: 1, snr: 3),
+        alertId: 42,
+        diaSource: DiaSource(diaSourceId: 42, diaObjectId: 1, midPointTai: 60000, filterName: "r", ra: 1, decl: 2, psFlux: 3, psFluxErr: 1, snr: 3),
         prvDiaSources: [], prvDiaForcedSources: [], diaObject: nil)
 
     @Test("NugentClassifier answers type Ia with certainty")
@@ -21,7 +22,10 @@ struct ClassifierTests {
         var random = ClassifierRandom(seed: 9, alertId: alertId, salt: "RandomSNType")
         let answer = RandomSNType().classify(alert, random: &random)
         #expect(answer.count == 20)
-        #expect(Set(answer.map(\.classId)) == [2222, 2223, 2224, 2225, 2226, 2232, 2233, 2234, 2235, 2242, 2243, 2244, 2245, 2246, 2322, 2323, 2324, 2325, 2326, 2332])
+        #expect(
+            Set(answer.map(\.classId)) == [
+                2222, 2223, 2224, 2225, 2226, 2232, 2233, 2234, 2235, 2242, 2243, 2244, 2245, 2246, 2322, 2323, 2324, 2325, 2326, 2332,
+            ])
         #expect(answer.last?.classId == 2242)
         #expect(answer.allSatisfy { $0.probability >= 0 && $0.probability <= 1 })
         #expect(abs(answer.map { Double($0.probability) }.reduce(0, +) - 1) < 1e-5)

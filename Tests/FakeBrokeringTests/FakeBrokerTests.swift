@@ -2,18 +2,20 @@ import AvroSchemas
 import FakeBrokering
 import Foundation
 import Kafka
-import Testing
 import TestSupport
+import Testing
 
 @Suite("fake-broker against the mock cluster", .serialized)
 struct FakeBrokerTests {
     let logger = KafkaTestCluster.logger
 
     static func alert(_ id: Int64) -> Alert {
-        Alert(alertId: id,
-              diaSource: DiaSource(diaSourceId: id + 7, diaObjectId: id / 3, midPointTai: 60000 + Double(id), filterName: "g",
-                                   ra: 10, decl: -5, psFlux: 100, psFluxErr: 10, snr: 10),
-              prvDiaSources: [], prvDiaForcedSources: [], diaObject: nil)
+        Alert(
+            alertId: id,
+            diaSource: DiaSource(
+                diaSourceId: id + 7, diaObjectId: id / 3, midPointTai: 60000 + Double(id), filterName: "g",
+                ra: 10, decl: -5, psFlux: 100, psFluxErr: 10, snr: 10),
+            prvDiaSources: [], prvDiaForcedSources: [], diaObject: nil)
     }
 
     /// Produces alerts with known Kafka timestamps (publish time = 1_700_000_000_000 + id).
@@ -41,15 +43,18 @@ struct FakeBrokerTests {
     func classifications(on topic: String, count: Int) throws -> [[String: Any]] {
         let output = try TestEnvironment.runPython(
             script: "kafka_peer.py",
-            arguments: ["classifications", KafkaTestCluster.shared.bootstrapServers, topic, String(count),
-                        TestEnvironment.referenceSchema("elasticc.v0_9_1.brokerClassification.avsc").path, KafkaTestCluster.uniqueName("py")],
+            arguments: [
+                "classifications", KafkaTestCluster.shared.bootstrapServers, topic, String(count),
+                TestEnvironment.referenceSchema("elasticc.v0_9_1.brokerClassification.avsc").path, KafkaTestCluster.uniqueName("py"),
+            ],
             input: "")
         return output.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
     }
 
     @Test("Every alert gets one message per classifier that fastavro reads; bad bytes are skipped")
     func answersEveryAlert() async throws {
-        let source = KafkaTestCluster.uniqueName("alerts"), destination = KafkaTestCluster.uniqueName("classifications")
+        let source = KafkaTestCluster.uniqueName("alerts")
+        let destination = KafkaTestCluster.uniqueName("classifications")
         try await produceAlerts(0..<400, to: source, garbage: 5)
         let broker = try makeBroker(topics: [source], destination: destination, group: KafkaTestCluster.uniqueName("fb"))
         try await broker.run(shouldStop: { broker.counts.alertsIn + broker.counts.badAlerts >= 405 })
@@ -93,7 +98,8 @@ struct FakeBrokerTests {
 
     @Test("A source topic created after start is picked up without a restart")
     func lateTopic() async throws {
-        let early = KafkaTestCluster.uniqueName("early"), late = KafkaTestCluster.uniqueName("late")
+        let early = KafkaTestCluster.uniqueName("early")
+        let late = KafkaTestCluster.uniqueName("late")
         let destination = KafkaTestCluster.uniqueName("classifications")
         try await produceAlerts(0..<50, to: early)
         let broker = try makeBroker(topics: [early, late], destination: destination, group: KafkaTestCluster.uniqueName("fb"))
@@ -106,28 +112,32 @@ struct FakeBrokerTests {
         #expect(broker.counts.alertsIn == 110)
     }
 
-    func launch(source: String, destination: String, group: String) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.executable("fake-broker"))
-        process.arguments = ["--source", KafkaTestCluster.shared.bootstrapServers, "-t", source, "-u", destination, "-g", group,
-                             "--batch-size", "200", "-X", "session.timeout.ms=3000", "-X", "heartbeat.interval.ms=500",
-                             "--log-level", "warning"]
+    /// Starts fake-broker; `ready` is the file it writes once it has partitions assigned.
+    func launch(source: String, destination: String, group: String) throws -> (process: Process, ready: String) {
+        let ready = FileManager.default.temporaryDirectory.appendingPathComponent("fake-broker-\(UUID().uuidString).ready").path
+        let process = TestEnvironment.launch([
+            TestEnvironment.executable("fake-broker"),
+            "--source", KafkaTestCluster.shared.bootstrapServers, "-t", source, "-u", destination, "-g", group,
+            "--batch-size", "200", "-X", "session.timeout.ms=3000", "-X", "heartbeat.interval.ms=500",
+            "--ready-file", ready, "--log-level", "warning",
+        ])
         try process.run()
-        return process
+        return (process, ready)
     }
 
     @Test("Killed with SIGKILL mid-stream and restarted, it leaves no alert unanswered; SIGTERM exits 0")
     func killAndRestart() async throws {
-        let source = KafkaTestCluster.uniqueName("alerts"), destination = KafkaTestCluster.uniqueName("classifications")
+        let source = KafkaTestCluster.uniqueName("alerts")
+        let destination = KafkaTestCluster.uniqueName("classifications")
         let group = KafkaTestCluster.uniqueName("fb")
         try await produceAlerts(0..<3000, to: source)
         let reader = try KafkaConsumer(configuration: KafkaTestCluster.configuration, groupId: KafkaTestCluster.uniqueName("check"), logger: logger)
-        defer { reader.close() }
         try reader.subscribe([destination])
         var answered = Set<Int64>()
-        var messages = 0, nugentAnswers = 0
-        func readAnswers() throws {
-            for message in try reader.poll(maxMessages: 5000, timeout: .milliseconds(50)) {
+        var messages = 0
+        var nugentAnswers = 0
+        func readAnswers() async throws {
+            for message in try await reader.poll(maxMessages: 5000, timeout: .milliseconds(50)) {
                 let classification = try AvroCodec.decode(BrokerClassification.self, from: message.value ?? [])
                 if classification.classifierName == "NugentClassifier" {
                     answered.insert(classification.alertId)
@@ -137,21 +147,32 @@ struct FakeBrokerTests {
             }
         }
 
-        let first = try launch(source: source, destination: destination, group: group)
-        try TestEnvironment.waitUntilBlocking(timeout: .seconds(60), "first answers") { try readAnswers(); return messages >= 300 }
+        let (first, _) = try launch(source: source, destination: destination, group: group)
+        try await TestEnvironment.waitUntil(timeout: .seconds(60), "first answers") {
+            try await readAnswers()
+            return messages >= 300
+        }
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
         #expect(first.terminationReason == .uncaughtSignal)
         #expect(answered.count < 3000, "killed before the end of the stream")
         let answeredAtKill = answered.count
 
-        let second = try launch(source: source, destination: destination, group: group)
-        try await TestEnvironment.waitUntil(timeout: .seconds(90), "every alert answered") { try readAnswers(); return answered.count == 3000 }
+        let (second, secondReady) = try launch(source: source, destination: destination, group: group)
+        defer { try? FileManager.default.removeItem(atPath: secondReady) }
+        try await TestEnvironment.waitUntil(timeout: .seconds(90), "every alert answered") {
+            try await readAnswers()
+            return answered.count == 3000
+        }
         #expect(answered == Set(0..<3000))
-        print("fault: fake-broker killed with SIGKILL after answering \(answeredAtKill) of 3000 alerts, restarted; answered \(answered.count), "
-              + "lost \(3000 - answered.count), answered twice \(nugentAnswers - answered.count) (the batch in flight at the kill)")
+        print(
+            "fault: fake-broker killed with SIGKILL after answering \(answeredAtKill) of 3000 alerts, restarted; answered \(answered.count), "
+                + "lost \(3000 - answered.count), answered twice \(nugentAnswers - answered.count) (the batch in flight at the kill)")
+        // A signal before its handlers are installed would kill it: stop it once it is serving.
+        try await TestEnvironment.waitUntil(timeout: .seconds(60), "second instance ready") { FileManager.default.fileExists(atPath: secondReady) }
         kill(second.processIdentifier, SIGTERM)
         second.waitUntilExit()
-        #expect(second.terminationReason == .exit && second.terminationStatus == 0)
+        #expect(
+            second.terminationReason == .exit && second.terminationStatus == 0, "\(second.terminationReason.rawValue) \(second.terminationStatus)")
     }
 }

@@ -1,26 +1,28 @@
 import AvroSchemas
 import Foundation
 import Kafka
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Interop with Python's confluent-kafka and fastavro")
 struct ConfluentKafkaInteropTests {
     let logger = KafkaTestCluster.logger
 
     @Test("confluent-kafka produces fastavro brokerClassifications; we consume and decode them")
-    func theirProducerOurConsumer() throws {
+    func theirProducerOurConsumer() async throws {
         let topic = KafkaTestCluster.uniqueName("py-produced")
         let output = try TestEnvironment.runPython(
             script: "kafka_peer.py",
-            arguments: ["produce", KafkaTestCluster.shared.bootstrapServers, topic, "120",
-                        TestEnvironment.referenceSchema("elasticc.v0_9_1.brokerClassification.avsc").path],
+            arguments: [
+                "produce", KafkaTestCluster.shared.bootstrapServers, topic, "120",
+                TestEnvironment.referenceSchema("elasticc.v0_9_1.brokerClassification.avsc").path,
+            ],
             input: "")
         #expect(output.contains("\"undelivered\": 0"))
 
         let consumer = try KafkaConsumer(configuration: KafkaTestCluster.configuration, groupId: KafkaTestCluster.uniqueName("g"), logger: logger)
         try consumer.subscribe([topic])
-        let messages = try KafkaTestCluster.consume(consumer, count: 120)
+        let messages = try await KafkaTestCluster.consume(consumer, count: 120)
         try #require(messages.count == 120)
         for message in messages {
             let decoded = try AvroCodec.decodeFramed(BrokerClassification.self, from: message.value!)
@@ -36,7 +38,7 @@ struct ConfluentKafkaInteropTests {
             #expect(record.classifications.map(\.classId) == (0..<(index % 5)).map { 2222 + Int32($0) })
             #expect(record.classifications.map(\.probability) == (0..<(index % 5)).map { Float(1.0 / Double($0 + 1)) })
         }
-        consumer.close()
+        await consumer.close()
     }
 
     @Test("We produce alerts; confluent-kafka consumes them and fastavro decodes them")
@@ -50,15 +52,18 @@ struct ConfluentKafkaInteropTests {
             return alert
         }
         let producer = try KafkaProducer(configuration: KafkaTestCluster.configuration, logger: logger)
-        let results = await producer.send(alerts.map {
-            KafkaOutgoingMessage(topic: topic, key: Array("\($0.alertId)".utf8), value: AvroCodec.encode($0))
-        })
+        let results = await producer.send(
+            alerts.map {
+                KafkaOutgoingMessage(topic: topic, key: Array("\($0.alertId)".utf8), value: AvroCodec.encode($0))
+            })
         #expect(results.allSatisfy { (try? $0.get()) != nil })
 
         let output = try TestEnvironment.runPython(
             script: "kafka_peer.py",
-            arguments: ["consume", KafkaTestCluster.shared.bootstrapServers, topic, "80",
-                        TestEnvironment.referenceSchema("elasticc.v0_9_1.alert.avsc").path, KafkaTestCluster.uniqueName("pyg")],
+            arguments: [
+                "consume", KafkaTestCluster.shared.bootstrapServers, topic, "80",
+                TestEnvironment.referenceSchema("elasticc.v0_9_1.alert.avsc").path, KafkaTestCluster.uniqueName("pyg"),
+            ],
             input: "")
         let lines = output.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
         try #require(lines.count == 80)

@@ -1,8 +1,9 @@
 import AvroSchemas
 import Foundation
 import Kafka
-import Testing
+import Synchronization
 import TestSupport
+import Testing
 
 @Suite("Kafka client against librdkafka's mock cluster")
 struct KafkaClientTests {
@@ -32,7 +33,7 @@ struct KafkaClientTests {
 
         let consumer = try makeConsumer(group: KafkaTestCluster.uniqueName("group"))
         try consumer.subscribe([topic])
-        let received = try KafkaTestCluster.consume(consumer, count: 200)
+        let received = try await KafkaTestCluster.consume(consumer, count: 200)
         try #require(received.count == 200)
         for message in received {
             let index = Int(String(decoding: message.value!, as: UTF8.self).dropFirst("value-".count))!
@@ -48,7 +49,7 @@ struct KafkaClientTests {
             #expect(Set(group.map(\.partition)).count == 1)
             #expect(group.map(\.offset) == group.map(\.offset).sorted())
         }
-        consumer.close()
+        await consumer.close()
     }
 
     @Test("A new member resumes at the group's committed offset")
@@ -61,18 +62,20 @@ struct KafkaClientTests {
 
         let first = try makeConsumer(group: group)
         try first.subscribe([topic])
-        let all = try KafkaTestCluster.consume(first, count: 10)
+        let all = try await KafkaTestCluster.consume(first, count: 10)
         try #require(all.count == 10)
-        try first.commit(KafkaConsumer.offsetsToCommit(after: Array(all.prefix(6))))
-        #expect(try first.committedOffsets(for: [KafkaTopicPartition(topic: topic, partition: 0)])[KafkaTopicPartition(topic: topic, partition: 0)] == 6)
-        first.close()
+        try await first.commit(KafkaConsumer.offsetsToCommit(after: Array(all.prefix(6))))
+        #expect(
+            try await first.committedOffsets(for: [KafkaTopicPartition(topic: topic, partition: 0)])[KafkaTopicPartition(topic: topic, partition: 0)]
+                == 6)
+        await first.close()
 
         let second = try makeConsumer(group: group)
         try second.subscribe([topic])
-        let rest = try KafkaTestCluster.consume(second, count: 4)
+        let rest = try await KafkaTestCluster.consume(second, count: 4)
         #expect(rest.map(\.offset) == [6, 7, 8, 9])
         #expect(rest.map { $0.value! } == [[6], [7], [8], [9]])
-        second.close()
+        await second.close()
     }
 
     @Test("Two members of one group split the partitions and see each message once")
@@ -89,18 +92,20 @@ struct KafkaClientTests {
         let clock = ContinuousClock()
         let end = clock.now + .seconds(30)
         while clock.now < end, !(one.assignment.count + two.assignment.count == 6 && !one.assignment.isEmpty && !two.assignment.isEmpty) {
-            received += try one.poll(maxMessages: 100, timeout: .milliseconds(100))
-            received += try two.poll(maxMessages: 100, timeout: .milliseconds(100))
+            received += try await one.poll(maxMessages: 100, timeout: .milliseconds(100))
+            received += try await two.poll(maxMessages: 100, timeout: .milliseconds(100))
         }
         #expect(one.assignment.isDisjoint(with: two.assignment))
         #expect(one.assignment.union(two.assignment).count == 6)
 
-        let reports = try await makeProducer().send((0..<300).map { KafkaOutgoingMessage(topic: topic, key: Array("k\($0)".utf8), value: Array("\($0)".utf8)) })
+        let reports = try await makeProducer().send(
+            (0..<300).map { KafkaOutgoingMessage(topic: topic, key: Array("k\($0)".utf8), value: Array("\($0)".utf8)) })
         #expect(reports.allSatisfy { (try? $0.get()) != nil })
-        var fromOne: [KafkaMessage] = [], fromTwo: [KafkaMessage] = []
+        var fromOne: [KafkaMessage] = []
+        var fromTwo: [KafkaMessage] = []
         while clock.now < end + .seconds(30), fromOne.count + fromTwo.count < 300 {
-            fromOne += try one.poll(maxMessages: 300, timeout: .milliseconds(100))
-            fromTwo += try two.poll(maxMessages: 300, timeout: .milliseconds(100))
+            fromOne += try await one.poll(maxMessages: 300, timeout: .milliseconds(100))
+            fromTwo += try await two.poll(maxMessages: 300, timeout: .milliseconds(100))
         }
         #expect(received.isEmpty)
         #expect(fromOne.count + fromTwo.count == 300)
@@ -108,8 +113,8 @@ struct KafkaClientTests {
         #expect(Set((fromOne + fromTwo).map { $0.value! }).count == 300)
         #expect(fromOne.allSatisfy { one.assignment.contains(KafkaTopicPartition(topic: $0.topic, partition: $0.partition)) })
         #expect(fromTwo.allSatisfy { two.assignment.contains(KafkaTopicPartition(topic: $0.topic, partition: $0.partition)) })
-        one.close()
-        two.close()
+        await one.close()
+        await two.close()
     }
 
     @Test("The rebalance handler chooses where assigned partitions start")
@@ -126,12 +131,12 @@ struct KafkaClientTests {
             return [:]
         }
         try consumer.subscribe([topic])
-        let received = try KafkaTestCluster.consume(consumer, count: 3)
+        let received = try await KafkaTestCluster.consume(consumer, count: 3)
         #expect(received.map(\.offset) == [7, 8, 9])
-        try consumer.resetToBeginning()
-        let again = try KafkaTestCluster.consume(consumer, count: 10)
+        try await consumer.resetToBeginning()
+        let again = try await KafkaTestCluster.consume(consumer, count: 10)
         #expect(again.map(\.offset) == Array(0..<10))
-        consumer.close()
+        await consumer.close()
         #expect(events.count >= 2)  // assigned, then revoked on close
     }
 
@@ -162,19 +167,19 @@ struct KafkaClientTests {
         let topic = KafkaTestCluster.uniqueName("meta")
         try KafkaTestCluster.shared.createTopic(topic, partitions: 12)
         let producer = try makeProducer()
-        #expect(try producer.listTopics().first { $0.name == topic }?.partitionCount == 12)
+        #expect(try await producer.topics().first { $0.name == topic }?.partitionCount == 12)
         _ = await producer.send((0..<5).map { _ in KafkaOutgoingMessage(topic: topic, value: [0], partition: 3) })
         let consumer = try makeConsumer(group: KafkaTestCluster.uniqueName("group"))
-        #expect(try consumer.watermarks(topic: topic, partition: 3) == KafkaWatermarks(low: 0, high: 5))
-        consumer.close()
+        #expect(try await consumer.watermarks(topic: topic, partition: 3) == KafkaWatermarks(low: 0, high: 5))
+        await consumer.close()
     }
 
     @Test("Admin topic creation reports a cluster without a controller as a timeout, not a hang")
-    func adminWithoutController() throws {
+    func adminWithoutController() async throws {
         // librdkafka 2.0's mock cluster has no controller, so CreateTopics cannot succeed on it.
         let admin = try KafkaAdmin(configuration: KafkaTestCluster.configuration, logger: logger)
-        let error = #expect(throws: KafkaError.self) {
-            try admin.createTopic(KafkaTestCluster.uniqueName("admin"), partitions: 3, timeout: .seconds(2))
+        let error = await #expect(throws: KafkaError.self) {
+            try await admin.createTopic(KafkaTestCluster.uniqueName("admin"), partitions: 3, timeout: .seconds(2))
         }
         #expect(error?.code == KafkaError.timedOutCode)
     }
@@ -196,9 +201,8 @@ struct KafkaClientTests {
     }
 }
 
-final class LockedEvents: @unchecked Sendable {
-    private let lock = NSLock()
-    private var events: [KafkaRebalance] = []
-    func append(_ event: KafkaRebalance) { lock.withLock { events.append(event) } }
-    var count: Int { lock.withLock { events.count } }
+final class LockedEvents: Sendable {
+    private let events = Mutex<[KafkaRebalance]>([])
+    func append(_ event: KafkaRebalance) { events.withLock { $0.append(event) } }
+    var count: Int { events.withLock { $0.count } }
 }

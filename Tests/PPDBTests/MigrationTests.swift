@@ -1,48 +1,52 @@
 import Foundation
 import Logging
-import Postgres
 import PPDB
-import Testing
+import Postgres
+import TOMDatabase
 import TestSupport
+import Testing
 
 /// The catalog facts that make two schemas the same for the tables this pipeline touches.
 enum CatalogSnapshot {
     static func of(_ connection: PostgresConnection, tables: [String]) throws -> [String] {
         let names = PostgresValue.textArray(tables)
         var lines: [String] = []
-        let columns = try connection.query("""
+        let columns = try connection.query(
+            """
             SELECT c.relname, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attidentity,
                    coalesce(pg_get_expr(d.adbin, d.adrelid), '')
               FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
               JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
               LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-             WHERE c.relname = ANY($1) AND a.attnum > 0 AND NOT a.attisdropped
+             WHERE c.relname = ANY(\(names)) AND a.attnum > 0 AND NOT a.attisdropped
              ORDER BY 1, 2
-            """, [names], statement: "columns")
+            """, statement: "columns")
         for row in 0..<columns.rowCount {
             lines.append("column " + (0..<7).map { columns.string(row, $0) ?? "" }.joined(separator: " | "))
         }
-        let constraints = try connection.query("""
+        let constraints = try connection.query(
+            """
             SELECT c.relname, k.conname, pg_get_constraintdef(k.oid)
               FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
-             WHERE c.relname = ANY($1) ORDER BY 1, 2
-            """, [names], statement: "constraints")
+             WHERE c.relname = ANY(\(names)) ORDER BY 1, 2
+            """, statement: "constraints")
         for row in 0..<constraints.rowCount {
             lines.append("constraint " + (0..<3).map { constraints.string(row, $0) ?? "" }.joined(separator: " | "))
         }
         let indexes = try connection.query(
-            "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = ANY($1) ORDER BY 1, 2",
-            [names], statement: "indexes")
+            "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = ANY(\(names)) ORDER BY 1, 2",
+            statement: "indexes")
         for row in 0..<indexes.rowCount {
             lines.append("index " + (0..<3).map { indexes.string(row, $0) ?? "" }.joined(separator: " | "))
         }
-        let sequences = try connection.query("""
+        let sequences = try connection.query(
+            """
             SELECT s.relname, pg_get_serial_sequence('public.' || t.relname, a.attname)
               FROM pg_class t JOIN pg_attribute a ON a.attrelid = t.oid AND a.attidentity <> ''
               JOIN pg_depend d ON d.refobjid = t.oid AND d.refobjsubid = a.attnum AND d.deptype = 'i'
               JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
-             WHERE t.relname = ANY($1) ORDER BY 1
-            """, [names], statement: "identity sequences")
+             WHERE t.relname = ANY(\(names)) ORDER BY 1
+            """, statement: "identity sequences")
         for row in 0..<sequences.rowCount {
             lines.append("sequence " + (0..<2).map { sequences.string(row, $0) ?? "" }.joined(separator: " | "))
         }
@@ -59,8 +63,10 @@ struct MigrationTests {
         let connection = try PostgresConnection(url)
         try connection.execute(script: "CREATE EXTENSION IF NOT EXISTS q3c", statement: "q3c")
         // The dump holds psql meta-commands, so psql loads it.
-        try TestEnvironment.run(["psql", url, "-q", "-v", "ON_ERROR_STOP=1",
-                                 "-f", TestEnvironment.referenceDirectory.appendingPathComponent("tom_elasticc2_schema.sql").path])
+        try TestEnvironment.run([
+            "psql", url, "-q", "-v", "ON_ERROR_STOP=1",
+            "-f", TestEnvironment.referenceDirectory.appendingPathComponent("tom_elasticc2_schema.sql").path,
+        ])
         return url
     }
 
@@ -98,7 +104,8 @@ struct MigrationTests {
         let report = try Migrator.migrate(connection, logger: Self.logger)
         #expect(report.createdTables.isEmpty && report.createdIndexes.isEmpty && report.createdForeignKeys.isEmpty)
         #expect(try CatalogSnapshot.of(connection, tables: tables) == before)
-        let own = try connection.query("SELECT count(*) FROM pg_class WHERE relname LIKE 'elasticcstream\\_%' AND relkind = 'r'", statement: "own tables")
+        let own = try connection.query(
+            "SELECT count(*) FROM pg_class WHERE relname LIKE 'elasticcstream\\_%' AND relkind = 'r'", statement: "own tables")
         #expect(try own.int64(0, 0) == 3)
     }
 
@@ -122,7 +129,8 @@ struct MigrationTests {
         #expect(stats.simulatedDateReached != nil)
 
         // The identity sequences continue after the restored ids.
-        let next = try connection.query("""
+        let next = try connection.query(
+            """
             INSERT INTO elasticc2_brokerclassifier (brokername, classifiername, modified) VALUES ('x', 'y', now()) RETURNING classifier_id
             """, statement: "next classifier id")
         #expect(try next.int64(0, 0)! > 2)

@@ -1,9 +1,10 @@
 import Foundation
 import Logging
-import Postgres
 import PPDB
-import Testing
+import Postgres
+import TOMDatabase
 import TestSupport
+import Testing
 
 @Suite("ppdb load-snana against the TOM snapshot", .serialized)
 struct SNANALoaderTests {
@@ -13,7 +14,9 @@ struct SNANALoaderTests {
     static let directories: [String] = {
         let target = FileManager.default.temporaryDirectory.appendingPathComponent("snana-\(getpid())").path
         try! FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
-        try! TestEnvironment.run(["tar", "xjf", TestEnvironment.referenceDirectory.appendingPathComponent("tom_desc/elasticc2_alert_test_data.tar.bz2").path, "-C", target])
+        try! TestEnvironment.run([
+            "tar", "xjf", TestEnvironment.referenceDirectory.appendingPathComponent("tom_desc/elasticc2_alert_test_data.tar.bz2").path, "-C", target,
+        ])
         let root = target + "/elasticc2_alert_test_data"
         return try! FileManager.default.contentsOfDirectory(atPath: root).sorted().map { root + "/" + $0 }
     }()
@@ -26,7 +29,7 @@ struct SNANALoaderTests {
 
     /// Every cell as text; numbers that differ must agree to float32 precision.
     static func rows(_ connection: PostgresConnection, _ table: String, _ key: String) throws -> (columns: [String], rows: [[String?]]) {
-        let result = try connection.query("SELECT * FROM \(table) ORDER BY \(key)", statement: "rows of \(table)")
+        let result = try connection.query("SELECT * FROM \(unescaped: table) ORDER BY \(unescaped: key)", statement: "rows of \(table)")
         return (result.columnNames, (0..<result.rowCount).map { row in (0..<result.columnCount).map { result.string(row, $0) } })
     }
 
@@ -51,7 +54,8 @@ struct SNANALoaderTests {
         try PPDBStatistics.resetSent(reference)
 
         for (table, key) in Self.tables {
-            let ours = try Self.rows(loaded, table, key), theirs = try Self.rows(reference, table, key)
+            let ours = try Self.rows(loaded, table, key)
+            let theirs = try Self.rows(reference, table, key)
             try #require(ours.columns == theirs.columns)
             try #require(ours.rows.count == theirs.rows.count, "\(table) row count")
             var mismatches: [String] = []

@@ -1,9 +1,10 @@
 import Foundation
 import Logging
-import Postgres
 import PPDB
-import Testing
+import Postgres
+import TOMDatabase
 import TestSupport
+import Testing
 
 @Suite("ppdb synth", .serialized)
 struct SynthTests {
@@ -18,8 +19,12 @@ struct SynthTests {
     }
 
     static func fingerprint(_ connection: PostgresConnection) throws -> [String] {
-        try ["elasticc2_ppdbdiaobject", "elasticc2_ppdbdiasource", "elasticc2_ppdbdiaforcedsource", "elasticc2_ppdbalert", "elasticc2_diaobjecttruth"].map { table in
-            try connection.query("SELECT count(*) || ':' || md5(string_agg(t::text, '|' ORDER BY t::text)) FROM \(table) t", statement: "fingerprint").string(0, 0) ?? ""
+        try [
+            "elasticc2_ppdbdiaobject", "elasticc2_ppdbdiasource", "elasticc2_ppdbdiaforcedsource", "elasticc2_ppdbalert", "elasticc2_diaobjecttruth",
+        ].map { table in
+            try connection.query(
+                "SELECT count(*) || ':' || md5(string_agg(t::text, '|' ORDER BY t::text)) FROM \(unescaped: table) t", statement: "fingerprint"
+            ).string(0, 0) ?? ""
         }
     }
 
@@ -46,7 +51,8 @@ struct SynthTests {
         #expect((90...250).contains(forcedPerObject), "forced sources per object \(forcedPerObject)")
         #expect((60...180).contains(stats.ddfObjects))
 
-        let shape = try connection.query("""
+        let shape = try connection.query(
+            """
             SELECT
               (SELECT avg((n = 1)::int) FROM (SELECT row_number() OVER (PARTITION BY diaobject_id ORDER BY midpointtai) n FROM elasticc2_ppdbdiasource) x),
               (SELECT avg(c) FROM (SELECT count(*) c FROM elasticc2_ppdbdiaforcedsource f JOIN elasticc2_ppdbdiaobject o USING (diaobject_id) WHERE o.isddf GROUP BY f.diaobject_id) d),
@@ -70,7 +76,8 @@ struct SynthTests {
     }
 
     static func indexDefinitions(_ connection: PostgresConnection) throws -> [String] {
-        let result = try connection.query("""
+        let result = try connection.query(
+            """
             SELECT indexdef FROM pg_indexes WHERE tablename LIKE 'elasticc2\\_%' ORDER BY indexname
             """, statement: "index definitions")
         return (0..<result.rowCount).map { result.string($0, 0)! }
@@ -93,16 +100,19 @@ struct SynthTests {
         #expect(first.deferredIndexes)
         #expect(try Self.indexDefinitions(connection) == migrated)
         // Rows went in frozen: every page is all-visible already, with no vacuum run.
-        let visibility = try connection.query("""
+        let visibility = try connection.query(
+            """
             SELECT count(*) FILTER (WHERE relpages > 0 AND relallvisible = relpages), count(*) FROM pg_class
              WHERE relname IN ('elasticc2_ppdbdiaobject', 'elasticc2_ppdbdiasource', 'elasticc2_ppdbdiaforcedsource',
                                'elasticc2_ppdbalert', 'elasticc2_diaobjecttruth')
             """, statement: "visibility")
         #expect(try visibility.int64(0, 0) == 5 && visibility.int64(0, 1) == 5)
         try connection.query("SET enable_seqscan = off", statement: "prefer indexes")
-        let plan = try connection.query("""
+        let plan = try connection.query(
+            """
             EXPLAIN (FORMAT JSON) SELECT * FROM elasticc2_ppdbdiaforcedsource WHERE midpointtai BETWEEN 60600 AND 60600.01
-            """, statement: "plan").string(0, 0)!
+            """, statement: "plan"
+        ).string(0, 0)!
         #expect(plan.contains("elasticc2_ppdbdiaforcedsource_midpointtai_a7960808"), "the rebuilt index is used")
 
         let second = try SynthLoader(settings: .init(objects: 300, seed: 4, firstObjectId: 20_000_000), conninfo: url, logger: Self.logger).run()

@@ -1,7 +1,7 @@
 import Foundation
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 @Suite("PostgreSQL connection against a real server")
 struct PostgresConnectionTests {
@@ -13,31 +13,101 @@ struct PostgresConnectionTests {
     func typedRoundTrip() throws {
         let connection = try connect()
         let stamp = PostgresTimestamp(microsecondsSinceEpoch: 1_700_000_000_123_456)
+        let nothing: Int64? = nil
         let result = try connection.query(
-            "SELECT $1::bigint, $2::integer, $3::smallint, $4::real, $5::double precision, $6::boolean, $7::text, $8::timestamptz, $9::smallint[], $10::real[], $11::bigint",
-            [.bigint(.max), .integer(.min), .smallint(-32768), .real(3.4028235e38), .double(60578.123456789012), .boolean(true),
-             .text("'); DROP TABLE x; -- ünïcode\t\"q\""), .timestamp(stamp), .smallintArray([2222, -1, 32767]),
-             .realArray([0.1, 1e-30, .infinity]), .null],
-            statement: "typed round trip")
-        #expect(try result.int64(0, 0) == .max)
-        #expect(try result.int32(0, 1) == .min)
-        #expect(try result.int16(0, 2) == -32768)
-        #expect(try result.float(0, 3) == 3.4028235e38)
-        #expect(try result.double(0, 4) == 60578.123456789012)
-        #expect(try result.bool(0, 5) == true)
-        #expect(result.string(0, 6) == "'); DROP TABLE x; -- ünïcode\t\"q\"")
-        #expect(try result.timestamp(0, 7) == stamp)
-        #expect(try result.int16Array(0, 8) == [2222, -1, 32767])
-        #expect(try result.floatArray(0, 9) == [0.1, 1e-30, .infinity])
-        #expect(try result.int64(0, 10) == nil)
+            """
+            SELECT \(Int64.max)::bigint, \(Int32.min)::integer, \(Int16(-32768))::smallint, \(Float(3.4028235e38))::real,
+                   \(60578.123456789012)::double precision, \(true)::boolean, \("'); DROP TABLE x; -- ünïcode\t\"q\"")::text,
+                   \(stamp)::timestamptz, \([Int16(2222), -1, 32767]), \([Float(0.1), 1e-30, .infinity]), \(nothing)::bigint
+            """, statement: "typed round trip")
+        #expect(try result.value(0, 0, as: Int64.self) == .max)
+        #expect(try result.value(0, 1, as: Int32.self) == .min)
+        #expect(try result.value(0, 2, as: Int16.self) == -32768)
+        #expect(try result.value(0, 3, as: Float.self) == 3.4028235e38)
+        #expect(try result.value(0, 4, as: Double.self) == 60578.123456789012)
+        #expect(try result.value(0, 5, as: Bool.self) == true)
+        #expect(try result.value(0, 6, as: String.self) == "'); DROP TABLE x; -- ünïcode\t\"q\"")
+        #expect(try result.value(0, 7, as: PostgresTimestamp.self) == stamp)
+        #expect(try result.value(0, 8, as: [Int16].self) == [2222, -1, 32767])
+        #expect(try result.value(0, 9, as: [Float].self) == [0.1, 1e-30, .infinity])
+        #expect(try result.optional(0, 10, as: Int64.self) == nil)
         #expect(result.isNull(0, 10))
+    }
+
+    @Test("Arrays of every element type and bytea travel as binary parameters of their real types")
+    func binaryArrayParameters() throws {
+        let connection = try connect()
+        let texts = ["plain", "with,comma", "{braces}", "quote\"and\\backslash", "", "NULL", "ünï"]
+        let bytes: [UInt8] = [0, 1, 0xFF, 0x5C, 0x27, 0x00, 0x7B]
+        let result = try connection.query(
+            """
+            SELECT pg_typeof(\([Int16(1), 2])), pg_typeof(\([Int32(1), 2])), pg_typeof(\([Int64(1), 2])),
+                   pg_typeof(\([Float(1), 2])), pg_typeof(\([Double(1), 2])), pg_typeof(\(texts)), pg_typeof(\(PostgresValue.bytea(bytes))),
+                   array_length(\(texts), 1), \(texts)[4], \(texts)[6] IS NULL, length(\(PostgresValue.bytea(bytes))),
+                   encode(\(PostgresValue.bytea(bytes)), 'hex'), (\([Int64.min, Int64.max]))[2], cardinality(\([Int32]()))
+            """, statement: "binary array parameters")
+        #expect(
+            try (0..<7).map { try result.value(0, $0, as: String.self) }
+                == ["smallint[]", "integer[]", "bigint[]", "real[]", "double precision[]", "text[]", "bytea"])
+        #expect(try result.value(0, 7, as: Int.self) == texts.count)
+        #expect(try result.value(0, 8, as: String.self) == "quote\"and\\backslash")
+        #expect(try result.value(0, 9, as: Bool.self) == false)
+        #expect(try result.value(0, 10, as: Int.self) == bytes.count)
+        #expect(try result.value(0, 11, as: String.self) == "0001ff5c27007b")
+        #expect(try result.value(0, 12, as: Int64.self) == .max)
+        #expect(try result.value(0, 13, as: Int.self) == 0)
+    }
+
+    @Test("An unexpected NULL, type or column is a decoding error naming the column and statement, not a crash")
+    func decodingErrors() throws {
+        let connection = try connect()
+        let result = try connection.query("SELECT NULL::bigint AS maybe, 'x'::text AS word", statement: "odd row")
+        let null = #expect(throws: PostgresError.self) { try result.value(0, 0, as: Int64.self) }
+        #expect(null?.kind == .decoding)
+        #expect(null?.description.contains("maybe") == true)
+        #expect(null?.description.contains("odd row") == true)
+        let wrongType = #expect(throws: PostgresError.self) { try result.value(0, 1, as: Int64.self) }
+        #expect(wrongType?.description.contains("word") == true)
+        #expect(throws: PostgresError.self) { try result.value(0, 2, as: String.self) }
+        #expect(throws: PostgresError.self) { try result.value(1, 0, as: Int64.self) }
+    }
+
+    @Test("The async API runs on the connection's own thread, and a cancelled task cancels its statement")
+    func asyncAPIOnTheConnectionsExecutor() async throws {
+        let connection = try await PostgresConnection.open(Self.databaseURL, applicationName: "executor test")
+        #expect(try await connection.run { connection in connection.executor.isCurrent })
+        #expect(!connection.executor.isCurrent)
+        let started = ContinuousClock.now
+        let outcome: Result<PostgresResult, any Error> = await withTaskGroup(of: Result<PostgresResult, any Error>.self) { group in
+            group.addTask {
+                do { return .success(try await connection.query("SELECT pg_sleep(30)", statement: "sleep")) } catch { return .failure(error) }
+            }
+            // Cancel once the server is really running the statement.
+            let observer = try? await PostgresConnection.open(Self.databaseURL)
+            while ContinuousClock.now - started < .seconds(10),
+                (try? await observer?.query(
+                    """
+                    SELECT count(*) FROM pg_stat_activity WHERE application_name = 'executor test' AND query LIKE '%pg_sleep%' AND state = 'active'
+                    """, statement: "is it sleeping"
+                ).value(0, 0, as: Int.self)) != 1
+            {}
+            group.cancelAll()
+            return await group.next()!
+        }
+        guard case .failure(let error as PostgresError) = outcome else {
+            Issue.record("the cancelled statement did not fail: \(outcome)")
+            return
+        }
+        #expect(error.sqlState == "57014")
+        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(try await connection.query("SELECT 1", statement: "still usable").value(0, 0, as: Int.self) == 1)
     }
 
     @Test("Errors carry SQLSTATE and the statement's name, never row data")
     func errorsAreSafe() throws {
         let connection = try connect()
         let error = #expect(throws: PostgresError.self) {
-            try connection.query("SELECT $1::bigint", [.text("secret-value-1234")], statement: "parse number")
+            try connection.query("SELECT \("secret-value-1234")::bigint", statement: "parse number")
         }
         #expect(error?.sqlState == "22P02")
         #expect(error?.statement == "parse number")
@@ -47,7 +117,7 @@ struct PostgresConnectionTests {
         try connection.query("CREATE TABLE uniq (id bigint PRIMARY KEY, payload text)", statement: "create")
         try connection.query("INSERT INTO uniq VALUES (7, 'private')", statement: "insert")
         let duplicate = #expect(throws: PostgresError.self) {
-            try connection.query("INSERT INTO uniq VALUES ($1, $2)", [.bigint(7), .text("private")], statement: "insert duplicate")
+            try connection.query("INSERT INTO uniq VALUES (\(Int64(7)), \("private"))", statement: "insert duplicate")
         }
         #expect(duplicate?.sqlState == "23505")
         #expect(duplicate?.description.contains("private") == false)
@@ -105,23 +175,37 @@ struct PostgresConnectionTests {
     @Test("COPY writes integers, booleans, timestamps and arrays exactly, empty arrays and nulls included")
     func copyInEveryType() throws {
         let connection = try connect()
-        try connection.query("""
+        try connection.query(
+            """
             CREATE TABLE typed (n integer, flag boolean, stamp timestamptz, classes smallint[], probabilities real[], label varchar(20))
             """, statement: "create")
         let early = PostgresTimestamp(microsecondsSinceEpoch: -123_456_789)  // before both epochs
         let late = PostgresTimestamp(microsecondsSinceEpoch: 1_700_000_000_123_456)
         try connection.copyIn("COPY typed (n, flag, stamp, classes, probabilities, label) FROM STDIN", statement: "copy typed") { buffer in
-            buffer.append(Int32.min); buffer.append(true); buffer.append(early)
-            buffer.append(smallints: [2222, -1, .max]); buffer.append(reals: [0.25, .infinity, -0.0]); buffer.append("Ωμέγα")
+            buffer.append(Int32.min)
+            buffer.append(true)
+            buffer.append(early)
+            buffer.append(smallints: [2222, -1, .max])
+            buffer.append(reals: [0.25, .infinity, -0.0])
+            buffer.append("Ωμέγα")
             try buffer.endRow()
-            buffer.append(Int32.max); buffer.append(false); buffer.append(late)
-            buffer.append(smallints: []); buffer.append(reals: []); buffer.append(nil as String?)
+            buffer.append(Int32.max)
+            buffer.append(false)
+            buffer.append(late)
+            buffer.append(smallints: [])
+            buffer.append(reals: [])
+            buffer.append(nil as String?)
             try buffer.endRow()
-            buffer.appendNull(); buffer.appendNull(); buffer.append(nil as PostgresTimestamp?); buffer.appendNull(); buffer.appendNull()
+            buffer.appendNull()
+            buffer.appendNull()
+            buffer.append(nil as PostgresTimestamp?)
+            buffer.appendNull()
+            buffer.appendNull()
             buffer.appendNull()
             try buffer.endRow()
         }
-        let rows = try connection.query("""
+        let rows = try connection.query(
+            """
             SELECT n, flag, stamp, classes, probabilities, label, cardinality(classes), array_ndims(probabilities)
               FROM typed ORDER BY n NULLS LAST
             """, statement: "read typed")
@@ -149,8 +233,10 @@ struct PostgresConnectionTests {
         try connection.query("CREATE TABLE strict (id bigint NOT NULL)", statement: "create")
         #expect(throws: PostgresError.self) {
             try connection.copyIn("COPY strict (id) FROM STDIN", statement: "copy strict") { buffer in
-                buffer.append(Int64(1)); try buffer.endRow()
-                buffer.appendNull(); try buffer.endRow()
+                buffer.append(Int64(1))
+                try buffer.endRow()
+                buffer.appendNull()
+                try buffer.endRow()
             }
         }
         #expect(try connection.query("SELECT count(*) FROM strict", statement: "count").int64(0, 0) == 0)
@@ -159,7 +245,8 @@ struct PostgresConnectionTests {
 
     @Test("Advisory locks exclude a second session until released")
     func advisoryLocks() throws {
-        let first = try connect(), second = try connect()
+        let first = try connect()
+        let second = try connect()
         #expect(try first.tryAdvisoryLock(42))
         #expect(try !second.tryAdvisoryLock(42))
         try first.advisoryUnlock(42)
@@ -193,9 +280,11 @@ struct DatabaseSettingsTests {
 
     @Test("The TOM's DB_* variables become a quoted conninfo")
     func tomVariables() {
-        let resolved = DatabaseSettings.resolve(flag: "", environment: [
-            "DB_HOST": "db.example", "DB_PORT": "5433", "DB_NAME": "tom", "DB_USER": "postgres", "DB_PASS": "it's a \\ secret",
-        ])
+        let resolved = DatabaseSettings.resolve(
+            flag: "",
+            environment: [
+                "DB_HOST": "db.example", "DB_PORT": "5433", "DB_NAME": "tom", "DB_USER": "postgres", "DB_PASS": "it's a \\ secret",
+            ])
         #expect(resolved.source == .tomVariables)
         #expect(resolved.conninfo == #"host='db.example' port='5433' dbname='tom' user='postgres' password='it\'s a \\ secret'"#)
         #expect(!DatabaseSettings.redacted(resolved.conninfo).contains("secret"))

@@ -4,10 +4,11 @@ import BrokerPolling
 import Foundation
 import Kafka
 import Logging
-import Postgres
 import PPDB
-import Testing
+import Postgres
+import TOMDatabase
 import TestSupport
+import Testing
 
 /// Faults injected while the tools run: Kafka brokers down and request errors (processes
 /// killed: see the broker-poll and fake-broker suites). Each case prints what it injected and what it counted.
@@ -20,10 +21,11 @@ struct FaultTests {
     static let messageCount = chaos ? 100_000 : 10_000
 
     static func classification(_ index: Int) -> [UInt8] {
-        AvroCodec.encode(BrokerClassification(
-            alertId: Int64(index), diaSourceId: Int64(index), elasticcPublishTimestamp: 1_700_000_000_000, brokerIngestTimestamp: nil,
-            brokerName: "Chaos", brokerVersion: "1", classifierName: "c\(index % 2)", classifierParams: "p",
-            classifications: [.init(classId: 2222, probability: 1)]))
+        AvroCodec.encode(
+            BrokerClassification(
+                alertId: Int64(index), diaSourceId: Int64(index), elasticcPublishTimestamp: 1_700_000_000_000, brokerIngestTimestamp: nil,
+                brokerName: "Chaos", brokerVersion: "1", classifierName: "c\(index % 2)", classifierParams: "p",
+                classifications: [.init(classId: 2222, probability: 1)]))
     }
 
     func produce(_ range: Range<Int>, topic: String, cluster: MockCluster) async throws {
@@ -31,14 +33,15 @@ struct FaultTests {
         var start = range.lowerBound
         while start < range.upperBound {
             let end = min(start + 10_000, range.upperBound)
-            let results = await producer.send((start..<end).map { KafkaOutgoingMessage(topic: topic, key: Array("\($0)".utf8), value: Self.classification($0)) })
+            let results = await producer.send(
+                (start..<end).map { KafkaOutgoingMessage(topic: topic, key: Array("\($0)".utf8), value: Self.classification($0)) })
             #expect(results.allSatisfy { (try? $0.get()) != nil })
             start = end
         }
     }
 
     func count(_ connection: PostgresConnection, _ sql: String) throws -> Int64 {
-        try connection.query(sql, statement: "count").int64(0, 0) ?? 0
+        try connection.query(PostgresQuery(unescaped: sql), statement: "count").int64(0, 0) ?? 0
     }
 
     /// broker-poll's outcome for `total` messages with distinct alert ids: rows stored, messages
@@ -56,13 +59,16 @@ struct FaultTests {
         return (url, connection)
     }
 
-    func ingest(url: String, cluster: MockCluster, topic: String, until done: @escaping @Sendable () throws -> Bool,
-                during fault: @escaping @Sendable () async throws -> Void) async throws {
+    func ingest(
+        url: String, cluster: MockCluster, topic: String, until done: @escaping @Sendable () throws -> Bool,
+        during fault: @escaping @Sendable () async throws -> Void
+    ) async throws {
         let poller = BrokerPoller(
-            source: BrokerSource(name: "chaos", servers: cluster.bootstrapServers, topics: .names([topic]), groupId: "chaos-\(UUID().uuidString)",
-                                 properties: ["session.timeout.ms": "6000", "reconnect.backoff.max.ms": "1000"]),
+            source: BrokerSource(
+                name: "chaos", servers: cluster.bootstrapServers, topics: .names([topic]), groupId: "chaos-\(UUID().uuidString)",
+                properties: ["session.timeout.ms": "6000", "reconnect.backoff.max.ms": "1000"]),
             conninfo: url, logger: logger, batchSize: 500)
-        let stop = StopFlag()
+        let stop = TestFlag()
         async let polling: Void = poller.run(shouldStop: { stop.isSet })
         do {
             try await fault()
@@ -84,15 +90,20 @@ struct FaultTests {
         let (url, connection) = try migratedDatabase()
         let total = Self.messageCount
         try await produce(0..<(total / 2), topic: topic, cluster: cluster)
-        try await ingest(url: url, cluster: cluster, topic: topic, until: { try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") >= Int64(total) }) {
-            try await TestEnvironment.waitUntil("first rows") { try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") > 0 }
-            try cluster.setBrokerDown(1)
-            try await Task.sleep(for: Self.faultDuration)  // the fault's length, not a wait for a condition
-            try cluster.setBrokerUp(1)
-            try await produce((total / 2)..<total, topic: topic, cluster: cluster)
-        }
+        try await ingest(
+            url: url, cluster: cluster, topic: topic,
+            until: { try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") >= Int64(total) },
+            during: {
+                try await TestEnvironment.waitUntil("first rows") { try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") > 0 }
+                try cluster.setBrokerDown(1)
+                try await Task.sleep(for: Self.faultDuration)  // the fault's length, not a wait for a condition
+                try cluster.setBrokerUp(1)
+                try await produce((total / 2)..<total, topic: topic, cluster: cluster)
+            })
         let outcome = try tally(total: total) { try count(connection, $0) }
-        print("fault: broker down \(Self.faultDuration) during ingestion of \(total) messages; stored \(outcome.stored), lost \(outcome.lost), doubled \(outcome.doubled)")
+        print(
+            "fault: broker down \(Self.faultDuration) during ingestion of \(total) messages; stored \(outcome.stored), lost \(outcome.lost), doubled \(outcome.doubled)"
+        )
         #expect(outcome.stored == Int64(total) && outcome.lost == 0 && outcome.doubled == 0)
     }
 
@@ -106,9 +117,13 @@ struct FaultTests {
         cluster.pushRequestErrors(.produce, errorCodes: [7, 6, 7, 6, 7])  // REQUEST_TIMED_OUT, NOT_LEADER_OR_FOLLOWER
         try await produce(0..<total, topic: topic, cluster: cluster)
         cluster.pushRequestErrors(.fetch, errorCodes: [6, 7, 6, 7])
-        try await ingest(url: url, cluster: cluster, topic: topic, until: { try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") >= Int64(total) }) {}
+        try await ingest(
+            url: url, cluster: cluster, topic: topic,
+            until: { try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") >= Int64(total) }, during: {})
         let outcome = try tally(total: total) { try count(connection, $0) }
-        print("fault: 5 Produce and 4 Fetch errors injected over \(total) messages; stored \(outcome.stored), lost \(outcome.lost), doubled \(outcome.doubled)")
+        print(
+            "fault: 5 Produce and 4 Fetch errors injected over \(total) messages; stored \(outcome.stored), lost \(outcome.lost), doubled \(outcome.doubled)"
+        )
         #expect(outcome.stored == Int64(total) && outcome.lost == 0 && outcome.doubled == 0)
     }
 
@@ -123,12 +138,16 @@ struct FaultTests {
         try await produce(0..<total, topic: topic, cluster: cluster)
         let counter = ReconnectingCounter(url)
         // While the server restarts, counting fails; that is not the end of the wait.
-        try await ingest(url: url, cluster: cluster, topic: topic, until: { ((try? counter.count()) ?? 0) >= Int64(total) }) {
-            try await TestEnvironment.waitUntil("first rows") { ((try? counter.count()) ?? 0) > 0 }
-            try server.restart()
-        }
+        try await ingest(
+            url: url, cluster: cluster, topic: topic, until: { ((try? counter.count()) ?? 0) >= Int64(total) },
+            during: {
+                try await TestEnvironment.waitUntil("first rows") { ((try? counter.count()) ?? 0) > 0 }
+                try server.restart()
+            })
         let outcome = try tally(total: total) { try counter.count($0) }
-        print("fault: PostgreSQL restarted during ingestion of \(total) messages; stored \(outcome.stored), lost \(outcome.lost), doubled \(outcome.doubled)")
+        print(
+            "fault: PostgreSQL restarted during ingestion of \(total) messages; stored \(outcome.stored), lost \(outcome.lost), doubled \(outcome.doubled)"
+        )
         #expect(outcome.stored == Int64(total) && outcome.lost == 0 && outcome.doubled == 0)
     }
 
@@ -143,8 +162,9 @@ struct FaultTests {
         let counter = ReconnectingCounter(url)
         let total = try counter.count("SELECT count(*) FROM elasticc2_ppdbalert")
         let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers), logger: logger)
-        let sender = AlertSender(settings: AlertSenderSettings(mode: .throughDay(99999), topics: topics, flushEvery: 300, rate: 1500),
-                                 conninfo: url, producer: producer, logger: logger)
+        let sender = AlertSender(
+            settings: AlertSenderSettings(mode: .throughDay(99999), topics: topics, flushEvery: 300, rate: 1500),
+            conninfo: url, producer: producer, logger: logger)
         async let sending = sender.run()
         try TestEnvironment.waitUntilBlocking(timeout: .seconds(60), "a fifth sent") {
             ((try? counter.count("SELECT count(*) FROM elasticc2_ppdbalert WHERE alertsenttimestamp IS NOT NULL")) ?? 0) >= total / 5
@@ -152,11 +172,10 @@ struct FaultTests {
         try server.restart()
         let summary = try await sending
         let marked = try counter.count("SELECT count(*) FROM elasticc2_ppdbalert WHERE alertsenttimestamp IS NOT NULL")
-        let consumer = try KafkaConsumer(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers), groupId: "pgsend-count", logger: logger)
-        defer { consumer.close() }
-        var onTopic: Int64 = 0
-        for partition in 0..<64 { let marks = try consumer.watermarks(topic: topics.wfd, partition: Int32(partition)); onTopic += marks.high - marks.low }
-        print("fault: PostgreSQL restarted during a send of \(total) alerts; marked \(marked), messages on the topic \(onTopic), duplicated \(onTopic - total), lost \(total - min(onTopic, total))")
+        let onTopic = Int64(try await KafkaTestCluster.messageCount(topics.wfd, bootstrap: cluster.bootstrapServers))
+        print(
+            "fault: PostgreSQL restarted during a send of \(total) alerts; marked \(marked), messages on the topic \(onTopic), duplicated \(onTopic - total), lost \(total - min(onTopic, total))"
+        )
         #expect(summary.outcome == .completed)
         #expect(marked == total)
         #expect(onTopic >= total && onTopic - total <= 600)
@@ -173,33 +192,27 @@ struct FaultTests {
         try SnapshotRestorer.restore(dump: PostgresTestServer.snapshotPath, conninfo: url, includeBrokerTables: false)
         try PPDBStatistics.resetSent(connection)
         let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers), logger: logger)
-        let sender = AlertSender(settings: AlertSenderSettings(mode: .throughDay(60700), topics: topics, flushEvery: 200),
-                                 conninfo: url, producer: producer, logger: logger)
+        let sender = AlertSender(
+            settings: AlertSenderSettings(mode: .throughDay(60700), topics: topics, flushEvery: 200),
+            conninfo: url, producer: producer, logger: logger)
         try cluster.setBrokerDown(1)
         async let sending = sender.run()
         try await Task.sleep(for: Self.faultDuration)  // the fault's length, not a wait for a condition
         try cluster.setBrokerUp(1)
         let summary = try await sending
         let marked = try count(connection, "SELECT count(*) FROM elasticc2_ppdbalert WHERE alertsenttimestamp IS NOT NULL")
-        let consumer = try KafkaConsumer(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers), groupId: "chaos-count", logger: logger)
-        defer { consumer.close() }
-        var onTopic = 0
-        for partition in 0..<16 { let marks = try consumer.watermarks(topic: topics.wfd, partition: Int32(partition)); onTopic += Int(marks.high - marks.low) }
-        print("fault: broker down \(Self.faultDuration) during a send of \(summary.alertsSent) alerts; marked \(marked), on the topic \(onTopic), "
-              + "duplicated \(max(0, onTopic - Int(marked))), lost \(max(0, Int(marked) - onTopic))")
+        let onTopic = try await KafkaTestCluster.messageCount(topics.wfd, bootstrap: cluster.bootstrapServers)
+        print(
+            "fault: broker down \(Self.faultDuration) during a send of \(summary.alertsSent) alerts; marked \(marked), on the topic \(onTopic), "
+                + "duplicated \(max(0, onTopic - Int(marked))), lost \(max(0, Int(marked) - onTopic))")
         #expect(summary.outcome == .completed && summary.alertsSent > 0)
         #expect(marked == Int64(summary.alertsSent) && onTopic == summary.alertsSent)
     }
 }
 
-final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.withLock { value = true } }
-    var isSet: Bool { lock.withLock { value } }
-}
-
 /// Counts rows, connecting again when the server was restarted under it.
+///
+/// `@unchecked Sendable`: `connection` is used only while `lock` is held.
 final class ReconnectingCounter: @unchecked Sendable {
     private let url: String
     private var connection: PostgresConnection?
@@ -213,7 +226,7 @@ final class ReconnectingCounter: @unchecked Sendable {
             for attempt in 0..<2 {
                 do {
                     if connection == nil { connection = try PostgresConnection(url) }
-                    return try connection!.query(sql, statement: "count").int64(0, 0) ?? 0
+                    return try connection!.query(PostgresQuery(unescaped: sql), statement: "count").int64(0, 0) ?? 0
                 } catch {
                     connection = nil
                     if attempt == 1 { throw error }

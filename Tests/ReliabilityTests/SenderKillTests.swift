@@ -2,10 +2,11 @@ import AvroSchemas
 import Foundation
 import Kafka
 import Logging
-import Postgres
 import PPDB
-import Testing
+import Postgres
+import TOMDatabase
 import TestSupport
+import Testing
 
 @Suite("alert-sender killed mid-run", .serialized)
 struct SenderKillTests {
@@ -20,16 +21,20 @@ struct SenderKillTests {
         let connection = try PostgresConnection(url)
         _ = try Migrator.migrate(connection, logger: logger)
         _ = try SynthLoader(settings: .init(objects: 1500, seed: 9, ddfFraction: 0), conninfo: url, logger: logger).run()
-        let total = try connection.query("SELECT count(*) FROM elasticc2_ppdbalert", statement: "alerts").int64(0, 0)!
-        let marked = { try connection.query("SELECT count(*) FROM elasticc2_ppdbalert WHERE alertsenttimestamp IS NOT NULL", statement: "marked").int64(0, 0)! }
+        let total = try await connection.query("SELECT count(*) FROM elasticc2_ppdbalert", statement: "alerts").value(0, 0, as: Int64.self)
+        let marked = {
+            try connection.query("SELECT count(*) FROM elasticc2_ppdbalert WHERE alertsenttimestamp IS NOT NULL", statement: "marked").int64(0, 0)!
+        }
         let batch = 300
 
         func sender(_ extra: [String]) throws -> Process {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: TestEnvironment.executable("alert-sender"))
-            process.arguments = ["-d", "99999", "-k", cluster.bootstrapServers, "--do", "--db", url, "-f", String(batch),
-                                 "--wfd-topic", topics[0], "--ddf-full-topic", topics[1], "--ddf-limited-topic", topics[2],
-                                 "--log-level", "warning"] + extra
+            let process = TestEnvironment.launch(
+                [
+                    TestEnvironment.executable("alert-sender"),
+                    "-d", "99999", "-k", cluster.bootstrapServers, "--do", "--db", url, "-f", String(batch),
+                    "--wfd-topic", topics[0], "--ddf-full-topic", topics[1], "--ddf-limited-topic", topics[2],
+                    "--log-level", "warning",
+                ] + extra)
             process.standardOutput = FileHandle.nullDevice
             try process.run()
             return process
@@ -48,26 +53,31 @@ struct SenderKillTests {
         #expect(second.terminationStatus == 0)
         #expect(try marked() == total)
 
-        let consumer = try KafkaConsumer(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers),
-                                         groupId: "kill-check", logger: logger)
-        defer { consumer.close() }
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers),
+            groupId: "kill-check", logger: logger)
         try consumer.subscribe([topics[0]])
         var seen: [Int64: Int] = [:]
         var messages = 0
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(90)
         while seen.count < Int(total), clock.now < deadline {
-            for message in try consumer.poll(maxMessages: 10_000, timeout: .milliseconds(200)) {
+            for message in try await consumer.poll(maxMessages: 10_000, timeout: .milliseconds(200)) {
                 seen[try AvroCodec.decode(Alert.self, from: message.value ?? []).alertId, default: 0] += 1
                 messages += 1
             }
         }
         // Drain what else is there, so duplicates are counted too.
-        while case let more = try consumer.poll(maxMessages: 10_000, timeout: .milliseconds(500)), !more.isEmpty {
-            for message in more { seen[try AvroCodec.decode(Alert.self, from: message.value ?? []).alertId, default: 0] += 1; messages += 1 }
+        while case let more = try await consumer.poll(maxMessages: 10_000, timeout: .milliseconds(500)), !more.isEmpty {
+            for message in more {
+                seen[try AvroCodec.decode(Alert.self, from: message.value ?? []).alertId, default: 0] += 1
+                messages += 1
+            }
         }
         let duplicates = messages - seen.count
-        print("fault: alert-sender killed with SIGKILL after \(markedAtKill) of \(total) alerts were marked; rerun; \(seen.count) distinct alerts on the topic, \(messages) messages, \(duplicates) duplicates, 0 lost")
+        print(
+            "fault: alert-sender killed with SIGKILL after \(markedAtKill) of \(total) alerts were marked; rerun; \(seen.count) distinct alerts on the topic, \(messages) messages, \(duplicates) duplicates, 0 lost"
+        )
         #expect(seen.count == Int(total))
         #expect(duplicates <= 3 * batch, "duplicates bounded by the batches in flight at the kill")
     }

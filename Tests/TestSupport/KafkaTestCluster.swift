@@ -27,13 +27,25 @@ public enum KafkaTestCluster {
     }
 
     /// Polls until `count` messages arrived or `deadline` passed (a bound, not a sleep).
-    public static func consume(_ consumer: KafkaConsumer, count: Int, within deadline: Duration = .seconds(30)) throws -> [KafkaMessage] {
+    public static func consume(_ consumer: KafkaConsumer, count: Int, within deadline: Duration = .seconds(30)) async throws -> [KafkaMessage] {
         let clock = ContinuousClock()
         let end = clock.now + deadline
         var messages: [KafkaMessage] = []
         while messages.count < count, clock.now < end {
-            messages += try consumer.poll(maxMessages: count - messages.count, timeout: .milliseconds(200))
+            messages += try await consumer.poll(maxMessages: count - messages.count, timeout: .milliseconds(200))
         }
         return messages
+    }
+
+    /// Messages on a topic, counted from its watermarks (independent of any consumer group).
+    public static func messageCount(_ topic: String, bootstrap: String = shared.bootstrapServers) async throws -> Int {
+        let consumer = try KafkaConsumer(configuration: KafkaConfiguration(bootstrapServers: bootstrap), groupId: uniqueName("count"), logger: logger)
+        guard let metadata = try await consumer.topics().first(where: { $0.name == topic }) else { return 0 }
+        var total = 0
+        for partition in 0..<metadata.partitionCount {
+            let marks = try await consumer.watermarks(topic: topic, partition: Int32(partition))
+            total += Int(marks.high - marks.low)
+        }
+        return total
     }
 }

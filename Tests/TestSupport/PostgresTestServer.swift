@@ -51,7 +51,7 @@ extension PostgresTestServer {
 }
 
 /// A PostgreSQL cluster of one test's own, for faults (restarts) the shared server must not see.
-public final class PrivatePostgresCluster: @unchecked Sendable {
+public final class PrivatePostgresCluster: Sendable {
     public let adminURL: String
     let directory: String
     static let script = TestEnvironment.packageRoot.appendingPathComponent("scripts/pg-cluster").path

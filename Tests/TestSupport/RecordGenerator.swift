@@ -1,16 +1,11 @@
 import AvroSchemas
+import SeededRandom
 
 /// A seeded SplitMix64 generator, so every run of the interop tests sees the same records.
 public struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    private var generator: SplitMix64
+    public init(seed: UInt64) { generator = SplitMix64(state: seed) }
+    public mutating func next() -> UInt64 { generator.next() }
 }
 
 /// Generates records that cover the edges of the encoding: nulls in every nullable field,
@@ -21,7 +16,9 @@ public struct RecordGenerator {
     public init(seed: UInt64) { random = SeededGenerator(seed: seed) }
 
     public static let strings = ["g", "r", "Y", "", "ü", "日本語", "🌌 galaxy", "a\"quote\\back", String(repeating: "x", count: 300)]
-    public static let specialDoubles: [Double] = [.nan, .infinity, -.infinity, 0, -0.0, .greatestFiniteMagnitude, .leastNonzeroMagnitude, 60578.123456789]
+    public static let specialDoubles: [Double] = [
+        .nan, .infinity, -.infinity, 0, -0.0, .greatestFiniteMagnitude, .leastNonzeroMagnitude, 60578.123456789,
+    ]
     public static let specialFloats: [Float] = [.nan, .infinity, -.infinity, 0, -0.0, .greatestFiniteMagnitude, .leastNonzeroMagnitude, 1.5e-7]
     public static let specialLongs: [Int64] = [.min, .max, 0, -1, 1, 63, 64, -64, -65, 1 << 40]
 
@@ -48,7 +45,8 @@ public struct RecordGenerator {
     }
 
     public mutating func diaForcedSource() -> DiaForcedSource {
-        DiaForcedSource(diaForcedSourceId: long(), diaObjectId: long(), midPointTai: double(), filterName: string(), psFlux: float(), psFluxErr: float())
+        DiaForcedSource(
+            diaForcedSourceId: long(), diaObjectId: long(), midPointTai: double(), filterName: string(), psFlux: float(), psFluxErr: float())
     }
 
     public mutating func diaObject() -> DiaObject {
@@ -101,8 +99,11 @@ public enum FastavroJSON {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
             default:
-                if scalar.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16) }
-                else { out.unicodeScalars.append(scalar) }
+                if scalar.value < 0x20 {
+                    out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
             }
         }
         return out + "\""
@@ -158,9 +159,13 @@ public enum FastavroJSON {
             ("brokerIngestTimestamp", optional(message.brokerIngestTimestamp) { "\($0)" }),
             ("brokerName", string(message.brokerName)), ("brokerVersion", string(message.brokerVersion)),
             ("classifierName", string(message.classifierName)), ("classifierParams", string(message.classifierParams)),
-            ("classifications", "[" + message.classifications.map {
-                object([("classId", "\($0.classId)"), ("probability", number($0.probability))])
-            }.joined(separator: ",") + "]"),
+            (
+                "classifications",
+                "["
+                    + message.classifications.map {
+                        object([("classId", "\($0.classId)"), ("probability", number($0.probability))])
+                    }.joined(separator: ",") + "]"
+            ),
         ])
     }
 }

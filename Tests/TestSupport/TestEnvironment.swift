@@ -18,46 +18,66 @@ public enum TestEnvironment {
 
     /// Runs python3 with a script from Tests/Interop, feeding `input` on stdin; returns stdout.
     public static func runPython(script: String, arguments: [String], input: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", packageRoot.appendingPathComponent("Tests/Interop/\(script)").path] + arguments
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        let writer = Thread {
-            stdin.fileHandleForWriting.write(Data(input.utf8))
-            try? stdin.fileHandleForWriting.close()
-        }
-        writer.start()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw CommandFailure(status: process.terminationStatus, stderr: String(decoding: errors, as: UTF8.self))
-        }
-        return String(decoding: output, as: UTF8.self)
+        try run(["python3", packageRoot.appendingPathComponent("Tests/Interop/\(script)").path] + arguments, input: input)
     }
 
     /// Runs a command and returns its stdout; throws with its stderr when it fails.
     @discardableResult
-    public static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        let stdout = Pipe(), stderr = Pipe()
+    public static func run(_ arguments: [String], environment: [String: String]? = nil, input: String? = nil) throws -> String {
+        let outcome = try execute(arguments, environment: environment ?? [:], input: input)
+        guard outcome.status == 0 else {
+            throw CommandFailure(status: outcome.status, stderr: "\(arguments.joined(separator: " ")): " + outcome.stderr)
+        }
+        return outcome.stdout
+    }
+
+    /// Runs a command to its end: exit status, stdout and stderr. The one way tests run a
+    /// short-lived command (`launch` starts a long-lived one).
+    public static func execute(
+        _ arguments: [String], environment: [String: String] = [:], input: String? = nil
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = launch(arguments, environment: environment)
+        let stdin = Pipe()
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw CommandFailure(status: process.terminationStatus, stderr: "\(arguments.joined(separator: " ")): " + String(decoding: errors, as: UTF8.self))
+        if let input {
+            // A thread of its own: a large input must not wait for us to drain the outputs.
+            let writer = Thread {
+                stdin.fileHandleForWriting.write(Data(input.utf8))
+                try? stdin.fileHandleForWriting.close()
+            }
+            writer.start()
         }
-        return String(decoding: output, as: UTF8.self)
+        let errors = ReadAll(stderr.fileHandleForReading)
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors.wait(), as: UTF8.self))
+    }
+
+    /// A process for `arguments` (a path, or a name looked up on PATH) with the environment
+    /// merged over ours; the caller sets its pipes and runs it.
+    public static func launch(_ arguments: [String], environment: [String: String] = [:]) -> Process {
+        let process = Process()
+        if arguments[0].hasPrefix("/") {
+            process.executableURL = URL(fileURLWithPath: arguments[0])
+            process.arguments = Array(arguments.dropFirst())
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = arguments
+        }
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        return process
+    }
+
+    /// A new file in the temporary directory holding `text`; returns its path.
+    public static func temporaryFile(_ text: String, prefix: String = "test") throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
     }
 
     public struct CommandFailure: Error, CustomStringConvertible {
@@ -101,10 +121,10 @@ extension TestEnvironment {
     }
 
     /// Checks `condition` every 20 ms until it holds; throws when `timeout` passes first.
-    public static func waitUntil(timeout: Duration = .seconds(60), _ what: String = "condition", _ condition: () throws -> Bool) async throws {
+    public static func waitUntil(timeout: Duration = .seconds(60), _ what: String = "condition", _ condition: () async throws -> Bool) async throws {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
-        while try !condition() {
+        while try await !condition() {
             guard clock.now < deadline else { throw Timeout(description: "\(what) did not hold within \(timeout)") }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -114,15 +134,27 @@ extension TestEnvironment {
 extension TestEnvironment {
     /// Runs a command, discarding its output; returns its exit status.
     public static func runStatus(_ arguments: [String], environment: [String: String] = [:]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
+        try execute(arguments, environment: environment).status
+    }
+}
+
+/// Reads a pipe to its end on a thread of its own, so two pipes drain at once.
+public final class ReadAll: @unchecked Sendable {
+    // `data` is written by the reading thread before `done` is signalled and read only after.
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    public init(_ handle: FileHandle) {
+        let thread = Thread { [self] in
+            data = handle.readDataToEndOfFile()
+            done.signal()
+        }
+        thread.start()
+    }
+
+    public func wait() -> Data {
+        done.wait()
+        return data
     }
 }
 

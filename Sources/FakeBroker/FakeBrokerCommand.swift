@@ -13,14 +13,16 @@ struct FakeBrokerCommand: AsyncParsableCommand {
         abstract: "Play an alert broker: answer each alert with brokerClassification messages (the TOM's fakebroker.py).")
 
     @Option(help: "Bootstrap servers of the alert stream.") var source = "localhost:9092"
-    @Option(name: [.customShort("t"), .customLong("source-topics")], parsing: .upToNextOption,
-            help: "Alert topics to consume; topics that do not exist yet are picked up when they appear.")
+    @Option(
+        name: [.customShort("t"), .customLong("source-topics")], parsing: .upToNextOption,
+        help: "Alert topics to consume; topics that do not exist yet are picked up when they appear.")
     var sourceTopics: [String]
     @Option(name: [.customShort("g"), .customLong("group-id")], help: "Consumer group.") var groupId = "fakebroker"
     @Flag(name: [.customShort("r"), .customLong("reset")], help: "Start from the beginning of the source topics.") var reset = false
     @Option(help: "Bootstrap servers for the classifications (default: --source).") var dest: String?
     @Option(name: [.customShort("u"), .customLong("dest-topic")], help: "Topic for the classifications.") var destTopic: String
-    @Option(name: [.customShort("s"), .customLong("alert-schema")], help: "Alert schema file (must match the bundled v0_9_1 alert).") var alertSchema: String?
+    @Option(name: [.customShort("s"), .customLong("alert-schema")], help: "Alert schema file (must match the bundled v0_9_1 alert).") var alertSchema:
+        String?
     @Option(name: [.customShort("b"), .customLong("brokermessage-schema")], help: "brokerClassification schema file (must match the bundled one).")
     var brokermessageSchema: String?
     @Option(help: "Seed that makes the probabilities reproducible.") var seed: UInt64?
@@ -28,6 +30,7 @@ struct FakeBrokerCommand: AsyncParsableCommand {
     var classifiers: [String] = []
     @Option(help: "Seconds between progress log lines.") var logInterval: Double = 10
     @Option(help: "Alerts per batch.") var batchSize = 5000
+    @OptionGroup var readiness: ReadinessOptions
     @OptionGroup var kafka: KafkaClientOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -47,17 +50,22 @@ struct FakeBrokerCommand: AsyncParsableCommand {
         ParseOnly.exitIfRequested()
         let logger = logging.bootstrap(label: "fake-broker")
         let chosen = classifiers.isEmpty ? Classifiers.all : try Classifiers.named(classifiers)
-        let consumer = try KafkaConsumer(
-            configuration: kafka.configuration(servers: source, clientId: "fake-broker"), groupId: groupId,
-            startAtBeginning: reset, logger: logger)
-        let producer = try KafkaProducer(configuration: kafka.configuration(servers: dest ?? source, clientId: "fake-broker"), logger: logger)
+        let consumerConfiguration = try kafka.configuration(servers: source, clientId: "fake-broker")
+        let producerConfiguration = try kafka.configuration(servers: dest ?? source, clientId: "fake-broker")
+        KafkaConfigurationCheck.exitIfRequested([("consumer", consumerConfiguration, true), ("producer", producerConfiguration, false)])
+        let consumer = try KafkaConsumer(configuration: consumerConfiguration, groupId: groupId, startAtBeginning: reset, logger: logger)
+        let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
         let broker = FakeBroker(
-            settings: .init(sourceTopics: sourceTopics, destinationTopic: destTopic, classifiers: chosen, seed: seed,
-                            batchSize: batchSize, logInterval: .milliseconds(Int(logInterval * 1000))),
+            settings: .init(
+                sourceTopics: sourceTopics, destinationTopic: destTopic, classifiers: chosen, seed: seed,
+                batchSize: batchSize, logInterval: .milliseconds(Int(logInterval * 1000))),
             consumer: consumer, producer: producer, logger: logger)
         logger.info("fake-broker started", metadata: ["kafka.topics": "\(sourceTopics.joined(separator: ","))", "kafka.destination": "\(destTopic)"])
-        try await BatchLoopService.run(logger: logger) { shouldStop in try await broker.run(shouldStop: shouldStop) }
+        let ready = readiness.signal()
+        try await BatchLoopService.run(logger: logger) { shouldStop in try await broker.run(shouldStop: shouldStop, onReady: ready) }
         let counts = broker.counts
-        logger.info("fake-broker stopped", metadata: ["alerts.in": "\(counts.alertsIn)", "messages.out": "\(counts.messagesOut)", "alerts.bad": "\(counts.badAlerts)"])
+        logger.info(
+            "fake-broker stopped",
+            metadata: ["alerts.in": "\(counts.alertsIn)", "messages.out": "\(counts.messagesOut)", "alerts.bad": "\(counts.badAlerts)"])
     }
 }

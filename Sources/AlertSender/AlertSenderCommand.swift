@@ -26,13 +26,22 @@ struct Send: AsyncParsableCommand {
     @Option(help: "Topic for WFD objects' alerts.") var wfdTopic = "alerts-wfd"
     @Option(help: "Topic for DDF objects' alerts with full history.") var ddfFullTopic = "alerts-ddf-full"
     @Option(help: "Topic for DDF objects' alerts with 30 days of history.") var ddfLimitedTopic = "alerts-ddf-limited"
-    @Option(name: [.customShort("s"), .customLong("alert-schema")], help: "Alert schema file; must be the bundled v0_9_1 alert schema's wire format.") var alertSchema: String?
-    @Option(name: [.customShort("f"), .customLong("flush-every")], help: "Alerts per produce-acknowledge-mark cycle (default 5000).") var flushEvery: Int?
+    @Option(
+        name: [.customShort("s"), .customLong("alert-schema")], help: "Alert schema file; must be the bundled v0_9_1 alert schema's wire format.")
+    var alertSchema: String?
+    @Option(name: [.customShort("f"), .customLong("flush-every")], help: "Alerts per produce-acknowledge-mark cycle (default 5000).") var flushEvery:
+        Int?
     @Option(name: [.customShort("l"), .customLong("log-every")], help: "Alerts between progress log lines.") var logEvery = 10000
-    @Option(name: [.customShort("r"), .customLong("runningfile")], help: "Refuse to run while this file exists; create it for the run.") var runningFile: String?
+    @Option(name: [.customShort("r"), .customLong("runningfile")], help: "Refuse to run while this file exists; create it for the run.")
+    var runningFile: String?
     @Flag(name: .customLong("do"), help: "Really send and mark alerts (otherwise a dry run).") var really = false
     @Option(help: "Directory for the TOM's status files (alertsendstart, alertsendfinish, alertssentupdate, alertssent).") var statusDir: String?
     @Option(help: "Pace sending at this many alerts per second.") var rate: Double?
+    @Option(
+        name: [.customShort("n"), .customLong("num-reconstruct-processes")],
+        help: "Threads that encode alerts (the TOM's flag; default: one per core).")
+    var numReconstructProcesses: Int?
+    @Option(help: "Write the run's summary as JSON to this file (outcome, window, alerts and bytes per topic, seconds).") var summaryJson: String?
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var kafka: KafkaClientOptions
     @OptionGroup var logging: LoggingOptions
@@ -43,6 +52,7 @@ struct Send: AsyncParsableCommand {
         }
         guard (flushEvery ?? 1) > 0, logEvery > 0 else { throw ValidationError("--flush-every and --log-every must be positive.") }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive.") }
+        if let threads = numReconstructProcesses, threads <= 0 { throw ValidationError("-n/--num-reconstruct-processes must be positive.") }
         if let alertSchema {
             do { try ElasticcSchemas.verifyOverride(path: alertSchema, matches: .alert) } catch { throw ValidationError("\(error)") }
         }
@@ -51,6 +61,8 @@ struct Send: AsyncParsableCommand {
     func run() async throws {
         ParseOnly.exitIfRequested()
         let logger = logging.bootstrap(label: "alert-sender")
+        let kafkaConfiguration = try kafka.configuration(servers: kafkaServer, clientId: "alert-sender")
+        KafkaConfigurationCheck.exitIfRequested([("producer", kafkaConfiguration, false)])
         if let runningFile {
             if FileManager.default.fileExists(atPath: runningFile) {
                 logger.notice("Running file exists; another alert-sender seems to be running", metadata: ["file": "\(runningFile)"])
@@ -64,13 +76,17 @@ struct Send: AsyncParsableCommand {
             mode: throughDay.map { .throughDay($0) } ?? .addedDays(addedDays!), startDay: startDay,
             topics: AlertTopics(wfd: wfdTopic, ddfFull: ddfFullTopic, ddfLimited: ddfLimitedTopic),
             flushEvery: flushEvery ?? 5000, logEvery: logEvery, dryRun: !really, statusDirectory: statusDir, rate: rate,
-            progressBar: isatty(STDERR_FILENO) != 0)
-        let producer = really ? try KafkaProducer(configuration: kafka.configuration(servers: kafkaServer, clientId: "alert-sender"), logger: logger) : nil
+            progressBar: isatty(STDERR_FILENO) != 0,
+            encodingThreads: numReconstructProcesses ?? ProcessInfo.processInfo.activeProcessorCount)
+        let producer = really ? try KafkaProducer(configuration: kafkaConfiguration, logger: logger) : nil
         let conninfo = database.resolved.conninfo
         try await BatchLoopService.run(logger: logger) { shouldStop in
             let sender = AlertSender(settings: settings, conninfo: conninfo, producer: producer, logger: logger, shouldStop: shouldStop)
             let summary = try await sender.run()
             print(SummaryTable.render(summary, topics: settings.topics))
+            if let summaryJson {
+                try summary.json(topics: settings.topics).write(to: URL(fileURLWithPath: summaryJson), options: .atomic)
+            }
         }
     }
 }
@@ -83,14 +99,19 @@ enum SummaryTable {
             return "alert-sender: another run holds the lock; nothing sent"
         case .dryRun:
             var lines = ["alert-sender dry run (add --do to send): \(window)"]
-            for topic in topics.all { lines.append("  " + pad(topic, 24) + pad("\(summary.messagesPerTopic[topic] ?? 0)", 10, left: true) + " alerts would be sent") }
+            for topic in topics.all {
+                lines.append("  " + pad(topic, 24) + pad("\(summary.messagesPerTopic[topic] ?? 0)", 10, left: true) + " alerts would be sent")
+            }
             return lines.joined(separator: "\n")
         case .completed, .stopped:
-            var lines = ["alert-sender \(summary.outcome == .stopped ? "stopped early" : "done"): \(window)",
-                         "  " + pad("topic", 24) + pad("alerts", 10, left: true) + pad("bytes", 14, left: true)]
+            var lines = [
+                "alert-sender \(summary.outcome == .stopped ? "stopped early" : "done"): \(window)",
+                "  " + pad("topic", 24) + pad("alerts", 10, left: true) + pad("bytes", 14, left: true),
+            ]
             for topic in topics.all {
-                lines.append("  " + pad(topic, 24) + pad("\(summary.messagesPerTopic[topic] ?? 0)", 10, left: true)
-                             + pad("\(summary.bytesPerTopic[topic] ?? 0)", 14, left: true))
+                lines.append(
+                    "  " + pad(topic, 24) + pad("\(summary.messagesPerTopic[topic] ?? 0)", 10, left: true)
+                        + pad("\(summary.bytesPerTopic[topic] ?? 0)", 14, left: true))
             }
             lines.append(String(format: "  %d alerts sent in %.2f s: %.0f alerts/s", summary.alertsSent, summary.seconds, summary.alertsPerSecond))
             return lines.joined(separator: "\n")

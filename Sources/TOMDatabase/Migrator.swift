@@ -23,7 +23,7 @@ public enum Migrator {
             try ensureTOMTables(connection, &report)
         },
         Migration(version: 2, name: "kafka offsets and dead letters") { connection, _ in
-            for statement in OwnTables.creation { try connection.query(statement, statement: "create own tables") }
+            for statement in OwnTables.creation { try connection.query(PostgresQuery(unescaped: statement), statement: "create own tables") }
         },
     ]
 
@@ -34,19 +34,20 @@ public enum Migrator {
         var report = Report(appliedVersions: [], createdTables: [], createdIndexes: [], createdForeignKeys: [], q3cAvailable: false)
         try connection.transaction {
             try connection.advisoryTransactionLock(lockKey)
-            try connection.query("""
-                CREATE TABLE IF NOT EXISTS public.\(OwnTables.schemaVersion) (
+            try connection.query(
+                """
+                CREATE TABLE IF NOT EXISTS public.\(unescaped: OwnTables.schemaVersion) (
                     version integer PRIMARY KEY,
                     name text NOT NULL,
                     applied_at timestamp with time zone NOT NULL DEFAULT now())
                 """, statement: "create schema version table")
-            let applied = try connection.query("SELECT version FROM public.\(OwnTables.schemaVersion)", statement: "read schema versions")
+            let applied = try connection.query("SELECT version FROM public.\(unescaped: OwnTables.schemaVersion)", statement: "read schema versions")
             let done = Set(try (0..<applied.rowCount).compactMap { row in try applied.int32(row, 0).map(Int.init) })
             for migration in migrations where !done.contains(migration.version) {
                 try migration.apply(connection, &report)
                 try connection.query(
-                    "INSERT INTO public.\(OwnTables.schemaVersion) (version, name) VALUES ($1, $2)",
-                    [.integer(Int32(migration.version)), .text(migration.name)], statement: "record schema version")
+                    "INSERT INTO public.\(unescaped: OwnTables.schemaVersion) (version, name) VALUES (\(Int32(migration.version)), \(migration.name))",
+                    statement: "record schema version")
                 report.appliedVersions.append(migration.version)
                 logger.info("Applied migration", metadata: ["migration.version": "\(migration.version)", "migration.name": "\(migration.name)"])
             }
@@ -59,21 +60,24 @@ public enum Migrator {
     static func ensureTOMTables(_ connection: PostgresConnection, _ report: inout Report) throws {
         for table in TOMSchema.tables {
             if try !relationExists(connection, table.name) {
-                for statement in table.creation { try connection.query(statement, statement: "create \(table.name)") }
+                for statement in table.creation { try connection.query(PostgresQuery(unescaped: statement), statement: "create \(table.name)") }
                 report.createdTables.append(table.name)
             }
             for index in table.indexes where try !relationExists(connection, index.name) {
-                try connection.query(index.definition, statement: "create index \(index.name)")
+                try connection.query(PostgresQuery(unescaped: index.definition), statement: "create index \(index.name)")
                 report.createdIndexes.append(index.name)
             }
         }
         for foreignKey in TOMSchema.foreignKeys {
-            let exists = try connection.query(
-                "SELECT 1 FROM pg_constraint WHERE conname = $1 AND conrelid = to_regclass($2)",
-                [.text(foreignKey.name), .text("public.\(foreignKey.table)")], statement: "find foreign key").rowCount > 0
+            let exists =
+                try connection.query(
+                    "SELECT 1 FROM pg_constraint WHERE conname = \(foreignKey.name) AND conrelid = to_regclass(\("public." + foreignKey.table))",
+                    statement: "find foreign key"
+                ).rowCount > 0
             if !exists {
-                try connection.query("ALTER TABLE ONLY public.\(foreignKey.table) ADD CONSTRAINT \(foreignKey.name) \(foreignKey.definition)",
-                                     statement: "add foreign key \(foreignKey.name)")
+                try connection.query(
+                    "ALTER TABLE ONLY public.\(unescaped: foreignKey.table) ADD CONSTRAINT \(unescaped: foreignKey.name) \(unescaped: foreignKey.definition)",
+                    statement: "add foreign key \(foreignKey.name)")
                 report.createdForeignKeys.append(foreignKey.name)
             }
         }
@@ -91,12 +95,12 @@ public enum Migrator {
         }
         report.q3cAvailable = true
         for index in TOMSchema.q3cIndexes where try !relationExists(connection, index.name) {
-            try connection.query(index.definition, statement: "create index \(index.name)")
+            try connection.query(PostgresQuery(unescaped: index.definition), statement: "create index \(index.name)")
             report.createdIndexes.append(index.name)
         }
     }
 
     static func relationExists(_ connection: PostgresConnection, _ name: String) throws -> Bool {
-        try connection.query("SELECT to_regclass($1) IS NOT NULL", [.text("public.\(name)")], statement: "find relation").bool(0, 0) ?? false
+        try connection.query("SELECT to_regclass(\("public." + name)) IS NOT NULL", statement: "find relation").value(0, 0, as: Bool.self)
     }
 }

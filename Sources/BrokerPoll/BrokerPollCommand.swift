@@ -33,6 +33,9 @@ struct BrokerPollCommand: AsyncParsableCommand {
     @Option(help: "Seconds between statistics lines.") var statsInterval: Double = 30
     @Option(help: "Messages per batch.") var batchSize = 5000
     @Flag(help: "Print the brokers that would be polled, and exit.") var printConfig = false
+    @Option(help: "Seconds a batch may still take after a stop signal before it is cancelled (rolled back; read again on restart).")
+    var stopGrace: Double = 5
+    @OptionGroup var readiness: ReadinessOptions
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var kafka: KafkaClientOptions
     @OptionGroup var logging: LoggingOptions
@@ -48,30 +51,29 @@ struct BrokerPollCommand: AsyncParsableCommand {
         if try sources().isEmpty {
             throw ValidationError("Nothing to poll: give --config, --server with --topic and --group-id, or a preset such as --do-fink.")
         }
+        guard stopGrace >= 0 else { throw ValidationError("--stop-grace must not be negative.") }
         guard statsInterval > 0, batchSize > 0 else { throw ValidationError("--stats-interval and --batch-size must be positive.") }
     }
 
     func sources() throws -> [BrokerSource] {
         var sources = try config.map { try BrokerConfigFile.load(path: $0) } ?? []
         if let server, let groupId {
-            var security: BrokerSource.Security?
-            if let name = kafka.kafkaSaslMechanism, let mechanism = KafkaConfiguration.SASLMechanism(rawValue: name.uppercased()) {
-                guard let passwordFile = kafka.kafkaPasswordFile else { throw ValidationError("SASL for --server needs --kafka-password-file.") }
-                security = .init(mechanism: mechanism, username: kafka.kafkaUsername, passwordFile: passwordFile, caFile: kafka.kafkaCaFile)
-            }
-            var properties: [String: String] = [:]
-            for property in kafka.kafkaProperties {
-                let parts = property.split(separator: "=", maxSplits: 1)
-                properties[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
-            }
-            sources.append(BrokerSource(name: "server", servers: server, topics: .names(topic), groupId: groupId,
-                                        security: security, properties: properties, reset: reset))
+            sources.append(
+                BrokerSource(
+                    name: "server", servers: server, topics: .names(topic), groupId: groupId,
+                    security: kafka.securitySettings, reset: reset))
         }
         sources += PresetSelection(
             test: doTest ? testTopic : nil, brahms: doBrahms ? brahmsTopic : nil, antares: doAntares, antaresTopic: antaresTopic,
             fink: doFink, finkTopic: finkTopic, alerce: doAlerce, grouptag: grouptag, reset: reset, secretsDirectory: secretsDir
         ).sources(environment: ProcessInfo.processInfo.environment)
-        return sources
+        // -X properties reach every broker, over the file's and the presets' own.
+        let flagged = kafka.properties
+        return sources.map { source in
+            var source = source
+            source.properties.merge(flagged) { _, flag in flag }
+            return source
+        }
     }
 
     func run() async throws {
@@ -84,17 +86,25 @@ struct BrokerPollCommand: AsyncParsableCommand {
             }
             return
         }
-        let service = BrokerPollService(sources: sources, conninfo: database.resolved.conninfo, logger: logger,
-                                        statsInterval: .milliseconds(Int(statsInterval * 1000)), batchSize: batchSize)
+        KafkaConfigurationCheck.exitIfRequested(try sources.map { (name: $0.name, configuration: try $0.kafkaConfiguration(), consumer: true) })
+        let service = BrokerPollService(
+            sources: sources, conninfo: database.resolved.conninfo, logger: logger,
+            statsInterval: .milliseconds(Int(statsInterval * 1000)), batchSize: batchSize)
         logger.info("broker-poll started", metadata: ["brokers": "\(sources.map(\.name).joined(separator: ","))"])
         // SIGUSR1 is the TOM's stop signal for brokerpoll2.
-        try await BatchLoopService.run(signals: [.sigterm, .sigint, .sigusr1], logger: logger) { shouldStop in
-            await service.run(shouldStop: shouldStop)
+        let ready = readiness.signal()
+        try await BatchLoopService.run(signals: [.sigterm, .sigint, .sigusr1], cancelAfter: .milliseconds(Int(stopGrace * 1000)), logger: logger) {
+            shouldStop in
+            await service.run(shouldStop: shouldStop, onReady: ready)
         }
         for poller in service.pollers {
             let stats = poller.stats
-            logger.info("broker-poll stopped", metadata: ["broker": "\(poller.source.name)", "messages": "\(stats.messages)",
-                                                          "dead.letters": "\(stats.deadLetters)"])
+            logger.info(
+                "broker-poll stopped",
+                metadata: [
+                    "broker": "\(poller.source.name)", "messages": "\(stats.messages)",
+                    "dead.letters": "\(stats.deadLetters)",
+                ])
         }
     }
 }

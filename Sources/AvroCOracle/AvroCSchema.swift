@@ -1,3 +1,4 @@
+import AvroSchemas
 import CAvro
 import CAvroShims
 import Synchronization
@@ -13,8 +14,10 @@ public struct AvroCError: Error, Sendable, CustomStringConvertible {
 /// serialised with the call that set it.
 private let avroErrorLock = Mutex(())
 
-/// A schema parsed by Apache Avro C, used to validate user-supplied schemas and to prove that
-/// Avro C reads our bytes as we meant them.
+/// A schema parsed by Apache Avro C, used to prove that Avro C reads our bytes as we meant them.
+///
+/// `@unchecked Sendable`: avro-c schemas and value interfaces are reference-counted, read-only
+/// once built, and safe to share between threads; the error buffer it is not is read under a lock.
 public final class AvroCSchema: @unchecked Sendable {
     // Immutable after init; avro-c schemas and value interfaces are read-only once built.
     private let schema: avro_schema_t

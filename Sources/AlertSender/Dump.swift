@@ -2,7 +2,7 @@ import AlertSending
 import ArgumentParser
 import CommandSupport
 
-struct Dump: ParsableCommand {
+struct Dump: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write the TOM's alert dumps: one <mjd>.tar per night with one <alertId>.avro per alert.")
 
@@ -17,10 +17,10 @@ struct Dump: ParsableCommand {
         guard startDay <= throughDay else { throw ValidationError("--start-day must not be after --through-day.") }
     }
 
-    func run() throws {
+    func run() async throws {
         ParseOnly.exitIfRequested()
         _ = logging.bootstrap(label: "alert-sender")
-        let counts = try AlertDumper(conninfo: database.resolved.conninfo, directory: outdir, clobber: clobber)
+        let counts = try await AlertDumper(conninfo: database.resolved.conninfo, directory: outdir, clobber: clobber)
             .dump(start: startDay, through: throughDay)
         for (mjd, count) in counts.sorted(by: { $0.key < $1.key }) { print("\(mjd).tar: \(count) alerts") }
         print("\(counts.values.reduce(0, +)) alerts in \(counts.count) files")
