@@ -74,7 +74,7 @@ struct AlertSenderTests {
         }
         var expected: [Int64: ExpectedAlert] = [:]
         for row in 0..<result.rowCount {
-            expected[try result.int64(row, 0)!] = ExpectedAlert(
+            expected[try result.value(row, 0, as: Int64.self)] = ExpectedAlert(
                 previousSources: ids(result.string(row, 1)), previousForced: ids(result.string(row, 2)))
         }
         return expected
@@ -120,7 +120,7 @@ struct AlertSenderTests {
                    count(*) FILTER (WHERE a.alertsenttimestamp IS NULL AND s.midpointtai <= 60578)
               FROM elasticc2_ppdbalert a JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
             """, statement: "sent after -d")
-        let marked = Int(try sentAfterFirst.int64(0, 0)!)
+        let marked = Int(try sentAfterFirst.value(0, 0, as: Int64.self))
         #expect(marked == first.alertsSent && marked > 0)
         #expect(try sentAfterFirst.int64(0, 1) == 0)
         #expect(try sentAfterFirst.int64(0, 2) == 0)
@@ -159,8 +159,8 @@ struct AlertSenderTests {
               FROM elasticc2_ppdbalert a JOIN elasticc2_ppdbdiaobject o ON o.diaobject_id = a.diaobject_id
              WHERE a.alertsenttimestamp IS NOT NULL
             """, statement: "sent by kind")
-        let ddf = Int(try counts.int64(0, 0)!)
-        let wfd = Int(try counts.int64(0, 1)!)
+        let ddf = Int(try counts.value(0, 0, as: Int64.self))
+        let wfd = Int(try counts.value(0, 1, as: Int64.self))
         #expect(ddf > 0 && wfd > 0 && ddf + wfd == summary.alertsSent)
         #expect(try await messageCount(topics.wfd) == wfd)
         #expect(try await messageCount(topics.ddfFull) == ddf)
@@ -282,7 +282,7 @@ struct AlertSenderTests {
             SELECT count(*) FROM elasticc2_ppdbalert a JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
              WHERE s.midpointtai BETWEEN 60560 AND 60600
             """, statement: "alerts in dump window"
-        ).int64(0, 0)!
+        ).value(0, 0, as: Int64.self)
         let output = try TestEnvironment.runPython(
             script: "kafka_peer.py", arguments: ["dump", directory, TestEnvironment.referenceSchema("elasticc.v0_9_1.alert.avsc").path], input: "")
         let lines = output.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }

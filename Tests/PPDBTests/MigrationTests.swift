@@ -133,7 +133,7 @@ struct MigrationTests {
             """
             INSERT INTO elasticc2_brokerclassifier (brokername, classifiername, modified) VALUES ('x', 'y', now()) RETURNING classifier_id
             """, statement: "next classifier id")
-        #expect(try next.int64(0, 0)! > 2)
+        #expect(try next.value(0, 0, as: Int64.self) > 2)
 
         let cleared = try PPDBStatistics.resetSent(connection)
         #expect(cleared == Int(stats.alertsSent))

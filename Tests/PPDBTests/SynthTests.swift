@@ -66,9 +66,9 @@ struct SynthTests {
                  (SELECT diaobject_id, min(midpointtai) first FROM elasticc2_ppdbdiasource GROUP BY 1) s USING (diaobject_id)
                 WHERE f.midpointtai < s.first - 30)
             """, statement: "synth shape")
-        let withoutHistory = try shape.double(0, 0)!
+        let withoutHistory = try shape.value(0, 0, as: Double.self)
         #expect((0.1...0.35).contains(withoutHistory), "alerts without history \(withoutHistory)")
-        #expect(try shape.double(0, 1)! > 3 * shape.double(0, 2)!, "DDF objects carry far more photometry")
+        #expect(try shape.value(0, 1, as: Double.self) > 3 * shape.value(0, 2, as: Double.self), "DDF objects carry far more photometry")
         #expect(try shape.int64(0, 3) == 0)
         #expect(try shape.int64(0, 4) == 0)
         #expect(try shape.int64(0, 5) == stats.sources)
@@ -112,7 +112,7 @@ struct SynthTests {
             """
             EXPLAIN (FORMAT JSON) SELECT * FROM elasticc2_ppdbdiaforcedsource WHERE midpointtai BETWEEN 60600 AND 60600.01
             """, statement: "plan"
-        ).string(0, 0)!
+        ).value(0, 0, as: String.self)
         #expect(plan.contains("elasticc2_ppdbdiaforcedsource_midpointtai_a7960808"), "the rebuilt index is used")
 
         let second = try SynthLoader(settings: .init(objects: 300, seed: 4, firstObjectId: 20_000_000), conninfo: url, logger: Self.logger).run()
