@@ -56,6 +56,7 @@ let package = Package(
         // The pipeline's logic.
         .target(name: "TOMDatabase", dependencies: ["Postgres", "AvroSchemas", logging]),
         .target(name: "PPDB", dependencies: ["TOMDatabase", "Postgres", "AvroSchemas", "FITS", "SeededRandom", logging]),
+        .target(name: "SourceUpdating", dependencies: ["Postgres", logging]),
         .target(name: "AlertSending", dependencies: ["AvroSchemas", "BlockingWork", "Kafka", "Postgres", "TOMDatabase", logging]),
         .target(name: "FakeBrokering", dependencies: ["AvroSchemas", "Kafka", "SeededRandom", logging]),
         .target(name: "BrokerPolling", dependencies: ["AvroSchemas", "Kafka", "Postgres", "TOMDatabase", "Yams", logging]),
@@ -72,7 +73,7 @@ let package = Package(
         .executableTarget(name: "AlertSender", dependencies: ["AlertSending", "CommandSupport", argumentParser]),
         .executableTarget(name: "FakeBroker", dependencies: ["FakeBrokering", "CommandSupport", argumentParser]),
         .executableTarget(name: "BrokerPoll", dependencies: ["BrokerPolling", "CommandSupport", argumentParser]),
-        .executableTarget(name: "PPDBCommand", dependencies: ["PPDB", "TOMDatabase", "CommandSupport", argumentParser]),
+        .executableTarget(name: "PPDBCommand", dependencies: ["PPDB", "TOMDatabase", "SourceUpdating", "CommandSupport", argumentParser]),
         .executableTarget(name: "KafkaMockCommand", dependencies: ["Kafka", "CommandSupport", argumentParser, logging]),
         .executableTarget(
             name: "Bench",
@@ -96,6 +97,7 @@ let package = Package(
             dependencies: ["BrokerPolling", "PPDB", "TOMDatabase", "Postgres", "Kafka", "AvroSchemas", "TestSupport"]
         ),
         .testTarget(name: "EndToEndTests", dependencies: ["PPDB", "TOMDatabase", "Postgres", "Kafka", "TestSupport"]),
+        .testTarget(name: "SourceUpdatingTests", dependencies: ["SourceUpdating", "PPDB", "TOMDatabase", "Postgres", "TestSupport"]),
         .testTarget(
             name: "ReliabilityTests",
             dependencies: ["AlertSending", "BrokerPolling", "Kafka", "PPDB", "TOMDatabase", "Postgres", "AvroSchemas", "TestSupport"]

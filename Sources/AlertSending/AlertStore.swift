@@ -158,11 +158,13 @@ actor AlertStore {
         return rows
     }
 
-    /// Records that these alerts were delivered.
+    /// Records that these alerts were delivered, each with its own time as the TOM stamps them
+    /// (its graphs count one alert per distinct `alertsenttimestamp`): `clock_timestamp()` is
+    /// read for every row, where `now()` would give the whole batch one.
     func markSent(_ alertIds: [Int64]) throws {
         guard !alertIds.isEmpty else { return }
         try connection.query(
-            "UPDATE elasticc2_ppdbalert SET alertsenttimestamp = now() WHERE alert_id = ANY(\(alertIds))",
+            "UPDATE elasticc2_ppdbalert SET alertsenttimestamp = clock_timestamp() WHERE alert_id = ANY(\(alertIds))",
             statement: "mark alerts sent")
     }
 }

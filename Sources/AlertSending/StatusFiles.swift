@@ -1,7 +1,10 @@
 import Foundation
 
-/// The TOM's alert-send status files: `alertsendstart`, `alertssentupdate`, `alertssent` and
-/// `alertsendfinish`, each holding one line.
+/// The TOM's alert-send status files, which its alert-stream page reads: `alertsendstart` when
+/// a run starts (the previous run's `alertsendfinish`, `alertssentupdate` and `alertssent` are
+/// removed then), `alertssent` (the count so far) and `alertssentupdate` after each batch, and
+/// at the end `alertssent`, `alertsendfinish`, with `alertssentupdate` removed. Each holds one
+/// value and no newline; times are local, as Python's `isoformat(' ', timespec='seconds')`.
 struct StatusFiles {
     let directory: URL?
 
@@ -10,26 +13,38 @@ struct StatusFiles {
         if let directory { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
     }
 
-    func started() { write("alertsendstart", Self.now()) }
+    func started() {
+        write("alertsendstart", Self.now())
+        for name in ["alertsendfinish", "alertssentupdate", "alertssent"] { remove(name) }
+    }
 
     func progress(sent: Int) {
-        write("alertssentupdate", Self.now())
         write("alertssent", String(sent))
+        write("alertssentupdate", Self.now())
     }
 
     func finished(sent: Int) {
-        progress(sent: sent)
+        write("alertssent", String(sent))
         write("alertsendfinish", Self.now())
+        remove("alertssentupdate")
     }
 
-    private func write(_ name: String, _ line: String) {
+    private func write(_ name: String, _ value: String) {
         guard let directory else { return }
-        try? (line + "\n").write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        try? value.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
     }
 
-    private static func now() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
+    private func remove(_ name: String) {
+        guard let directory else { return }
+        try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+    }
+
+    /// `2025-05-21 11:39:17`: local time, to the second.
+    static func now(_ date: Date = Date()) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone.current
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return formatter.string(from: date)
     }
 }

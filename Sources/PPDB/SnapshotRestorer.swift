@@ -4,19 +4,23 @@ import Postgres
 /// Restores a TOM database dump (pg_dump custom format, data only) into a migrated database:
 /// the PPDB, truth and broker tables, and the identity sequences' positions.
 public enum SnapshotRestorer {
-    public static let ppdbTables = [
-        "elasticc2_ppdbdiaobject", "elasticc2_ppdbdiasource", "elasticc2_ppdbdiaforcedsource", "elasticc2_ppdbalert", "elasticc2_diaobjecttruth",
-    ]
+    /// The PPDB and truth tables: the ones every loader fills.
+    public static let ppdbTables = PPDBCopy.tables
     public static let brokerTables = ["elasticc2_brokerclassifier", "elasticc2_brokermessage", "elasticc2_brokersourceids"]
-    public static let restoredTables = ppdbTables + brokerTables
-    static let restoredSequences = ["elasticc2_brokerclassifier_classifierId_seq", "elasticc2_brokermessage_brokerMessageId_seq"]
+    /// The TOM's own copies of what brokers answered for (`update-sources` fills them).
+    public static let objectTables = ["elasticc2_diaobject", "elasticc2_diasource", "elasticc2_diaforcedsource", "elasticc2_diaobjectinfo"]
+    public static let restoredTables = ppdbTables + brokerTables + objectTables
+    static let restoredSequences = [
+        "elasticc2_brokerclassifier_classifierId_seq", "elasticc2_brokermessage_brokerMessageId_seq", "elasticc2_diaobjectinfo__id_seq",
+    ]
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
     }
 
     /// Runs `pg_restore --data-only` on the dump's entries for our tables, in one transaction so
-    /// the deferred foreign keys are checked once everything is in.
+    /// the deferred foreign keys are checked once everything is in. Without the broker tables
+    /// (`--ppdb-only`), the TOM's object tables are left out too: the state before a cycle.
     public static func restore(dump: String, conninfo: String, includeBrokerTables: Bool = true) throws {
         let tables = includeBrokerTables ? restoredTables : ppdbTables
         let sequences = includeBrokerTables ? restoredSequences : []

@@ -3,6 +3,7 @@ import CommandSupport
 import Foundation
 import Logging
 import PPDB
+import SourceUpdating
 import TOMDatabase
 
 @main
@@ -10,7 +11,7 @@ struct PPDBCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ppdb",
         abstract: "Manage the TOM's PPDB tables: migrate, load data, report.",
-        subcommands: [Migrate.self, Restore.self, LoadSNANA.self, Synth.self, Stats.self, ResetSent.self])
+        subcommands: [Migrate.self, Restore.self, LoadSNANA.self, Synth.self, Stats.self, ResetSent.self, UpdateSources.self])
 }
 
 struct Migrate: ParsableCommand {
@@ -26,6 +27,8 @@ struct Migrate: ParsableCommand {
             "migrations applied: \(report.appliedVersions.isEmpty ? "none (up to date)" : report.appliedVersions.map(String.init).joined(separator: ", "))"
         )
         if !report.createdTables.isEmpty { print("tables created: \(report.createdTables.joined(separator: ", "))") }
+        let kept = report.existingTables
+        if !kept.isEmpty { print("tables already there, left as they are: \(kept.joined(separator: ", "))") }
         print("q3c sky indexes: \(report.q3cAvailable ? "present" : "skipped (q3c extension not available)")")
     }
 }
@@ -160,5 +163,36 @@ enum StatisticsTable {
             lines.append("  \(classifier): \(messages)")
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+struct UpdateSources: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "update-sources",
+        abstract: "Copy the objects, sources and forced sources brokers answered for into the TOM's tables (update_elasticc2_sources).",
+        discussion: """
+            Processes the source ids in elasticc2_brokersourceids (with --doall: every diasource_id in elasticc2_brokermessage), \
+            all in one transaction, and consumes them (not with --doall).
+            """)
+    @Flag(help: "Process every source id in elasticc2_brokermessage, and consume none.") var doall = false
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func run() throws {
+        ParseOnly.exitIfRequested()
+        let logger = logging.bootstrap(label: "ppdb")
+        let connection = try database.connect(applicationName: "ppdb update-sources")
+        let summary: SourceUpdater.Summary
+        do {
+            summary = try SourceUpdater(logger: logger).run(on: connection, doAll: doall)
+        } catch let refused as SourceUpdater.Refused {
+            throw ValidationError("update-sources refused: \(refused)")
+        }
+        print(
+            """
+            update-sources: \(summary.sourceIds) source ids; new: \(summary.newObjects) objects, \(summary.newSources) sources, \
+            \(summary.newForcedSources) forced sources; \(summary.objectInfoRows) object-info rows; \(summary.idsConsumed) ids consumed; \
+            \(String(format: "%.2f", summary.seconds)) s
+            """)
     }
 }

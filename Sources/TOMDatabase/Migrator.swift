@@ -10,6 +10,8 @@ public enum Migrator {
         public var createdIndexes: [String]
         public var createdForeignKeys: [String]
         public var q3cAvailable: Bool
+        /// TOM tables that already existed (the TOM's own): nothing in them was changed.
+        public var existingTables: [String] = []
     }
 
     struct Migration: Sendable {
@@ -24,6 +26,9 @@ public enum Migrator {
         },
         Migration(version: 2, name: "kafka offsets and dead letters") { connection, _ in
             for statement in OwnTables.creation { try connection.query(PostgresQuery(unescaped: statement), statement: "create own tables") }
+        },
+        Migration(version: 3, name: "TOM object, spectrum, class-id and user tables") { connection, report in
+            try ensure(TOMSchema.objectTables, foreignKeys: TOMSchema.objectForeignKeys, on: connection, &report)
         },
     ]
 
@@ -58,17 +63,28 @@ public enum Migrator {
     }
 
     static func ensureTOMTables(_ connection: PostgresConnection, _ report: inout Report) throws {
-        for table in TOMSchema.tables {
+        try ensure(TOMSchema.tables, foreignKeys: TOMSchema.foreignKeys, on: connection, &report)
+    }
+
+    /// Creates each table that does not exist, and each index and foreign key that is missing;
+    /// an existing table (the TOM's own) is left exactly as it is.
+    static func ensure(
+        _ tables: [TOMSchema.Table], foreignKeys: [(name: String, table: String, definition: String)], on connection: PostgresConnection,
+        _ report: inout Report
+    ) throws {
+        for table in tables {
             if try !relationExists(connection, table.name) {
                 for statement in table.creation { try connection.query(PostgresQuery(unescaped: statement), statement: "create \(table.name)") }
                 report.createdTables.append(table.name)
+            } else {
+                report.existingTables.append(table.name)
             }
             for index in table.indexes where try !relationExists(connection, index.name) {
                 try connection.query(PostgresQuery(unescaped: index.definition), statement: "create index \(index.name)")
                 report.createdIndexes.append(index.name)
             }
         }
-        for foreignKey in TOMSchema.foreignKeys {
+        for foreignKey in foreignKeys {
             let exists =
                 try connection.query(
                     "SELECT 1 FROM pg_constraint WHERE conname = \(foreignKey.name) AND conrelid = to_regclass(\("public." + foreignKey.table))",
@@ -94,7 +110,7 @@ public enum Migrator {
             try connection.query("CREATE EXTENSION IF NOT EXISTS q3c", statement: "create q3c extension")
         }
         report.q3cAvailable = true
-        for index in TOMSchema.q3cIndexes where try !relationExists(connection, index.name) {
+        for index in TOMSchema.q3cIndexes + TOMSchema.objectQ3CIndexes where try !relationExists(connection, index.name) {
             try connection.query(PostgresQuery(unescaped: index.definition), statement: "create index \(index.name)")
             report.createdIndexes.append(index.name)
         }

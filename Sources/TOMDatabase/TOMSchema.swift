@@ -28,7 +28,7 @@ public enum TOMSchema {
         ("nobs", "integer NOT NULL"), ("nobs_saturate", "integer NOT NULL"), ("diaobject_id", "bigint NOT NULL"),
     ]
 
-    private static func table(_ name: String, _ columns: [String], primaryKey: String, identitySequence: String? = nil) -> [String] {
+    static func table(_ name: String, _ columns: [String], primaryKey: String, identitySequence: String? = nil) -> [String] {
         var statements = ["CREATE TABLE public.\(name) (\n    " + columns.joined(separator: ",\n    ") + "\n)"]
         if let identitySequence {
             statements.append(
@@ -41,7 +41,7 @@ public enum TOMSchema {
         return statements
     }
 
-    private static func btree(_ name: String, on table: String, _ columns: String) -> (String, String) {
+    static func btree(_ name: String, on table: String, _ columns: String) -> (String, String) {
         (name, "CREATE INDEX \(name) ON public.\(table) USING btree (\(columns))")
     }
 

@@ -253,6 +253,46 @@ struct AlertSenderTests {
         #expect(try await messageCount(topics.wfd) == 545)
     }
 
+    @Test("Every alert gets its own alertsenttimestamp, inside the run, as the TOM's graphs need")
+    func distinctSentTimestamps() async throws {
+        let (url, connection) = try Self.snapshotDatabase()
+        let before = try await connection.query("SELECT clock_timestamp()", statement: "start").value(0, 0, as: PostgresTimestamp.self)
+        let summary = try await send(url, .throughDay(60578), topics: Self.freshTopics())
+        let after = try await connection.query("SELECT clock_timestamp()", statement: "end").value(0, 0, as: PostgresTimestamp.self)
+        #expect(summary.alertsSent == 545)
+        let stamps = try await connection.query(
+            """
+            SELECT count(*), count(DISTINCT alertsenttimestamp), min(alertsenttimestamp), max(alertsenttimestamp)
+              FROM elasticc2_ppdbalert WHERE alertsenttimestamp IS NOT NULL
+            """, statement: "stamps")
+        #expect(try stamps.value(0, 0, as: Int.self) == 545)
+        #expect(try stamps.value(0, 1, as: Int.self) == 545)
+        #expect(try stamps.value(0, 2, as: PostgresTimestamp.self) >= before)
+        #expect(try stamps.value(0, 3, as: PostgresTimestamp.self) <= after)
+    }
+
+    @Test("Status files as the TOM writes them: the last run's removed at start, one value each, no newline")
+    func statusFiles() async throws {
+        let (url, _) = try Self.snapshotDatabase()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("status-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for name in ["alertsendfinish", "alertssentupdate", "alertssent"] {
+            try "stale".write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        let producer = try KafkaProducer(
+            configuration: KafkaConfiguration(bootstrapServers: KafkaTestCluster.shared.bootstrapServers), logger: logger)
+        let settings = AlertSenderSettings(mode: .throughDay(60578), topics: Self.freshTopics(), flushEvery: 100, statusDirectory: directory.path)
+        let summary = try await AlertSender(settings: settings, conninfo: url, producer: producer, logger: logger).run()
+        #expect(summary.alertsSent == 545)
+        func read(_ name: String) -> String? { try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8) }
+        let isoSeconds = #/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/#
+        #expect(read("alertsendstart").map { $0.wholeMatch(of: isoSeconds) != nil } == true)
+        #expect(read("alertsendfinish").map { $0.wholeMatch(of: isoSeconds) != nil } == true)
+        #expect(read("alertssent") == "545")
+        #expect(read("alertssentupdate") == nil)
+    }
+
     @Test("A second run while one holds the lock sends nothing")
     func concurrentRunDoesNotSend() async throws {
         let (url, connection) = try Self.snapshotDatabase()

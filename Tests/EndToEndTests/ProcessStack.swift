@@ -52,15 +52,9 @@ final class ProcessStack {
     /// Runs a tool to completion; returns its exit status and stdout.
     @discardableResult
     func run(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = TestEnvironment.launch(
-            [TestEnvironment.executable(name)] + arguments + ["--log-level", "warning"],
-            environment: ["DATABASE_URL": databaseURL])
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let outcome = try TestEnvironment.execute(
+            [TestEnvironment.executable(name)] + arguments + ["--log-level", "warning"], environment: ["DATABASE_URL": databaseURL])
+        return (outcome.status, outcome.stdout)
     }
 
     /// Messages on a topic, from its watermarks.

@@ -31,10 +31,10 @@ struct FakeBrokerTests {
         #expect(results.allSatisfy { (try? $0.get()) != nil })
     }
 
-    func makeBroker(topics: [String], destination: String, group: String, seed: UInt64? = 11) throws -> FakeBroker {
+    func makeBroker(topics: [String], destination: String, group: String, seed: UInt64? = 11, reset: Bool = false) throws -> FakeBroker {
         FakeBroker(
             settings: .init(sourceTopics: topics, destinationTopic: destination, seed: seed, batchSize: 500),
-            consumer: try KafkaConsumer(configuration: KafkaTestCluster.configuration, groupId: group, logger: logger),
+            consumer: try KafkaConsumer(configuration: KafkaTestCluster.configuration, groupId: group, startAtBeginning: reset, logger: logger),
             producer: try KafkaProducer(configuration: KafkaTestCluster.configuration, logger: logger),
             logger: logger)
     }
@@ -94,6 +94,30 @@ struct FakeBrokerTests {
         }
         #expect(answers[0].count == 200)
         #expect(answers[0] == answers[1])
+    }
+
+    @Test("-r rewinds each topic once, as the TOM's does: a topic that appears later does not rewind the others again")
+    func resetOnce() async throws {
+        let old = KafkaTestCluster.uniqueName("alerts")
+        let late = KafkaTestCluster.uniqueName("late")
+        let destination = KafkaTestCluster.uniqueName("classifications")
+        let group = KafkaTestCluster.uniqueName("fb")
+        try await produceAlerts(0..<50, to: old)
+        // A first run answers everything and commits: without -r, a restart would answer nothing again.
+        let first = try makeBroker(topics: [old], destination: destination, group: group)
+        try await first.run(shouldStop: { first.counts.alertsIn >= 50 })
+        // With -r it answers the old topic's alerts once more, then joins the late topic, which
+        // brings a rebalance that must not rewind the old topic a second time.
+        let second = try makeBroker(topics: [old, late], destination: destination, group: group, reset: true)
+        async let running: Void = second.run(shouldStop: { second.counts.alertsIn >= 80 })
+        try await TestEnvironment.waitUntil(timeout: .seconds(60), "the old topic answered again") { second.counts.alertsIn >= 50 }
+        try await produceAlerts(1000..<1030, to: late)
+        try await running
+        #expect(second.counts.alertsIn == 80)
+        let answers = try classifications(on: destination, count: 2 * (50 + 50 + 30))
+        let nugent = answers.filter { $0["classifierName"] as? String == "NugentClassifier" }.map { ($0["alertId"] as! NSNumber).int64Value }
+        #expect(nugent.filter { $0 < 50 }.count == 100, "each old alert answered twice: first run and one rewind")
+        #expect(nugent.filter { $0 >= 1000 }.count == 30)
     }
 
     @Test("A source topic created after start is picked up without a restart")

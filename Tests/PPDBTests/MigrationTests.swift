@@ -70,20 +70,42 @@ struct MigrationTests {
         return url
     }
 
+    /// Every TOM table `ppdb migrate` creates that the reference dump holds (it has no Django
+    /// groups: `auth_group` and `auth_user_groups` are checked against Django's schema below).
+    static let referenceTables = (TOMSchema.tables + TOMSchema.objectTables).map(\.name).filter { !$0.hasPrefix("auth_") || $0 == "auth_user" }
+
     @Test("An empty database gets exactly the TOM's tables: columns, keys, identities, foreign keys and indexes")
     func migrateMatchesReference() throws {
         let ours = try PostgresConnection(try PostgresTestServer.shared.makeDatabase("migrate"))
         let report = try Migrator.migrate(ours, logger: Self.logger)
-        #expect(report.appliedVersions == [1, 2])
-        #expect(report.createdTables.count == 8)
+        #expect(report.appliedVersions == [1, 2, 3])
+        #expect(report.createdTables.count == 21)
         #expect(report.q3cAvailable)
         let reference = try PostgresConnection(try Self.referenceDatabase())
-        let tables = SnapshotRestorer.restoredTables
+        let tables = Self.referenceTables
+        #expect(tables.count == 19)
         let expected = try CatalogSnapshot.of(reference, tables: tables)
         let actual = try CatalogSnapshot.of(ours, tables: tables)
-        #expect(expected.count > 150)
+        #expect(expected.count > 350)
         #expect(actual == expected)
-        #expect(Set(actual.filter { $0.hasPrefix("constraint") && $0.contains("FOREIGN KEY") }).count == 5)
+        #expect(Set(actual.filter { $0.hasPrefix("constraint") && $0.contains("FOREIGN KEY") }).count == 12)
+        // The TOM's migration 0019 seeds one row, running = false.
+        #expect(try ours.query("SELECT id, running FROM elasticc2_importppdbrunning", statement: "running row").rowCount == 1)
+        #expect(try ours.query("SELECT running FROM elasticc2_importppdbrunning", statement: "running").value(0, 0, as: Bool.self) == false)
+    }
+
+    @Test("Django's groups tables are created as Django 4.2 creates them")
+    func djangoGroups() throws {
+        let ours = try PostgresConnection(try PostgresTestServer.shared.makeDatabase("groups"))
+        _ = try Migrator.migrate(ours, logger: Self.logger)
+        let catalog = try CatalogSnapshot.of(ours, tables: ["auth_group", "auth_user_groups"])
+        #expect(catalog.contains("column auth_group | 2 | name | character varying(150) | t |  | "))
+        #expect(catalog.contains("constraint auth_group | auth_group_name_key | UNIQUE (name)"))
+        #expect(catalog.contains("constraint auth_user_groups | auth_user_groups_user_id_group_id_94350c0c_uniq | UNIQUE (user_id, group_id)"))
+        #expect(
+            catalog.contains(
+                "constraint auth_user_groups | auth_user_groups_user_id_6a12ed8b_fk_auth_user_id | FOREIGN KEY (user_id) REFERENCES auth_user(id) DEFERRABLE INITIALLY DEFERRED"
+            ))
     }
 
     @Test("Migrating twice changes nothing the second time")
@@ -99,10 +121,16 @@ struct MigrationTests {
     @Test("On an existing TOM database only our own tables are added")
     func existingTOMDatabase() throws {
         let connection = try PostgresConnection(try Self.referenceDatabase())
-        let tables = SnapshotRestorer.restoredTables
+        let tables = Self.referenceTables
         let before = try CatalogSnapshot.of(connection, tables: tables)
         let report = try Migrator.migrate(connection, logger: Self.logger)
-        #expect(report.createdTables.isEmpty && report.createdIndexes.isEmpty && report.createdForeignKeys.isEmpty)
+        // The reference has no Django groups: only those two are new; nothing of the TOM's changes.
+        #expect(report.createdTables == ["auth_group", "auth_user_groups"])
+        #expect(report.existingTables.count == 19)
+        #expect(
+            Set(report.createdIndexes).isSubset(of: [
+                "auth_group_name_a6ea08ec_like", "auth_user_groups_group_id_97559544", "auth_user_groups_user_id_6a12ed8b",
+            ]))
         #expect(try CatalogSnapshot.of(connection, tables: tables) == before)
         let own = try connection.query(
             "SELECT count(*) FROM pg_class WHERE relname LIKE 'elasticcstream\\_%' AND relkind = 'r'", statement: "own tables")
@@ -127,6 +155,13 @@ struct MigrationTests {
         #expect(stats.messagesPerClassifier.map(\.classifier).contains { $0.contains("NugentClassifier") })
         #expect(stats.alertsSent > 0)
         #expect(stats.simulatedDateReached != nil)
+        // The TOM's end state of its own object tables.
+        let objects = try connection.query(
+            """
+            SELECT (SELECT count(*) FROM elasticc2_diaobject), (SELECT count(*) FROM elasticc2_diasource),
+                   (SELECT count(*) FROM elasticc2_diaforcedsource), (SELECT count(*) FROM elasticc2_diaobjectinfo)
+            """, statement: "object tables")
+        #expect(try (0..<4).map { try objects.value(0, $0, as: Int.self) } == [131, 650, 5765, 268])
 
         // The identity sequences continue after the restored ids.
         let next = try connection.query(

@@ -23,7 +23,8 @@ struct SenderKillTests {
         _ = try SynthLoader(settings: .init(objects: 1500, seed: 9, ddfFraction: 0), conninfo: url, logger: logger).run()
         let total = try await connection.query("SELECT count(*) FROM elasticc2_ppdbalert", statement: "alerts").value(0, 0, as: Int64.self)
         let marked = {
-            try connection.query("SELECT count(*) FROM elasticc2_ppdbalert WHERE alertsenttimestamp IS NOT NULL", statement: "marked").value(0, 0, as: Int64.self)
+            try connection.query("SELECT count(*) FROM elasticc2_ppdbalert WHERE alertsenttimestamp IS NOT NULL", statement: "marked").value(
+                0, 0, as: Int64.self)
         }
         let batch = 300
 
