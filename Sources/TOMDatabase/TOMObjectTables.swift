@@ -19,19 +19,14 @@ extension TOMSchema {
             name: "elasticc2_diaobject",
             creation: table(
                 "elasticc2_diaobject",
-                ["diaobject_id bigint NOT NULL", "simversion text", "ra double precision NOT NULL", "decl double precision NOT NULL"]
-                    + diaObjectFloatColumns.map { "\($0) real" } + ["isddf boolean NOT NULL"],
+                diaObjectColumns,
                 primaryKey: "diaobject_id"),
             indexes: []),
         Table(
             name: "elasticc2_diasource",
             creation: table(
                 "elasticc2_diasource",
-                [
-                    "diasource_id bigint NOT NULL", "midpointtai double precision NOT NULL", "filtername text NOT NULL",
-                    "ra double precision NOT NULL", "decl double precision NOT NULL", "psflux real NOT NULL",
-                    "psfluxerr real NOT NULL", "snr real NOT NULL", "diaobject_id bigint",
-                ], primaryKey: "diasource_id"),
+                diaSourceColumns, primaryKey: "diasource_id"),
             indexes: [
                 btree("elasticc2_diasource_diaobject_id_597363da", on: "elasticc2_diasource", "diaobject_id"),
                 btree("\"elasticc2_diasource_midPointTai_f4168933\"", on: "elasticc2_diasource", "midpointtai"),
@@ -40,10 +35,7 @@ extension TOMSchema {
             name: "elasticc2_diaforcedsource",
             creation: table(
                 "elasticc2_diaforcedsource",
-                [
-                    "diaforcedsource_id bigint NOT NULL", "midpointtai double precision NOT NULL", "filtername text NOT NULL",
-                    "psflux real NOT NULL", "psfluxerr real NOT NULL", "diaobject_id bigint NOT NULL",
-                ], primaryKey: "diaforcedsource_id"),
+                diaForcedSourceColumns, primaryKey: "diaforcedsource_id"),
             indexes: [
                 btree("elasticc2_diaforcedsource_diaobject_id_8de7d36e", on: "elasticc2_diaforcedsource", "diaobject_id"),
                 btree("\"elasticc2_diaforcedsource_midPointTai_b15bb818\"", on: "elasticc2_diaforcedsource", "midpointtai"),

@@ -13,6 +13,20 @@ public enum TOMSchema {
 
     public static let diaObjectFloatColumns: [String] = DiaObject.optionalFloatFieldNames.map { $0.lowercased() }
 
+    /// The columns of an object, a source and a forced source, the same in the PPDB's tables
+    /// and the TOM's own copies (update-sources copies rows with `SELECT *`).
+    static let diaObjectColumns =
+        ["diaobject_id bigint NOT NULL", "simversion text", "ra double precision NOT NULL", "decl double precision NOT NULL"]
+        + diaObjectFloatColumns.map { "\($0) real" } + ["isddf boolean NOT NULL"]
+    static let diaSourceColumns = [
+        "diasource_id bigint NOT NULL", "midpointtai double precision NOT NULL", "filtername text NOT NULL", "ra double precision NOT NULL",
+        "decl double precision NOT NULL", "psflux real NOT NULL", "psfluxerr real NOT NULL", "snr real NOT NULL", "diaobject_id bigint",
+    ]
+    static let diaForcedSourceColumns = [
+        "diaforcedsource_id bigint NOT NULL", "midpointtai double precision NOT NULL", "filtername text NOT NULL", "psflux real NOT NULL",
+        "psfluxerr real NOT NULL", "diaobject_id bigint NOT NULL",
+    ]
+
     public static let truthColumns: [(name: String, type: String)] = [
         ("libid", "integer NOT NULL"), ("sim_searcheff_mask", "integer NOT NULL"), ("gentype", "integer NOT NULL"),
         ("sim_template_index", "integer NOT NULL"), ("zcmb", "real NOT NULL"), ("zhelio", "real NOT NULL"),
@@ -51,19 +65,14 @@ public enum TOMSchema {
             name: "elasticc2_ppdbdiaobject",
             creation: table(
                 "elasticc2_ppdbdiaobject",
-                ["diaobject_id bigint NOT NULL", "simversion text", "ra double precision NOT NULL", "decl double precision NOT NULL"]
-                    + diaObjectFloatColumns.map { "\($0) real" } + ["isddf boolean NOT NULL"],
+                diaObjectColumns,
                 primaryKey: "diaobject_id"),
             indexes: []),
         Table(
             name: "elasticc2_ppdbdiasource",
             creation: table(
                 "elasticc2_ppdbdiasource",
-                [
-                    "diasource_id bigint NOT NULL", "midpointtai double precision NOT NULL", "filtername text NOT NULL",
-                    "ra double precision NOT NULL", "decl double precision NOT NULL", "psflux real NOT NULL",
-                    "psfluxerr real NOT NULL", "snr real NOT NULL", "diaobject_id bigint",
-                ], primaryKey: "diasource_id"),
+                diaSourceColumns, primaryKey: "diasource_id"),
             indexes: [
                 btree("elasticc2_ppdbdiasource_midpointtai_bd5297fe", on: "elasticc2_ppdbdiasource", "midpointtai"),
                 btree("elasticc2_ppdbdiasource_ppdbdiaobject_id_14a81c05", on: "elasticc2_ppdbdiasource", "diaobject_id"),
@@ -72,10 +81,7 @@ public enum TOMSchema {
             name: "elasticc2_ppdbdiaforcedsource",
             creation: table(
                 "elasticc2_ppdbdiaforcedsource",
-                [
-                    "diaforcedsource_id bigint NOT NULL", "midpointtai double precision NOT NULL", "filtername text NOT NULL",
-                    "psflux real NOT NULL", "psfluxerr real NOT NULL", "diaobject_id bigint NOT NULL",
-                ], primaryKey: "diaforcedsource_id"),
+                diaForcedSourceColumns, primaryKey: "diaforcedsource_id"),
             indexes: [
                 btree("elasticc2_ppdbdiaforcedsource_midpointtai_a7960808", on: "elasticc2_ppdbdiaforcedsource", "midpointtai"),
                 btree("elasticc2_ppdbdiaforcedsource_ppdbdiaobject_id_4a76acc6", on: "elasticc2_ppdbdiaforcedsource", "diaobject_id"),
