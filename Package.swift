@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "alert-sender", targets: ["AlertSender"]),
         .executable(name: "fake-broker", targets: ["FakeBroker"]),
         .executable(name: "broker-poll", targets: ["BrokerPoll"]),
+        .executable(name: "elasticc-api", targets: ["ElasticcAPI"]),
         .executable(name: "bench", targets: ["Bench"]),
         .library(name: "AvroSchemas", targets: ["AvroSchemas"]),
         .library(name: "Kafka", targets: ["Kafka"]),
@@ -25,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", exact: "5.0.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        // PBKDF2 (`_CryptoExtras`) for Django's password hashes.
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
     ],
     targets: [
         // C libraries, found through pkg-config.
@@ -57,6 +60,13 @@ let package = Package(
         .target(name: "TOMDatabase", dependencies: ["Postgres", "AvroSchemas", logging]),
         .target(name: "PPDB", dependencies: ["TOMDatabase", "Postgres", "AvroSchemas", "FITS", "SeededRandom", logging]),
         .target(name: "SourceUpdating", dependencies: ["Postgres", logging]),
+        .target(name: "BrokerPush", dependencies: ["Postgres", "TOMDatabase"]),
+        .target(
+            name: "TOMAccounts",
+            dependencies: [
+                "Postgres", "TOMDatabase", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]),
         .target(name: "AlertSending", dependencies: ["AvroSchemas", "BlockingWork", "Kafka", "Postgres", "TOMDatabase", logging]),
         .target(name: "FakeBrokering", dependencies: ["AvroSchemas", "Kafka", "SeededRandom", logging]),
         .target(name: "BrokerPolling", dependencies: ["AvroSchemas", "Kafka", "Postgres", "TOMDatabase", "Yams", logging]),
@@ -74,6 +84,7 @@ let package = Package(
         .executableTarget(name: "FakeBroker", dependencies: ["FakeBrokering", "CommandSupport", argumentParser]),
         .executableTarget(name: "BrokerPoll", dependencies: ["BrokerPolling", "CommandSupport", argumentParser]),
         .executableTarget(name: "PPDBCommand", dependencies: ["PPDB", "TOMDatabase", "SourceUpdating", "CommandSupport", argumentParser]),
+        .executableTarget(name: "ElasticcAPI", dependencies: ["TOMAccounts", "BlockingWork", "Postgres", "CommandSupport", argumentParser]),
         .executableTarget(name: "KafkaMockCommand", dependencies: ["Kafka", "CommandSupport", argumentParser, logging]),
         .executableTarget(
             name: "Bench",
@@ -97,6 +108,8 @@ let package = Package(
             dependencies: ["BrokerPolling", "PPDB", "TOMDatabase", "Postgres", "Kafka", "AvroSchemas", "TestSupport"]
         ),
         .testTarget(name: "EndToEndTests", dependencies: ["PPDB", "TOMDatabase", "Postgres", "Kafka", "TestSupport"]),
+        .testTarget(name: "BrokerPushTests", dependencies: ["BrokerPush", "TOMDatabase", "Postgres", "TestSupport"]),
+        .testTarget(name: "TOMAccountsTests", dependencies: ["TOMAccounts", "TOMDatabase", "Postgres", "TestSupport"]),
         .testTarget(name: "SourceUpdatingTests", dependencies: ["SourceUpdating", "PPDB", "TOMDatabase", "Postgres", "TestSupport"]),
         .testTarget(
             name: "ReliabilityTests",

@@ -8,9 +8,7 @@ import TOMDatabase
 /// batch together with the consumed offsets, so a crash at any instant loses and doubles nothing.
 /// An actor on its connection's executor: every statement runs on that connection's thread.
 actor ClassificationStore {
-    struct ClassifierKey: Hashable, Sendable {
-        var brokerName, brokerVersion, classifierName, classifierParams: String
-    }
+    typealias ClassifierKey = BrokerClassifiers.Key
 
     struct Outcome: Sendable, Equatable {
         var messages = 0
@@ -20,9 +18,6 @@ actor ClassificationStore {
         /// The next offset to read of each partition this batch advanced.
         var nextOffsets: [KafkaTopicPartition: Int64] = [:]
     }
-
-    /// Serialises classifier creation across batches and instances ("ESCLASSI").
-    static let classifierLockKey: Int64 = 0x4553_434C_4153_5349
 
     nonisolated let connection: PostgresConnection
     let group: String
@@ -219,43 +214,15 @@ actor ClassificationStore {
         return outcome
     }
 
-    /// Finds or creates the classifier rows for a batch; creation is serialised by an advisory lock.
+    /// Finds or creates the classifier rows for a batch.
     private func classifierIds(for messages: [StoredClassification], adding created: inout [ClassifierKey: Int64]) throws -> [ClassifierKey: Int64] {
-        var known = classifierIds
-        let missing = Array(Set(messages.map { ClassifierKey($0.message) }).filter { known[$0] == nil })
-        guard !missing.isEmpty else { return known }
-        try connection.advisoryTransactionLock(Self.classifierLockKey)
-        let found = try connection.query(
-            """
-            SELECT c.classifier_id, c.brokername, c.brokerversion, c.classifiername, c.classifierparams
-              FROM elasticc2_brokerclassifier c
-              JOIN unnest(\(missing.map(\.brokerName))::text[], \(missing.map(\.brokerVersion))::text[],
-                          \(missing.map(\.classifierName))::text[], \(missing.map(\.classifierParams))::text[]) AS k(b, v, n, p)
-                ON c.brokername = k.b AND c.brokerversion IS NOT DISTINCT FROM k.v
-               AND c.classifiername = k.n AND c.classifierparams IS NOT DISTINCT FROM k.p
-             ORDER BY c.classifier_id
-            """, statement: "find classifiers")
-        for row in 0..<found.rowCount {
-            let key = ClassifierKey(
-                brokerName: try found.value(row, 1), brokerVersion: try found.optional(row, 2) ?? "",
-                classifierName: try found.value(row, 3), classifierParams: try found.optional(row, 4) ?? "")
-            if known[key] == nil { known[key] = try found.value(row, 0, as: Int64.self) }
-        }
-        for key in missing where known[key] == nil {
-            let inserted = try connection.query(
-                """
-                INSERT INTO elasticc2_brokerclassifier (brokername, brokerversion, classifiername, classifierparams, modified)
-                VALUES (\(key.brokerName), \(key.brokerVersion), \(key.classifierName), \(key.classifierParams), now()) RETURNING classifier_id
-                """, statement: "create classifier")
-            let id = try inserted.value(0, 0, as: Int64.self)
-            known[key] = id
-            created[key] = id
-        }
-        return known
+        let found = try BrokerClassifiers.ids(for: Set(messages.map { ClassifierKey($0.message) }), known: classifierIds, on: connection)
+        created.merge(found.created) { first, _ in first }
+        return found.all
     }
 }
 
-extension ClassificationStore.ClassifierKey {
+extension BrokerClassifiers.Key {
     init(_ message: BrokerClassification) {
         self.init(
             brokerName: message.brokerName, brokerVersion: message.brokerVersion,

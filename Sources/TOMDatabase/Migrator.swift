@@ -30,6 +30,11 @@ public enum Migrator {
         Migration(version: 3, name: "TOM object, spectrum, class-id and user tables") { connection, report in
             try ensure(TOMSchema.objectTables, foreignKeys: TOMSchema.objectForeignKeys, on: connection, &report)
         },
+        Migration(version: 4, name: "elasticc-api login sessions") { connection, _ in
+            for statement in OwnTables.sessionCreation {
+                try connection.query(PostgresQuery(unescaped: statement), statement: "create session table")
+            }
+        },
     ]
 
     /// Serialises concurrent migrations across hosts.

@@ -4,6 +4,7 @@ public enum OwnTables {
     public static let schemaVersion = "elasticcstream_schema_version"
     public static let kafkaOffset = "elasticcstream_kafka_offset"
     public static let deadLetter = "elasticcstream_dead_letter"
+    public static let session = "elasticcstream_session"
 
     static let creation: [String] = [
         """
@@ -31,5 +32,18 @@ public enum OwnTables {
         )
         """,
         "CREATE INDEX IF NOT EXISTS \(deadLetter)_topic_idx ON public.\(deadLetter) (topic, kafka_partition, kafka_offset)",
+    ]
+
+    /// Login sessions of `elasticc-api` (Django keeps its own in `django_session`).
+    static let sessionCreation: [String] = [
+        """
+        CREATE TABLE IF NOT EXISTS public.\(session) (
+            session_key text PRIMARY KEY,
+            user_id integer NOT NULL REFERENCES public.auth_user(id) ON DELETE CASCADE,
+            created_at timestamp with time zone NOT NULL DEFAULT now(),
+            expires_at timestamp with time zone NOT NULL
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS \(session)_expires_idx ON public.\(session) (expires_at)",
     ]
 }

@@ -1,0 +1,38 @@
+import Postgres
+import TOMDatabase
+
+/// Server-side login sessions in a table of ours, keyed by the `sessionid` cookie's value (32
+/// random characters, as Django's). Blocking: run on the connection's executor.
+public enum SessionStore {
+    static let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789".utf8)
+
+    /// A new session for `userId`, valid for `lifetime`; returns its key.
+    public static func create(userId: Int32, lifetime: Duration, on connection: PostgresConnection) throws -> String {
+        var generator = SystemRandomNumberGenerator()
+        let key = String(decoding: (0..<32).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }, as: UTF8.self)
+        let seconds = Double(lifetime.components.seconds)
+        try connection.query(
+            """
+            INSERT INTO \(unescaped: OwnTables.session) (session_key, user_id, expires_at)
+            VALUES (\(key), \(userId), now() + \(seconds) * interval '1 second')
+            """, statement: "create session")
+        // Expired sessions go as new ones come: the table stays the size of the live ones.
+        try connection.query("DELETE FROM \(unescaped: OwnTables.session) WHERE expires_at < now()", statement: "forget expired sessions")
+        return key
+    }
+
+    /// The active user of a live session, if any.
+    public static func user(forSession key: String, on connection: PostgresConnection) throws -> TOMUser? {
+        guard key.utf8.count == 32, key.utf8.allSatisfy({ alphabet.contains($0) }) else { return nil }
+        let result = try connection.query(
+            """
+            SELECT u.id, u.username, u.is_superuser, u.is_active, NULL,
+                   EXISTS (SELECT 1 FROM auth_user_groups ug JOIN auth_group g ON g.id = ug.group_id
+                            WHERE ug.user_id = u.id AND g.name = \(UserDirectory.brokerGroup))
+              FROM \(unescaped: OwnTables.session) s JOIN auth_user u ON u.id = s.user_id
+             WHERE s.session_key = \(key) AND s.expires_at > now() AND u.is_active
+            """, statement: "find session")
+        guard result.rowCount == 1 else { return nil }
+        return try UserDirectory.user(result, 0)
+    }
+}

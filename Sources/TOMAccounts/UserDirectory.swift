@@ -1,0 +1,64 @@
+import Postgres
+
+/// Django's users and groups, read and written as Django keeps them. Every function blocks: run
+/// it on its connection's executor.
+public enum UserDirectory {
+    public static let brokerGroup = "Broker"
+
+    /// The user called `username` with its stored password hash, if any.
+    public static func find(username: String, on connection: PostgresConnection) throws -> (user: TOMUser, passwordHash: String)? {
+        let result = try connection.query(
+            """
+            SELECT u.id, u.username, u.is_superuser, u.is_active, u.password,
+                   EXISTS (SELECT 1 FROM auth_user_groups ug JOIN auth_group g ON g.id = ug.group_id
+                            WHERE ug.user_id = u.id AND g.name = \(brokerGroup))
+              FROM auth_user u WHERE u.username = \(username)
+            """, statement: "find user")
+        guard result.rowCount == 1 else { return nil }
+        return (try user(result, 0), try result.value(0, 4, as: String.self))
+    }
+
+    static func user(_ result: PostgresResult, _ row: Int) throws -> TOMUser {
+        TOMUser(
+            id: try result.value(row, 0), username: try result.value(row, 1), isSuperuser: try result.value(row, 2),
+            isActive: try result.value(row, 3), isBroker: try result.value(row, 5))
+    }
+
+    /// Creates the user, or updates its password and flags; `broker` adds it to the `Broker`
+    /// group (created if missing). Returns whether the user is new.
+    @discardableResult
+    public static func save(
+        username: String, passwordHash: String, broker: Bool, superuser: Bool, on connection: PostgresConnection
+    ) throws -> Bool {
+        try connection.transaction {
+            let existing = try connection.query("SELECT id FROM auth_user WHERE username = \(username) FOR UPDATE", statement: "find user")
+            let id: Int32
+            let created = existing.rowCount == 0
+            if created {
+                id = try connection.query(
+                    """
+                    INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined)
+                    VALUES (\(passwordHash), \(superuser), \(username), '', '', '', \(superuser), true, now()) RETURNING id
+                    """, statement: "create user"
+                ).value(0, 0, as: Int32.self)
+            } else {
+                id = try existing.value(0, 0, as: Int32.self)
+                try connection.query(
+                    """
+                    UPDATE auth_user SET password = \(passwordHash), is_superuser = \(superuser) OR is_superuser, is_active = true
+                     WHERE id = \(id)
+                    """, statement: "update user")
+            }
+            if broker {
+                try connection.query(
+                    "INSERT INTO auth_group (name) VALUES (\(brokerGroup)) ON CONFLICT (name) DO NOTHING", statement: "create broker group")
+                try connection.query(
+                    """
+                    INSERT INTO auth_user_groups (user_id, group_id) SELECT \(id), id FROM auth_group WHERE name = \(brokerGroup)
+                    ON CONFLICT (user_id, group_id) DO NOTHING
+                    """, statement: "join broker group")
+            }
+            return created
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import TestSupport
+import Testing
+
+/// The services link only the C libraries they use: loading (cfitsio) lives in `ppdb`, and
+/// Apache Avro C is a test oracle that no executable carries.
+@Suite("Executables link only what they use")
+struct LinkageTests {
+    func libraries(_ tool: String) throws -> String {
+        try TestEnvironment.run(["ldd", TestEnvironment.executable(tool)])
+    }
+
+    @Test("alert-sender, broker-poll and fake-broker link librdkafka and (for the database tools) libpq, not cfitsio or avro-c")
+    func servicesLinkNoLoaders() throws {
+        for tool in ["alert-sender", "broker-poll", "fake-broker"] {
+            let linked = try libraries(tool)
+            #expect(linked.contains("librdkafka"), "\(tool)")
+            #expect(!linked.contains("libcfitsio"), "\(tool)")
+            #expect(!linked.contains("libavro"), "\(tool)")
+        }
+        #expect(try libraries("alert-sender").contains("libpq"))
+        #expect(try libraries("broker-poll").contains("libpq"))
+        #expect(!(try libraries("ppdb").contains("libavro")))
+    }
+}
