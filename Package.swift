@@ -28,6 +28,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         // PBKDF2 (`_CryptoExtras`) for Django's password hashes.
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        // The HTTP server of elasticc-api, and its router-level test client.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
+        // The REST-push benchmark's HTTP client (Hummingbird's tests use it too).
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
     ],
     targets: [
         // C libraries, found through pkg-config.
@@ -84,12 +89,24 @@ let package = Package(
         .executableTarget(name: "FakeBroker", dependencies: ["FakeBrokering", "CommandSupport", argumentParser]),
         .executableTarget(name: "BrokerPoll", dependencies: ["BrokerPolling", "CommandSupport", argumentParser]),
         .executableTarget(name: "PPDBCommand", dependencies: ["PPDB", "TOMDatabase", "SourceUpdating", "CommandSupport", argumentParser]),
-        .executableTarget(name: "ElasticcAPI", dependencies: ["TOMAccounts", "BlockingWork", "Postgres", "CommandSupport", argumentParser]),
+        .target(
+            name: "TOMWebAPI",
+            dependencies: [
+                "TOMAccounts", "BrokerPush", "BlockingWork", "Postgres", logging, .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]),
+        .executableTarget(
+            name: "ElasticcAPI",
+            dependencies: [
+                "TOMWebAPI", "TOMAccounts", "BlockingWork", "Postgres", "CommandSupport", argumentParser,
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
         .executableTarget(name: "KafkaMockCommand", dependencies: ["Kafka", "CommandSupport", argumentParser, logging]),
         .executableTarget(
             name: "Bench",
             dependencies: [
                 "AvroSchemas", "Kafka", "Postgres", "PPDB", "TOMDatabase", "FakeBrokering", "BrokerPolling", argumentParser, logging,
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
 
@@ -109,6 +126,12 @@ let package = Package(
         ),
         .testTarget(name: "EndToEndTests", dependencies: ["PPDB", "TOMDatabase", "Postgres", "Kafka", "TestSupport"]),
         .testTarget(name: "BrokerPushTests", dependencies: ["BrokerPush", "TOMDatabase", "Postgres", "TestSupport"]),
+        .testTarget(
+            name: "TOMWebAPITests",
+            dependencies: [
+                "TOMWebAPI", "TOMAccounts", "TOMDatabase", "Postgres", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]),
         .testTarget(name: "TOMAccountsTests", dependencies: ["TOMAccounts", "TOMDatabase", "Postgres", "TestSupport"]),
         .testTarget(name: "SourceUpdatingTests", dependencies: ["SourceUpdating", "PPDB", "TOMDatabase", "Postgres", "TestSupport"]),
         .testTarget(

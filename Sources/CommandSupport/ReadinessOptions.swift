@@ -10,6 +10,12 @@ public struct ReadinessOptions: ParsableArguments, Sendable {
 
     public init() {}
 
+    /// Writes the file now, its first line `ready <detail>` (a listening address, say).
+    public func write(detail: String) {
+        guard let readyFile else { return }
+        try? "ready \(detail)\n".write(toFile: readyFile, atomically: true, encoding: .utf8)
+    }
+
     /// A callback that writes the file the first time it is called; later calls do nothing.
     public func signal() -> @Sendable () -> Void {
         guard let readyFile else { return {} }

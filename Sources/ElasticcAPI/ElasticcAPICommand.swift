@@ -9,8 +9,8 @@ import TOMAccounts
 struct ElasticcAPICommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "elasticc-api",
-        abstract: "The TOM's HTTP side for ELAsTiCC2: accounts as Django keeps them.",
-        subcommands: [AddUser.self])
+        abstract: "The TOM's HTTP side for ELAsTiCC2: its login, brokers' REST push, accounts as Django keeps them.",
+        subcommands: [Serve.self, AddUser.self])
 }
 
 struct AddUser: AsyncParsableCommand {

@@ -109,6 +109,35 @@ struct AlertCycleTests {
                 """) == 0)
     }
 
+    /// Runs `elasticc-api serve` on the cycle's database with the user `apibroker` (a Broker), and
+    /// the TOM cycle's REST classifier, through `tom_client.py`; returns the messages loaded.
+    func pushAsAPIClassifier(_ url: String, _ stack: ProcessStack, _ topics: Topics, alerts: Int) async throws -> Int {
+        let passwordFile = try TestEnvironment.temporaryFile("testing\n", prefix: "apibroker")
+        #expect(try stack.run("elasticc-api", ["add-user", "apibroker", "--password-file", passwordFile, "--broker"]).status == 0)
+        let ready = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString).ready").path
+        let server = TestEnvironment.launch([
+            TestEnvironment.executable("elasticc-api"), "serve", "--listen", "127.0.0.1:0", "--db", url, "--ready-file", ready, "--log-level",
+            "warning",
+        ])
+        try server.run()
+        defer {
+            kill(server.processIdentifier, SIGTERM)
+            server.waitUntilExit()
+        }
+        try await TestEnvironment.waitUntil(timeout: .seconds(30), "elasticc-api listening") { FileManager.default.fileExists(atPath: ready) }
+        let address = try String(contentsOfFile: ready, encoding: .utf8).split(separator: " ")[1].trimmingCharacters(in: .whitespacesAndNewlines)
+        let output = try TestEnvironment.runPython(
+            script: "api_classifier.py",
+            arguments: [
+                TestEnvironment.referenceDirectory.appendingPathComponent("tom_desc").path, "http://\(address)", "apibroker", "testing",
+                stack.bootstrap, String(alerts), TestEnvironment.referenceSchema("elasticc.v0_9_1.alert.avsc").path,
+                "apiclassifier-\(UUID().uuidString)", topics.wfd, topics.ddfFull,
+            ], input: "")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+        #expect(result["statuses"] as? [Int] == [201])
+        return result["loaded"] as? Int ?? 0
+    }
+
     /// The counts the TOM's cycle test asserts: alerts sent, broker messages, classifiers,
     /// classifications, source ids waiting, and the TOM's objects, sources and forced sources.
     func tomCounts(_ connection: PostgresConnection) throws -> [Int64] {
@@ -163,6 +192,21 @@ struct AlertCycleTests {
             let (ours, theirs) = (try fingerprint(url, table), try fingerprint(reference, table))
             #expect(ours == theirs, "\(table)")
         }
+
+        // The TOM cycle test's REST broker: one apiclassifier message per alert, through elasticc-api.
+        let pushed = try await pushAsAPIClassifier(url, stack, topics, alerts: 650)
+        #expect(pushed == 650)
+        let api = try await connection.query(
+            """
+            SELECT (SELECT count(*) FROM elasticc2_brokerclassifier), (SELECT sum(array_length(classid, 1)) FROM elasticc2_brokermessage),
+                   count(*), count(*) FILTER (WHERE m.classid = '{111,112}' AND m.probability = '{0.25,0.75}'),
+                   count(*) FILTER (WHERE m.msghdrtimestamp - m.brokeringesttimestamp BETWEEN interval '0' AND interval '5 seconds'
+                                      AND m.descingesttimestamp - m.msghdrtimestamp BETWEEN interval '0' AND interval '5 seconds')
+              FROM elasticc2_brokermessage m JOIN elasticc2_brokerclassifier c USING (classifier_id)
+             WHERE c.brokername = 'apiclassifier' AND c.brokerversion = '1.0' AND c.classifiername = 'AlwaysTheSame'
+               AND c.classifierparams = '0.5 111, 0.75 112'
+            """, statement: "apiclassifier")
+        #expect(try (0..<5).map { try api.value(0, $0, as: Int.self) } == [3, 14950, 650, 650, 650])
     }
 
     @Test("DDF variant: snapshot objects flagged DDF fill the full and limited topics")

@@ -10,7 +10,7 @@ struct DeploymentTests {
         let output = try TestEnvironment.runPython(script: "compose_commands.py", arguments: [compose], input: "")
         let commands = output.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
         let services = Set(commands.map { $0["service"] as! String })
-        #expect(services.isSuperset(of: ["migrate", "broker-poll", "fake-broker", "alert-sender", "nightly-sender"]))
+        #expect(services.isSuperset(of: ["migrate", "broker-poll", "fake-broker", "alert-sender", "nightly-sender", "elasticc-api"]))
         for entry in commands {
             let words = entry["command"] as! [String]
             let result = try TestEnvironment.runStatus(

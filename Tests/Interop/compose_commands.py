@@ -7,7 +7,7 @@ import sys
 
 import yaml
 
-OURS = {"alert-sender", "fake-broker", "broker-poll", "ppdb", "kafka-mock"}
+OURS = {"alert-sender", "fake-broker", "broker-poll", "ppdb", "kafka-mock", "elasticc-api"}
 
 
 def commands(service):
