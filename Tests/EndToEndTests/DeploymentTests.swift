@@ -25,4 +25,38 @@ struct DeploymentTests {
         #expect(
             try TestEnvironment.runStatus([TestEnvironment.executable("broker-poll"), "--do-pitt"], environment: ["ELASTICC_PARSE_ONLY": "1"]) != 0)
     }
+
+    @Test("The Kubernetes manifests validate against a current Kubernetes, and their commands pass our parsers")
+    func kubernetesManifests() throws {
+        let directory = TestEnvironment.packageRoot.appendingPathComponent("deploy/kubernetes")
+        let manifests = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".yaml") }
+            .map { directory.appendingPathComponent($0).path }
+        #expect(!manifests.isEmpty)
+        for manifest in manifests {
+            let outcome = try TestEnvironment.execute(["kubernetes-validate", "--strict", "-k", "1.31.0", manifest])
+            #expect(outcome.status == 0, "\(manifest): \(outcome.stdout) \(outcome.stderr)")
+            let commands = try TestEnvironment.run([
+                "python3", "-c",
+                """
+                import json, sys, yaml
+                for document in yaml.safe_load_all(open(sys.argv[1])):
+                    spec = (document or {}).get("spec", {})
+                    pod = spec.get("template", spec.get("jobTemplate", {}).get("spec", {}).get("template", {})).get("spec", {})
+                    for container in pod.get("containers", []):
+                        print(json.dumps(container.get("command", []) + container.get("args", [])))
+                """,
+                manifest,
+            ])
+            for line in commands.split(separator: "\n") {
+                let words = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String])
+                let status = try TestEnvironment.runStatus(
+                    [TestEnvironment.executable(words[0])] + words.dropFirst(), environment: ["ELASTICC_PARSE_ONLY": "1"])
+                #expect(status == 0, "\(manifest): \(words.joined(separator: " ")) was refused")
+            }
+        }
+        // The check can fail: an unknown field is refused.
+        let broken = try TestEnvironment.temporaryFile(
+            "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {ports: [{port: 80}], nonsense: 1}\n", prefix: "broken")
+        #expect(try TestEnvironment.execute(["kubernetes-validate", "--strict", "-k", "1.31.0", broken]).status != 0)
+    }
 }
