@@ -29,6 +29,42 @@ public struct BrokerMessagePush: Sendable, Equatable {
             var classId: Int64
             var probability: Double
         }
+
+        /// Any key, to find the ones that are not brokerClassification fields.
+        struct AnyKey: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        struct UnknownField: Error {
+            var name: String
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case alertId, diaSourceId, elasticcPublishTimestamp, brokerIngestTimestamp, brokerPublishTimestamp, brokerName, brokerVersion
+            case classifierName, classifierParams, classifications
+        }
+
+        init(from decoder: any Decoder) throws {
+            if let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue).sorted()
+                .first(where: { CodingKeys(rawValue: $0) == nil })
+            {
+                throw UnknownField(name: unknown)
+            }
+            let fields = try decoder.container(keyedBy: CodingKeys.self)
+            alertId = try fields.decode(Int64.self, forKey: .alertId)
+            diaSourceId = try fields.decode(Int64.self, forKey: .diaSourceId)
+            elasticcPublishTimestamp = try fields.decode(Double.self, forKey: .elasticcPublishTimestamp)
+            brokerIngestTimestamp = try fields.decode(Double.self, forKey: .brokerIngestTimestamp)
+            brokerPublishTimestamp = try fields.decodeIfPresent(Double.self, forKey: .brokerPublishTimestamp)
+            brokerName = try fields.decode(String.self, forKey: .brokerName)
+            brokerVersion = try fields.decode(String.self, forKey: .brokerVersion)
+            classifierName = try fields.decode(String.self, forKey: .classifierName)
+            classifierParams = try fields.decode(String.self, forKey: .classifierParams)
+            classifications = try fields.decode([Classification].self, forKey: .classifications)
+        }
         var alertId: Int64
         var diaSourceId: Int64
         var elasticcPublishTimestamp: Double
@@ -41,37 +77,60 @@ public struct BrokerMessagePush: Sendable, Equatable {
         var classifications: [Classification]
     }
 
-    static let knownFields: Set<String> = [
-        "alertId", "diaSourceId", "elasticcPublishTimestamp", "brokerIngestTimestamp", "brokerPublishTimestamp", "brokerName",
-        "brokerVersion", "classifierName", "classifierParams", "classifications",
-    ]
-
-    /// The messages of a request body: one JSON object or a non-empty list of them.
-    public static func parse(_ body: Data) throws(Invalid) -> [BrokerMessagePush] {
-        let json: Any
-        do { json = try JSONSerialization.jsonObject(with: body) } catch { throw Invalid(description: "the body is not valid JSON") }
-        let isList = json is [Any]
-        let objects = (json as? [Any]) ?? [json]
-        guard !objects.isEmpty else { throw Invalid(description: "the body is an empty list: nothing to store") }
-        guard objects.count <= maximumMessages else { throw Invalid(description: "more than \(maximumMessages) messages in one request") }
-        for (index, object) in objects.enumerated() {
-            guard let fields = object as? [String: Any] else { throw Invalid(description: "message \(index): not a JSON object") }
-            if let unknown = fields.keys.sorted().first(where: { !knownFields.contains($0) }) {
-                throw Invalid(description: "message \(index): \(unknown) is not a brokerClassification field")
+    /// The body as a list of messages, or nil when it is not a JSON list.
+    private struct Messages: Decodable {
+        var wires: [Wire]
+        init(from decoder: any Decoder) throws {
+            var list = try decoder.unkeyedContainer()
+            var wires: [Wire] = []
+            while !list.isAtEnd {
+                if (try? list.decodeNil()) == true { throw NotAnObject(index: wires.count) }
+                do {
+                    wires.append(try list.decode(Wire.self))
+                } catch DecodingError.typeMismatch(let type, let context) where type is [String: Any].Type && context.codingPath.count == 1 {
+                    throw NotAnObject(index: wires.count)
+                }
             }
+            self.wires = wires
         }
+    }
+
+    struct NotAnObject: Error {
+        var index: Int
+    }
+
+    /// The messages of a request body: one JSON object or a non-empty list of them, read in one pass.
+    public static func parse(_ body: Data) throws(Invalid) -> [BrokerMessagePush] {
+        let first = body.first { !" \t\r\n".utf8.contains($0) }
+        let isList = first == UInt8(ascii: "[")
         let wires: [Wire]
         do {
-            wires = isList ? try JSONDecoder().decode([Wire].self, from: body) : [try JSONDecoder().decode(Wire.self, from: body)]
+            wires = isList ? try JSONDecoder().decode(Messages.self, from: body).wires : [try JSONDecoder().decode(Wire.self, from: body)]
+        } catch let error as Wire.UnknownField {
+            // The index is not known here: find it by the unknown name.
+            throw Invalid(description: "\(indexOfUnknown(error.name, in: body, isList: isList)): \(error.name) is not a brokerClassification field")
+        } catch let error as NotAnObject {
+            throw Invalid(description: "message \(error.index): not a JSON object")
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            throw Invalid(description: "the body is not valid JSON")
         } catch let error as DecodingError {
             throw Invalid(description: describe(error, isList: isList))
         } catch {
             throw Invalid(description: "the body cannot be read: \(error)")
         }
+        guard !wires.isEmpty else { throw Invalid(description: "the body is an empty list: nothing to store") }
+        guard wires.count <= maximumMessages else { throw Invalid(description: "more than \(maximumMessages) messages in one request") }
         var messages: [BrokerMessagePush] = []
         messages.reserveCapacity(wires.count)
         for (index, wire) in wires.enumerated() { messages.append(try BrokerMessagePush(wire, index: index)) }
         return messages
+    }
+
+    /// "message N" for the first object holding `name` (an error path only: the slow way is fine).
+    private static func indexOfUnknown(_ name: String, in body: Data, isList: Bool) -> String {
+        guard isList, let list = try? JSONSerialization.jsonObject(with: body) as? [Any] else { return "message 0" }
+        let index = list.firstIndex { ($0 as? [String: Any])?[name] != nil } ?? 0
+        return "message \(index)"
     }
 
     private init(_ wire: Wire, index: Int) throws(Invalid) {

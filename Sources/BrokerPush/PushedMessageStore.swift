@@ -9,8 +9,9 @@ import TOMDatabase
 /// Exactly once: a message identical to one already stored from REST — same classifier (broker
 /// name and version, classifier name and parameters), alert, source, ELAsTiCC publish time,
 /// broker ingest time, class ids and probabilities — is not stored again (nor twice within one
-/// request). Pushes of one classifier are serialised by a transaction lock on its id, so two
-/// retries racing each other cannot both store.
+/// request): our unique index on REST rows (`elasticcstream_rest_push_once`, created by
+/// `ppdb migrate`) turns it into a skipped conflict, so a retry racing its original waits for
+/// it and stores nothing, without serialising pushes.
 public enum PushedMessageStore {
     public struct Outcome: Sendable, Equatable {
         /// The first new row's id, or nil when nothing was new.
@@ -25,59 +26,30 @@ public enum PushedMessageStore {
         }
     }
 
-    struct Identity: Hashable {
-        var classifier: Int64
-        var alertId: Int64
-        var diaSourceId: Int64
-        var elasticcPublished: Int64
-        var brokerIngested: Int64
-        var classIds: [Int16]
-        var probabilities: [Float]
-    }
-
     /// Blocking: run on the connection's executor.
     public static func store(_ messages: [BrokerMessagePush], on connection: PostgresConnection) throws -> Outcome {
         try connection.transaction {
             let keys = messages.map(key(of:))
             let ids = try BrokerClassifiers.ids(for: Set(keys), known: [:], on: connection).all
-            let classifiers = Set(ids.values).sorted()
-            for classifier in classifiers {
-                try connection.query(
-                    "SELECT pg_advisory_xact_lock(\(pushLockSpace), \(Int32(truncatingIfNeeded: classifier)))", statement: "lock pushes")
-            }
-            var seen = try storedIdentities(alertIds: Array(Set(messages.map(\.alertId))), classifiers: classifiers, on: connection)
-            var fresh: [(BrokerMessagePush, Int64)] = []
-            for (message, key) in zip(messages, keys) {
-                guard let classifier = ids[key] else { continue }
-                if seen.insert(identity(message, classifier: classifier)).inserted { fresh.append((message, classifier)) }
-            }
-            var outcome = Outcome(firstMessageId: nil, loaded: fresh.count, alreadyStored: messages.count - fresh.count)
-            guard !fresh.isEmpty else { return outcome }
-            // Ids drawn first, so the answer can name the first new row as the TOM's does.
-            let drawn = try connection.query(
+            try connection.query(
                 """
-                SELECT nextval(pg_get_serial_sequence('elasticc2_brokermessage', 'brokermessage_id'))
-                  FROM generate_series(1, \(fresh.count))
-                """, statement: "draw message ids")
-            var rowIds: [Int64] = []
-            rowIds.reserveCapacity(fresh.count)
-            for row in 0..<drawn.rowCount { rowIds.append(try drawn.value(row, 0, as: Int64.self)) }
-            let ingested = PostgresTimestamp.now
+                CREATE TEMP TABLE es_pushed (
+                    position integer, alert_id bigint, diasource_id bigint, msghdrtimestamp timestamptz,
+                    elasticcpublishtimestamp timestamptz, brokeringesttimestamp timestamptz, classifier_id bigint,
+                    classid smallint[], probability real[]) ON COMMIT DROP
+                """, statement: "stage pushed messages")
             try connection.copyIn(
                 """
-                COPY elasticc2_brokermessage (brokermessage_id, streammessage_id, topicname, alert_id, diasource_id, msghdrtimestamp,
-                                              descingesttimestamp, elasticcpublishtimestamp, brokeringesttimestamp, classifier_id, classid,
-                                              probability) FROM STDIN
+                COPY es_pushed (position, alert_id, diasource_id, msghdrtimestamp, elasticcpublishtimestamp, brokeringesttimestamp,
+                                classifier_id, classid, probability) FROM STDIN
                 """, statement: "copy pushed messages"
             ) { buffer in
-                for ((message, classifier), rowId) in zip(fresh, rowIds) {
-                    buffer.append(rowId)
-                    buffer.append(Int64(-1))
-                    buffer.append("REST_push")
+                for (position, (message, key)) in zip(messages, keys).enumerated() {
+                    guard let classifier = ids[key] else { continue }
+                    buffer.append(Int32(position))
                     buffer.append(message.alertId)
                     buffer.append(message.diaSourceId)
                     buffer.append(message.brokerPublishTimestamp.map(PostgresTimestamp.init(microsecondsSinceEpoch:)))
-                    buffer.append(ingested)
                     buffer.append(PostgresTimestamp(microsecondsSinceEpoch: message.elasticcPublishTimestamp))
                     buffer.append(PostgresTimestamp(microsecondsSinceEpoch: message.brokerIngestTimestamp))
                     buffer.append(classifier)
@@ -86,49 +58,34 @@ public enum PushedMessageStore {
                     try buffer.endRow()
                 }
             }
-            try connection.query(
+            // The unique index on REST rows makes a message already stored (by this request, an
+            // earlier one, or a concurrent retry, which waits for it) a conflict that is skipped.
+            let inserted = try connection.query(
                 """
-                INSERT INTO elasticc2_brokersourceids (diasource_id)
-                SELECT DISTINCT unnest(\(fresh.map(\.0.diaSourceId))::bigint[]) ON CONFLICT DO NOTHING
-                """, statement: "queue pushed source ids")
-            outcome.firstMessageId = rowIds.first
-            return outcome
+                INSERT INTO elasticc2_brokermessage (streammessage_id, topicname, alert_id, diasource_id, msghdrtimestamp, descingesttimestamp,
+                                                     elasticcpublishtimestamp, brokeringesttimestamp, classifier_id, classid, probability)
+                SELECT -1, 'REST_push', alert_id, diasource_id, msghdrtimestamp, now(), elasticcpublishtimestamp, brokeringesttimestamp,
+                       classifier_id, classid, probability
+                  FROM es_pushed ORDER BY position
+                ON CONFLICT (classifier_id, alert_id, diasource_id, elasticcpublishtimestamp, brokeringesttimestamp, classid, probability)
+                   WHERE topicname = 'REST_push' DO NOTHING
+                RETURNING brokermessage_id
+                """, statement: "store pushed messages")
+            try connection.query(
+                "INSERT INTO elasticc2_brokersourceids (diasource_id) SELECT DISTINCT diasource_id FROM es_pushed ON CONFLICT DO NOTHING",
+                statement: "queue pushed source ids")
+            var first: Int64?
+            for row in 0..<inserted.rowCount {
+                let id = try inserted.value(row, 0, as: Int64.self)
+                first = min(first ?? id, id)
+            }
+            return Outcome(firstMessageId: first, loaded: inserted.rowCount, alreadyStored: messages.count - inserted.rowCount)
         }
     }
-
-    /// The advisory-lock space of REST pushes ("ESRP").
-    static let pushLockSpace: Int32 = 0x4553_5250
 
     static func key(of message: BrokerMessagePush) -> BrokerClassifiers.Key {
         BrokerClassifiers.Key(
             brokerName: message.brokerName, brokerVersion: message.brokerVersion, classifierName: message.classifierName,
             classifierParams: message.classifierParams)
-    }
-
-    static func identity(_ message: BrokerMessagePush, classifier: Int64) -> Identity {
-        Identity(
-            classifier: classifier, alertId: message.alertId, diaSourceId: message.diaSourceId,
-            elasticcPublished: message.elasticcPublishTimestamp, brokerIngested: message.brokerIngestTimestamp, classIds: message.classIds,
-            probabilities: message.probabilities)
-    }
-
-    /// What REST already stored for these alerts and classifiers.
-    static func storedIdentities(alertIds: [Int64], classifiers: [Int64], on connection: PostgresConnection) throws -> Set<Identity> {
-        let stored = try connection.query(
-            """
-            SELECT classifier_id, alert_id, diasource_id, elasticcpublishtimestamp, brokeringesttimestamp, classid, probability
-              FROM elasticc2_brokermessage
-             WHERE topicname = 'REST_push' AND alert_id = ANY(\(alertIds)) AND classifier_id = ANY(\(classifiers))
-            """, statement: "find stored pushes")
-        var identities = Set<Identity>()
-        for row in 0..<stored.rowCount {
-            identities.insert(
-                Identity(
-                    classifier: try stored.value(row, 0), alertId: try stored.value(row, 1), diaSourceId: try stored.value(row, 2),
-                    elasticcPublished: try stored.optional(row, 3, as: PostgresTimestamp.self)?.microsecondsSinceEpoch ?? .min,
-                    brokerIngested: try stored.optional(row, 4, as: PostgresTimestamp.self)?.microsecondsSinceEpoch ?? .min,
-                    classIds: try stored.value(row, 5), probabilities: try stored.value(row, 6)))
-        }
-        return identities
     }
 }

@@ -35,6 +35,9 @@ public enum Migrator {
                 try connection.query(PostgresQuery(unescaped: statement), statement: "create session table")
             }
         },
+        Migration(version: 5, name: "REST-pushed broker messages stored once") { connection, _ in
+            try connection.query(PostgresQuery(unescaped: OwnTables.restPushOnce), statement: "create the REST push index")
+        },
     ]
 
     /// Serialises concurrent migrations across hosts.

@@ -34,6 +34,14 @@ public enum OwnTables {
         "CREATE INDEX IF NOT EXISTS \(deadLetter)_topic_idx ON public.\(deadLetter) (topic, kafka_partition, kafka_offset)",
     ]
 
+    /// An index of ours on the TOM's broker messages, over REST-pushed rows only: a message
+    /// identical to one already pushed conflicts, so a retried push stores nothing twice.
+    static let restPushOnce = """
+        CREATE UNIQUE INDEX IF NOT EXISTS elasticcstream_rest_push_once ON public.elasticc2_brokermessage
+               (classifier_id, alert_id, diasource_id, elasticcpublishtimestamp, brokeringesttimestamp, classid, probability)
+         WHERE topicname = 'REST_push'
+        """
+
     /// Login sessions of `elasticc-api` (Django keeps its own in `django_session`).
     static let sessionCreation: [String] = [
         """

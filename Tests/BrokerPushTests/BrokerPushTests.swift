@@ -62,7 +62,7 @@ struct BrokerPushTests {
         // A message that differs (new probabilities) is a new message.
         let changed = try PushedMessageStore.store(
             try BrokerMessagePush.parse(Data(Self.message(1, probabilities: [0.5, 0.5]).utf8)), on: connection)
-        #expect(changed.loaded == 1 && changed.firstMessageId == firstId + 2)
+        #expect(changed.loaded == 1 && (changed.firstMessageId ?? 0) > firstId)
         let rows = try connection.query(
             """
             SELECT m.brokermessage_id, m.streammessage_id, m.topicname, m.alert_id, m.diasource_id,

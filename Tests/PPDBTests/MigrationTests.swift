@@ -34,7 +34,11 @@ enum CatalogSnapshot {
             lines.append("constraint " + (0..<3).map { constraints.string(row, $0) ?? "" }.joined(separator: " | "))
         }
         let indexes = try connection.query(
-            "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = ANY(\(names)) ORDER BY 1, 2",
+            // Indexes of ours (elasticcstream_…) are not the TOM's schema.
+            """
+            SELECT tablename, indexname, indexdef FROM pg_indexes
+             WHERE schemaname = 'public' AND tablename = ANY(\(names)) AND indexname NOT LIKE 'elasticcstream\\_%' ORDER BY 1, 2
+            """,
             statement: "indexes")
         for row in 0..<indexes.rowCount {
             lines.append("index " + (0..<3).map { indexes.string(row, $0) ?? "" }.joined(separator: " | "))
@@ -78,7 +82,7 @@ struct MigrationTests {
     func migrateMatchesReference() throws {
         let ours = try PostgresConnection(try PostgresTestServer.shared.makeDatabase("migrate"))
         let report = try Migrator.migrate(ours, logger: Self.logger)
-        #expect(report.appliedVersions == [1, 2, 3, 4])
+        #expect(report.appliedVersions == [1, 2, 3, 4, 5])
         #expect(report.createdTables.count == 21)
         #expect(report.q3cAvailable)
         let reference = try PostgresConnection(try Self.referenceDatabase())
