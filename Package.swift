@@ -112,7 +112,7 @@ let package = Package(
 
         .target(
             name: "TestSupport",
-            dependencies: ["AvroSchemas", "Postgres", "Kafka", "SeededRandom", logging],
+            dependencies: ["AvroSchemas", "BlockingWork", "Postgres", "Kafka", "SeededRandom", logging],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "AvroSchemasTests", dependencies: ["AvroSchemas", "AvroCOracle", "TestSupport"]),

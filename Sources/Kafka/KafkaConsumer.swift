@@ -284,6 +284,9 @@ public final class KafkaConsumer: Sendable {
         return KafkaWatermarks(low: max(low, 0), high: high)
     }
 
+    /// How long closing waits for the group to confirm (a cluster that is gone never does).
+    static let closeTimeout: Duration = .seconds(10)
+
     /// Leaves the group, serving the final revocation, and stops consuming.
     public func close() async {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
@@ -297,7 +300,9 @@ public final class KafkaConsumer: Sendable {
             client.logger.warning("Kafka consumer close failed", metadata: ["kafka.error": "\(KafkaError(consuming: error))"])
             return
         }
-        while rd_kafka_consumer_closed(client.pointer) == 0 {
+        // A cluster that went away never confirms: give up after a while rather than poll forever.
+        let deadline = ContinuousClock.now + Self.closeTimeout
+        while rd_kafka_consumer_closed(client.pointer) == 0, ContinuousClock.now < deadline {
             guard let event = queue.poll(timeoutMilliseconds: 100) else { continue }
             defer { rd_kafka_event_destroy(event) }
             if Int32(rd_kafka_event_type(event)) == Int32(RD_KAFKA_EVENT_REBALANCE) {
@@ -317,7 +322,8 @@ public final class KafkaConsumer: Sendable {
             return
         }
         // The final revocation is answered without a handler: nothing more is consumed.
-        while rd_kafka_consumer_closed(client.pointer) == 0 {
+        let deadline = ContinuousClock.now + closeTimeout
+        while rd_kafka_consumer_closed(client.pointer) == 0, ContinuousClock.now < deadline {
             guard let event = queue.poll(timeoutMilliseconds: 100) else { continue }
             if Int32(rd_kafka_event_type(event)) == Int32(RD_KAFKA_EVENT_REBALANCE) {
                 if String(cString: rd_kafka_rebalance_protocol(client.pointer)) == "COOPERATIVE" {

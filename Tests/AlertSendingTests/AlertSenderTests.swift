@@ -323,7 +323,7 @@ struct AlertSenderTests {
              WHERE s.midpointtai BETWEEN 60560 AND 60600
             """, statement: "alerts in dump window"
         ).value(0, 0, as: Int64.self)
-        let output = try TestEnvironment.runPython(
+        let output = try await TestEnvironment.runPython(
             script: "kafka_peer.py", arguments: ["dump", directory, TestEnvironment.referenceSchema("elasticc.v0_9_1.alert.avsc").path], input: "")
         let lines = output.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
         #expect(lines.count == Int(expected) && expected > 0)

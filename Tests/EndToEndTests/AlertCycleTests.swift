@@ -126,7 +126,7 @@ struct AlertCycleTests {
         }
         try await TestEnvironment.waitUntil(timeout: .seconds(30), "elasticc-api listening") { FileManager.default.fileExists(atPath: ready) }
         let address = try String(contentsOfFile: ready, encoding: .utf8).split(separator: " ")[1].trimmingCharacters(in: .whitespacesAndNewlines)
-        let output = try TestEnvironment.runPython(
+        let output = try await TestEnvironment.runPython(
             script: "api_classifier.py",
             arguments: [
                 TestEnvironment.referenceDirectory.appendingPathComponent("tom_desc").path, "http://\(address)", "apibroker", "testing",
@@ -184,8 +184,8 @@ struct AlertCycleTests {
         #expect(try tomCounts(connection) == [650, 1300, 2, 13650, 0, 131, 650, 5765])
         // Row for row the TOM's end state, restored from the snapshot into a database of its own.
         let reference = try PostgresTestServer.shared.makeDatabase("tomend")
-        _ = try TestEnvironment.run([TestEnvironment.executable("ppdb"), "migrate", "--db", reference, "--log-level", "warning"])
-        _ = try TestEnvironment.run([
+        _ = try await TestEnvironment.run([TestEnvironment.executable("ppdb"), "migrate", "--db", reference, "--log-level", "warning"])
+        _ = try await TestEnvironment.run([
             TestEnvironment.executable("ppdb"), "restore", PostgresTestServer.snapshotPath, "--db", reference, "--log-level", "warning",
         ])
         for table in ["elasticc2_diaobject", "elasticc2_diasource", "elasticc2_diaforcedsource", "elasticc2_diaobjectinfo"] {

@@ -5,37 +5,38 @@ import Testing
 @Suite("Deployment files")
 struct DeploymentTests {
     @Test("docker-compose.yaml parses, and every command in it is accepted by our executables' parsers")
-    func composeCommandsParse() throws {
+    func composeCommandsParse() async throws {
         let compose = TestEnvironment.packageRoot.appendingPathComponent("docker-compose.yaml").path
-        let output = try TestEnvironment.runPython(script: "compose_commands.py", arguments: [compose], input: "")
+        let output = try await TestEnvironment.runPython(script: "compose_commands.py", arguments: [compose], input: "")
         let commands = output.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
         let services = Set(commands.map { $0["service"] as! String })
         #expect(services.isSuperset(of: ["migrate", "broker-poll", "fake-broker", "alert-sender", "nightly-sender", "elasticc-api"]))
         for entry in commands {
             let words = entry["command"] as! [String]
-            let result = try TestEnvironment.runStatus(
+            let result = try await TestEnvironment.runStatus(
                 [TestEnvironment.executable(words[0])] + words.dropFirst(),
                 environment: ["ELASTICC_PARSE_ONLY": "1"])
             #expect(result == 0, "\(entry["service"]!): \(words.joined(separator: " ")) was refused")
         }
         // The check can fail: a wrong flag is refused.
         #expect(
-            try TestEnvironment.runStatus(
+            try await TestEnvironment.runStatus(
                 [TestEnvironment.executable("alert-sender"), "-d", "1", "-a", "2"], environment: ["ELASTICC_PARSE_ONLY": "1"]) != 0)
         #expect(
-            try TestEnvironment.runStatus([TestEnvironment.executable("broker-poll"), "--do-pitt"], environment: ["ELASTICC_PARSE_ONLY": "1"]) != 0)
+            try await TestEnvironment.runStatus([TestEnvironment.executable("broker-poll"), "--do-pitt"], environment: ["ELASTICC_PARSE_ONLY": "1"])
+                != 0)
     }
 
     @Test("The Kubernetes manifests validate against a current Kubernetes, and their commands pass our parsers")
-    func kubernetesManifests() throws {
+    func kubernetesManifests() async throws {
         let directory = TestEnvironment.packageRoot.appendingPathComponent("deploy/kubernetes")
         let manifests = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".yaml") }
             .map { directory.appendingPathComponent($0).path }
         #expect(!manifests.isEmpty)
         for manifest in manifests {
-            let outcome = try TestEnvironment.execute(["kubernetes-validate", "--strict", "-k", "1.31.0", manifest])
+            let outcome = try await TestEnvironment.execute(["kubernetes-validate", "--strict", "-k", "1.31.0", manifest])
             #expect(outcome.status == 0, "\(manifest): \(outcome.stdout) \(outcome.stderr)")
-            let commands = try TestEnvironment.run([
+            let commands = try await TestEnvironment.run([
                 "python3", "-c",
                 """
                 import json, sys, yaml
@@ -49,7 +50,7 @@ struct DeploymentTests {
             ])
             for line in commands.split(separator: "\n") {
                 let words = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String])
-                let status = try TestEnvironment.runStatus(
+                let status = try await TestEnvironment.runStatus(
                     [TestEnvironment.executable(words[0])] + words.dropFirst(), environment: ["ELASTICC_PARSE_ONLY": "1"])
                 #expect(status == 0, "\(manifest): \(words.joined(separator: " ")) was refused")
             }
@@ -57,6 +58,6 @@ struct DeploymentTests {
         // The check can fail: an unknown field is refused.
         let broken = try TestEnvironment.temporaryFile(
             "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {ports: [{port: 80}], nonsense: 1}\n", prefix: "broken")
-        #expect(try TestEnvironment.execute(["kubernetes-validate", "--strict", "-k", "1.31.0", broken]).status != 0)
+        #expect(try await TestEnvironment.execute(["kubernetes-validate", "--strict", "-k", "1.31.0", broken]).status != 0)
     }
 }

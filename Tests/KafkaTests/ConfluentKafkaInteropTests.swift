@@ -11,7 +11,7 @@ struct ConfluentKafkaInteropTests {
     @Test("confluent-kafka produces fastavro brokerClassifications; we consume and decode them")
     func theirProducerOurConsumer() async throws {
         let topic = KafkaTestCluster.uniqueName("py-produced")
-        let output = try TestEnvironment.runPython(
+        let output = try await TestEnvironment.runPython(
             script: "kafka_peer.py",
             arguments: [
                 "produce", KafkaTestCluster.shared.bootstrapServers, topic, "120",
@@ -58,7 +58,7 @@ struct ConfluentKafkaInteropTests {
             })
         #expect(results.allSatisfy { (try? $0.get()) != nil })
 
-        let output = try TestEnvironment.runPython(
+        let output = try await TestEnvironment.runPython(
             script: "kafka_peer.py",
             arguments: [
                 "consume", KafkaTestCluster.shared.bootstrapServers, topic, "80",

@@ -13,8 +13,10 @@ struct KafkaClientTests {
         try KafkaProducer(configuration: KafkaTestCluster.configuration, logger: logger)
     }
 
-    func makeConsumer(group: String, handler: KafkaConsumer.RebalanceHandler? = nil) throws -> KafkaConsumer {
-        try KafkaConsumer(configuration: KafkaTestCluster.configuration, groupId: group, logger: logger, rebalanceHandler: handler)
+    func makeConsumer(group: String, sessionTimeout: Duration? = nil, handler: KafkaConsumer.RebalanceHandler? = nil) throws -> KafkaConsumer {
+        var configuration = KafkaTestCluster.configuration
+        if let sessionTimeout { configuration.properties["session.timeout.ms"] = String(sessionTimeout.components.seconds * 1000) }
+        return try KafkaConsumer(configuration: configuration, groupId: group, logger: logger, rebalanceHandler: handler)
     }
 
     @Test("Produce then consume in a group: key, value, headers and timestamp survive")
@@ -83,14 +85,16 @@ struct KafkaClientTests {
         let topic = KafkaTestCluster.uniqueName("split")
         try KafkaTestCluster.shared.createTopic(topic, partitions: 6)
         let group = KafkaTestCluster.uniqueName("group")
-        let one = try makeConsumer(group: group)
-        let two = try makeConsumer(group: group)
+        // A session long enough that a loaded machine (the whole suite runs at once) does not
+        // drop a member between its polls and start the join over.
+        let one = try makeConsumer(group: group, sessionTimeout: .seconds(30))
+        let two = try makeConsumer(group: group, sessionTimeout: .seconds(30))
         try one.subscribe([topic])
         try two.subscribe([topic])
 
         var received: [KafkaMessage] = []
         let clock = ContinuousClock()
-        let end = clock.now + .seconds(30)
+        let end = clock.now + .seconds(90)
         while clock.now < end, !(one.assignment.count + two.assignment.count == 6 && !one.assignment.isEmpty && !two.assignment.isEmpty) {
             received += try await one.poll(maxMessages: 100, timeout: .milliseconds(100))
             received += try await two.poll(maxMessages: 100, timeout: .milliseconds(100))

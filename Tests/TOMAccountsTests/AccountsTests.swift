@@ -9,8 +9,8 @@ import Testing
 @Suite("Accounts as Django keeps them: password hashes, users, groups, sessions")
 struct AccountsTests {
     /// Django's hasher, as Django computes it (hashlib's PBKDF2-HMAC-SHA256, base64).
-    func pythonHash(_ password: String, salt: String, iterations: Int) throws -> String {
-        try TestEnvironment.run(
+    func pythonHash(_ password: String, salt: String, iterations: Int) async throws -> String {
+        try await TestEnvironment.run(
             [
                 "python3", "-c",
                 """
@@ -23,8 +23,8 @@ struct AccountsTests {
         ).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    func pythonVerifies(_ password: String, _ encoded: String) throws -> Bool {
-        let output = try TestEnvironment.run([
+    func pythonVerifies(_ password: String, _ encoded: String) async throws -> Bool {
+        let output = try await TestEnvironment.run([
             "python3", "-c",
             """
             import base64, hashlib, hmac, sys
@@ -38,22 +38,22 @@ struct AccountsTests {
     }
 
     @Test("Hashes Django made verify here, hashes made here verify as Django's, at any iteration count")
-    func djangoHashes() throws {
-        let theirs = try pythonHash("s3cret ünï", salt: "OsgHnB034oZJtXblVE2I1P", iterations: 390_000)
+    func djangoHashes() async throws {
+        let theirs = try await pythonHash("s3cret ünï", salt: "OsgHnB034oZJtXblVE2I1P", iterations: 390_000)
         #expect(DjangoPassword.verify("s3cret ünï", against: theirs))
         #expect(!DjangoPassword.verify("s3cret uni", against: theirs))
         let ours = try DjangoPassword.hash("another one")
         #expect(ours.hasPrefix("pbkdf2_sha256$600000$"))
         #expect(ours.split(separator: "$")[2].count == 22)
-        #expect(try pythonVerifies("another one", ours))
-        #expect(try !pythonVerifies("another on", ours))
+        #expect(try await pythonVerifies("another one", ours))
+        #expect(try await !pythonVerifies("another on", ours))
         for malformed in ["", "pbkdf2_sha256$x$y$z", "argon2$1$a$b", "pbkdf2_sha256$600000$salt", ours + "x"] {
             #expect(!DjangoPassword.verify("another one", against: malformed))
         }
     }
 
     @Test("Users are created and updated in Django's tables; Broker membership and the push rule")
-    func users() throws {
+    func users() async throws {
         let connection = try PostgresConnection(try PostgresTestServer.shared.makeDatabase("users"))
         _ = try Migrator.migrate(connection, logger: Logger(label: "accounts-tests"))
         #expect(try UserDirectory.save(username: "ampel", passwordHash: "h1", broker: true, superuser: false, on: connection))
@@ -64,12 +64,12 @@ struct AccountsTests {
         let scientist = try #require(try UserDirectory.find(username: "scientist", on: connection))
         #expect(!scientist.user.isBroker && !scientist.user.mayPushBrokerMessages)
         #expect(try UserDirectory.find(username: "nobody", on: connection) == nil)
-        let groups = try connection.query("SELECT count(*) FROM auth_user_groups", statement: "memberships").value(0, 0, as: Int.self)
+        let groups = try await connection.query("SELECT count(*) FROM auth_user_groups", statement: "memberships").value(0, 0, as: Int.self)
         #expect(groups == 1)
     }
 
     @Test("Sessions find their user until they expire")
-    func sessions() throws {
+    func sessions() async throws {
         let connection = try PostgresConnection(try PostgresTestServer.shared.makeDatabase("sessions"))
         _ = try Migrator.migrate(connection, logger: Logger(label: "accounts-tests"))
         try UserDirectory.save(username: "ampel", passwordHash: "h", broker: true, superuser: false, on: connection)
@@ -83,19 +83,19 @@ struct AccountsTests {
     }
 
     @Test("elasticc-api add-user reads the password from a file and stores a hash Django accepts")
-    func addUserCommand() throws {
+    func addUserCommand() async throws {
         let url = try PostgresTestServer.shared.makeDatabase("adduser")
         let connection = try PostgresConnection(url)
         _ = try Migrator.migrate(connection, logger: Logger(label: "accounts-tests"))
         let passwordFile = try TestEnvironment.temporaryFile("testing\n", prefix: "password")
-        let output = try TestEnvironment.run([
+        let output = try await TestEnvironment.run([
             TestEnvironment.executable("elasticc-api"), "add-user", "apibroker", "--password-file", passwordFile, "--broker", "--db", url,
         ])
         #expect(output.contains("created user apibroker (Broker)"))
         let stored = try #require(try UserDirectory.find(username: "apibroker", on: connection))
         #expect(stored.user.isBroker)
-        #expect(try pythonVerifies("testing", stored.passwordHash))
-        let missing = try TestEnvironment.execute([
+        #expect(try await pythonVerifies("testing", stored.passwordHash))
+        let missing = try await TestEnvironment.execute([
             TestEnvironment.executable("elasticc-api"), "add-user", "x", "--password-file", "/no/such/file", "--db", url,
         ])
         #expect(missing.status != 0 && missing.stderr.contains("Cannot read a password"))

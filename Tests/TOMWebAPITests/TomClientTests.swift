@@ -27,7 +27,7 @@ struct TomClientTests {
         try await TestEnvironment.waitUntil(timeout: .seconds(30), "elasticc-api listening") { FileManager.default.fileExists(atPath: ready) }
         // "ready 127.0.0.1:PORT"
         let address = try String(contentsOfFile: ready, encoding: .utf8).split(separator: " ")[1].trimmingCharacters(in: .whitespacesAndNewlines)
-        let output = try TestEnvironment.runPython(
+        let output = try await TestEnvironment.runPython(
             script: "tom_client_push.py",
             arguments: [
                 TestEnvironment.referenceDirectory.appendingPathComponent("tom_desc").path, "http://\(address)", "ampel", "pw", "650",

@@ -1,3 +1,4 @@
+import BlockingWork
 import Foundation
 
 /// Paths the tests need: the package root and the shared reference data beside the clone.
@@ -14,6 +15,28 @@ public enum TestEnvironment {
 
     public static func referenceSchema(_ fileName: String) -> URL {
         referenceDirectory.appendingPathComponent("schema").appendingPathComponent(fileName)
+    }
+
+    /// `execute` for async callers: the wait for the child runs on a thread of its own, so a
+    /// test never holds one of the cooperative pool's two threads while a child runs (other
+    /// tests' Kafka consumers would miss their heartbeats and polls meanwhile).
+    public static func execute(
+        _ arguments: [String], environment: [String: String] = [:], input: String? = nil
+    ) async throws -> (status: Int32, stdout: String, stderr: String) {
+        try await BlockingExecutor(label: "test child process").run { try execute(arguments, environment: environment, input: input) }
+    }
+
+    @discardableResult
+    public static func run(_ arguments: [String], environment: [String: String]? = nil, input: String? = nil) async throws -> String {
+        try await BlockingExecutor(label: "test child process").run { try run(arguments, environment: environment, input: input) }
+    }
+
+    public static func runPython(script: String, arguments: [String], input: String) async throws -> String {
+        try await BlockingExecutor(label: "test child process").run { try runPython(script: script, arguments: arguments, input: input) }
+    }
+
+    public static func runStatus(_ arguments: [String], environment: [String: String] = [:]) async throws -> Int32 {
+        try await BlockingExecutor(label: "test child process").run { try runStatus(arguments, environment: environment) }
     }
 
     /// Runs python3 with a script from Tests/Interop, feeding `input` on stdin; returns stdout.
