@@ -1,5 +1,5 @@
 # Multi-stage build of the ElasticcStream executables on the official Swift image.
-FROM swift:6.0-bookworm AS build
+FROM swift:6.2-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
       pkg-config librdkafka-dev libavro-dev libpq-dev libcfitsio-dev \
     && rm -rf /var/lib/apt/lists/*
@@ -7,13 +7,15 @@ WORKDIR /build
 COPY Package.swift ./
 COPY Sources ./Sources
 COPY Tests ./Tests
-RUN swift build -c release --static-swift-stdlib \
-      --product alert-sender --product fake-broker --product broker-poll --product ppdb --product kafka-mock \
-    && mkdir /out && cp "$(swift build -c release --show-bin-path)"/{alert-sender,fake-broker,broker-poll,ppdb,kafka-mock} /out/
+COPY scripts ./scripts
+# The same script CI runs; POSIX sh, as /bin/sh is dash here.
+RUN SWIFT_BUILD_FLAGS=--static-swift-stdlib sh scripts/build-release /out
 
 FROM debian:bookworm-slim
+# Runtime libraries: librdkafka and libpq for every service, cfitsio for ppdb load-snana,
+# pg_restore for ppdb restore; avro-c is a test oracle and stays out.
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      librdkafka1 libavro23 libpq5 libcfitsio10 postgresql-client ca-certificates tini \
+      librdkafka1 libpq5 libcfitsio10 postgresql-client ca-certificates tini \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/ /usr/local/bin/
 USER nobody
