@@ -256,11 +256,6 @@ public final class KafkaConsumer: Sendable {
         try await seek(Dictionary(uniqueKeysWithValues: current.map { ($0, KafkaStartOffset.beginning) }))
     }
 
-    /// Makes assignments from now on start where the group committed, or as `auto.offset.reset` says.
-    public func stopStartingAtBeginning() {
-        startAtBeginning.withLock { $0 = false }
-    }
-
     /// Partitions currently assigned to this member.
     public var assignment: Set<KafkaTopicPartition> { assigned.withLock { $0 } }
 

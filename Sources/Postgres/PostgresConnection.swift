@@ -78,10 +78,6 @@ public final class PostgresConnection: @unchecked Sendable {
         try connect()
     }
 
-    public func reconnect() async throws(PostgresError) {
-        try await executor.run { () throws(PostgresError) in try self.connect() }
-    }
-
     /// Asks the server to cancel the statement running on this connection, from any thread;
     /// the statement then fails with SQLSTATE 57014. Returns whether the request was sent.
     @discardableResult
@@ -135,10 +131,6 @@ public final class PostgresConnection: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         _ = try check(PQexec(connection, sql), statement: statement)
-    }
-
-    public func execute(script sql: String, statement: String) async throws {
-        try await run { connection in try connection.execute(script: sql, statement: statement) }
     }
 
     private func check(_ result: OpaquePointer?, statement: String) throws(PostgresError) -> PostgresResult {

@@ -8,7 +8,6 @@ public enum DjangoPassword {
     /// Django 4.2's default iteration count (the TOM's Django).
     public static let defaultIterations = 600_000
     static let algorithm = "pbkdf2_sha256"
-    static let saltAlphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
 
     public struct Malformed: Error, CustomStringConvertible {
         public var description: String { "not a pbkdf2_sha256 password hash" }
@@ -16,7 +15,7 @@ public enum DjangoPassword {
 
     /// A new hash of `password`, with a random 22-character salt as Django makes them.
     public static func hash(_ password: String, iterations: Int = defaultIterations, salt: String? = nil) throws -> String {
-        let salt = salt ?? randomSalt()
+        let salt = salt ?? RandomToken.make(length: 22)
         return "\(algorithm)$\(iterations)$\(salt)$\(try derive(password, salt: salt, iterations: iterations))"
     }
 
@@ -28,25 +27,12 @@ public enum DjangoPassword {
             return false
         }
         guard let derived = try? derive(password, salt: String(parts[2]), iterations: iterations) else { return false }
-        return constantTimeEqual(Array(derived.utf8), Array(parts[3].utf8))
+        return RandomToken.constantTimeEqual(Array(derived.utf8), Array(parts[3].utf8))
     }
 
     static func derive(_ password: String, salt: String, iterations: Int) throws -> String {
         let key = try KDF.Insecure.PBKDF2.deriveKey(
             from: Array(password.utf8), salt: Array(salt.utf8), using: .sha256, outputByteCount: 32, unsafeUncheckedRounds: iterations)
         return key.withUnsafeBytes { Data($0).base64EncodedString() }
-    }
-
-    static func randomSalt() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return String(decoding: (0..<22).map { _ in saltAlphabet[Int(generator.next() % UInt64(saltAlphabet.count))] }, as: UTF8.self)
-    }
-
-    /// Equal lengths and bytes, in time that depends only on the length.
-    static func constantTimeEqual(_ left: [UInt8], _ right: [UInt8]) -> Bool {
-        guard left.count == right.count else { return false }
-        var difference: UInt8 = 0
-        for (a, b) in zip(left, right) { difference |= a ^ b }
-        return difference == 0
     }
 }

@@ -4,12 +4,9 @@ import TOMDatabase
 /// Server-side login sessions in a table of ours, keyed by the `sessionid` cookie's value (32
 /// random characters, as Django's). Blocking: run on the connection's executor.
 public enum SessionStore {
-    static let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789".utf8)
-
     /// A new session for `userId`, valid for `lifetime`; returns its key.
     public static func create(userId: Int32, lifetime: Duration, on connection: PostgresConnection) throws -> String {
-        var generator = SystemRandomNumberGenerator()
-        let key = String(decoding: (0..<32).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] }, as: UTF8.self)
+        let key = RandomToken.make(length: 32, alphabet: RandomToken.lowercaseAlphanumerics)
         let seconds = Double(lifetime.components.seconds)
         try connection.query(
             """
@@ -23,7 +20,7 @@ public enum SessionStore {
 
     /// The active user of a live session, if any.
     public static func user(forSession key: String, on connection: PostgresConnection) throws -> TOMUser? {
-        guard key.utf8.count == 32, key.utf8.allSatisfy({ alphabet.contains($0) }) else { return nil }
+        guard key.utf8.count == 32, key.utf8.allSatisfy({ RandomToken.lowercaseAlphanumerics.contains($0) }) else { return nil }
         let result = try connection.query(
             """
             SELECT u.id, u.username, u.is_superuser, u.is_active, NULL,

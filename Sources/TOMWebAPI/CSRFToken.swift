@@ -1,14 +1,13 @@
+import TOMAccounts
+
 /// Django's CSRF tokens: the `csrftoken` cookie holds a 32-character secret; a request's token
 /// (form field `csrfmiddlewaretoken` or header `X-CSRFToken`) is that secret, or a 64-character
 /// masked form of it (mask + cipher, each cipher character shifted by the mask's in the
 /// 62-character alphabet).
 enum CSRFToken {
-    static let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
+    static let alphabet = RandomToken.alphanumerics
 
-    static func newSecret() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return String(decoding: (0..<32).map { _ in alphabet[Int(generator.next() % 62)] }, as: UTF8.self)
-    }
+    static func newSecret() -> String { RandomToken.make(length: 32) }
 
     static func isWellFormed(_ token: String) -> Bool {
         (token.utf8.count == 32 || token.utf8.count == 64) && token.utf8.allSatisfy { alphabet.contains($0) }
@@ -27,9 +26,6 @@ enum CSRFToken {
     /// Whether the request's token matches the cookie's secret, compared in constant time.
     static func matches(token: String, cookie: String) -> Bool {
         guard isWellFormed(token), isWellFormed(cookie) else { return false }
-        let (left, right) = (secret(of: token), secret(of: cookie))
-        var difference: UInt8 = 0
-        for (a, b) in zip(left, right) { difference |= a ^ b }
-        return left.count == right.count && difference == 0
+        return RandomToken.constantTimeEqual(secret(of: token), secret(of: cookie))
     }
 }
