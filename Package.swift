@@ -72,7 +72,12 @@ let package = Package(
                 "Postgres", "TOMDatabase", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]),
-        .target(name: "AlertSending", dependencies: ["AvroSchemas", "BlockingWork", "Kafka", "Postgres", "TOMDatabase", logging]),
+        .target(name: "AlertRules", dependencies: ["AvroSchemas"]),
+        .target(
+            name: "AlertSending", dependencies: ["AlertRules", "AvroSchemas", "BlockingWork", "Kafka", "Postgres", "TOMDatabase", logging]),
+        .target(name: "JSONOutput"),
+        .target(name: "TOMScience", dependencies: ["AlertRules", "AvroSchemas", "JSONOutput", "Postgres", "TOMDatabase"]),
+        .target(name: "ReadOnlySQL", dependencies: ["JSONOutput", "Postgres"]),
         .target(name: "FakeBrokering", dependencies: ["AvroSchemas", "Kafka", "SeededRandom", logging]),
         .target(name: "BrokerPolling", dependencies: ["AvroSchemas", "Kafka", "Postgres", "TOMDatabase", "Yams", logging]),
         .target(
@@ -92,13 +97,14 @@ let package = Package(
         .target(
             name: "TOMWebAPI",
             dependencies: [
-                "TOMAccounts", "BrokerPush", "BlockingWork", "Postgres", logging, .product(name: "Hummingbird", package: "hummingbird"),
+                "TOMAccounts", "BrokerPush", "BlockingWork", "JSONOutput", "Postgres", "ReadOnlySQL", "TOMScience", logging,
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),
         .executableTarget(
             name: "ElasticcAPI",
             dependencies: [
-                "TOMWebAPI", "TOMAccounts", "BlockingWork", "Postgres", "CommandSupport", argumentParser,
+                "TOMWebAPI", "TOMAccounts", "TOMDatabase", "ReadOnlySQL", "BlockingWork", "Postgres", "CommandSupport", argumentParser,
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         .executableTarget(name: "KafkaMockCommand", dependencies: ["Kafka", "CommandSupport", argumentParser, logging]),
@@ -129,7 +135,8 @@ let package = Package(
         .testTarget(
             name: "TOMWebAPITests",
             dependencies: [
-                "TOMWebAPI", "TOMAccounts", "TOMDatabase", "Postgres", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "TOMWebAPI", "TOMAccounts", "TOMDatabase", "PPDB", "ReadOnlySQL", "Postgres", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),
         .testTarget(name: "TOMAccountsTests", dependencies: ["TOMAccounts", "TOMDatabase", "Postgres", "TestSupport"]),

@@ -1,3 +1,4 @@
+import AlertRules
 import AvroSchemas
 import Foundation
 import Kafka

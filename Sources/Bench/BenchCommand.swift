@@ -7,7 +7,15 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Print ElasticcStream's performance figures.",
-        subcommands: [Codec.self, FakeBrokerThroughput.self, IngestThroughput.self, RESTPush.self])
+        subcommands: [Codec.self, FakeBrokerThroughput.self, IngestThroughput.self, RESTPush.self, WebAPI.self])
+
+    /// A benchmark's figures as JSON, for scripts/bench's table (nothing without a path).
+    static func write(_ figures: some Encodable, toJSON path: String?) throws {
+        guard let path else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(figures).write(to: URL(fileURLWithPath: path))
+    }
 
     struct Codec: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Avro encode/decode of a typical alert on one core, with fastavro as the baseline.")
@@ -31,11 +39,7 @@ struct BenchCommand: AsyncParsableCommand {
                 print(String(format: "  fastavro encode %10.0f alerts/s (ours %.1fx)", encode, figures.encodeAlertsPerSecond / encode))
                 print(String(format: "  fastavro decode %10.0f alerts/s (ours %.1fx)", decode, figures.decodeAlertsPerSecond / decode))
             }
-            if let json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                try encoder.encode(figures).write(to: URL(fileURLWithPath: json))
-            }
+            try BenchCommand.write(figures, toJSON: json)
         }
     }
 }

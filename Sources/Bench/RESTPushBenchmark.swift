@@ -28,7 +28,7 @@ struct RESTPushBenchmark: Sendable {
     func run() async throws -> Figures {
         let http = HTTPClient.shared
         var sessions: [(csrf: String, cookie: String)] = []
-        for _ in 0..<clients { sessions.append(try await logIn(http)) }
+        for _ in 0..<clients { sessions.append(try await TOMLogin.logIn(http, url: url, username: username, password: password)) }
         let (url, batches, batchSize) = (self.url, self.batches, self.batchSize)
         // The bodies are made before the clock starts: the figure is the server's.
         let bodies: [[[UInt8]]] = (0..<sessions.count).map { client in
@@ -68,30 +68,6 @@ struct RESTPushBenchmark: Sendable {
         return Figures(
             messages: messages, seconds: seconds, perSecond: Double(messages) / seconds, p50Seconds: percentile(0.5),
             p99Seconds: percentile(0.99), maxSeconds: sorted.last ?? 0)
-    }
-
-    /// Logs in as TomClient does: the csrftoken cookie, then the form; returns the token and cookies.
-    func logIn(_ http: HTTPClient) async throws -> (csrf: String, cookie: String) {
-        let page = try await http.execute(HTTPClientRequest(url: url + "/accounts/login/"), timeout: .seconds(30))
-        _ = try await page.body.collect(upTo: 1 << 20)
-        guard let csrf = Self.cookie("csrftoken", in: page.headers["set-cookie"]) else { throw Failure(description: "no csrftoken cookie") }
-        var form = HTTPClientRequest(url: url + "/accounts/login/")
-        form.method = .POST
-        form.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        form.headers.add(name: "Cookie", value: "csrftoken=\(csrf)")
-        form.body = .bytes(Array("username=\(username)&password=\(password)&csrfmiddlewaretoken=\(csrf)".utf8))
-        let login = try await http.execute(form, timeout: .seconds(30))
-        _ = try await login.body.collect(upTo: 1 << 20)
-        guard let session = Self.cookie("sessionid", in: login.headers["set-cookie"]) else { throw Failure(description: "login refused") }
-        return (csrf, "csrftoken=\(csrf); sessionid=\(session)")
-    }
-
-    static func cookie(_ name: String, in headers: [String]) -> String? {
-        for header in headers {
-            guard let pair = header.split(separator: ";").first, pair.hasPrefix(name + "=") else { continue }
-            return String(pair.dropFirst(name.count + 1))
-        }
-        return nil
     }
 
     /// `count` new messages for alerts `first…`, with 1 to 25 classifications each.

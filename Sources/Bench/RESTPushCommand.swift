@@ -22,11 +22,7 @@ extension BenchCommand {
                 String(
                     format: "rest-push: %d messages in %.2f s: %.0f messages/s; request latency p50 %.3f s, p99 %.3f s, max %.3f s",
                     figures.messages, figures.seconds, figures.perSecond, figures.p50Seconds, figures.p99Seconds, figures.maxSeconds))
-            if let json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                try encoder.encode(figures).write(to: URL(fileURLWithPath: json))
-            }
+            try BenchCommand.write(figures, toJSON: json)
         }
     }
 }

@@ -3,6 +3,8 @@ import CommandSupport
 import Foundation
 import Hummingbird
 import Postgres
+import ReadOnlySQL
+import TOMDatabase
 import TOMWebAPI
 
 struct Serve: AsyncParsableCommand {
@@ -12,6 +14,13 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Address to listen on, HOST:PORT (port 0: any free port, written to the ready file).") var listen = "127.0.0.1:8080"
     @Option(help: "Database connections for requests.") var poolSize = 8
+    @Option(
+        help: ArgumentHelp(
+            "PostgreSQL conninfo of the read-only role db/runsqlquery/ runs as (create it with `ppdb grant-query-role`). Default: SQL_QUERY_DATABASE_URL; without either, that endpoint answers 503.",
+            valueName: "conninfo"))
+    var sqlQueryDb: String?
+    @Option(help: "Seconds a db/runsqlquery/ request may run before it is cancelled.") var sqlTimeout = 300
+    @Option(help: "Most rows a db/runsqlquery/ answer may hold.") var sqlRowLimit = 100_000
     @OptionGroup var readiness: ReadinessOptions
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
@@ -19,6 +28,7 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         guard address != nil else { throw ValidationError("--listen must look like HOST:PORT, as 127.0.0.1:8080.") }
         guard poolSize > 0 else { throw ValidationError("--pool-size must be positive.") }
+        guard sqlTimeout > 0, sqlRowLimit > 0 else { throw ValidationError("--sql-timeout and --sql-row-limit must be positive.") }
     }
 
     var address: (host: String, port: Int)? {
@@ -34,7 +44,17 @@ struct Serve: AsyncParsableCommand {
         let logger = logging.bootstrap(label: "elasticc-api")
         guard let (host, port) = address else { return }
         let pool = PostgresPool(conninfo: database.resolved.conninfo, applicationName: "elasticc-api", maximumConnections: poolSize)
-        let server = ElasticcAPIServer(pool: pool, logger: logger)
+        var settings = APISettings()
+        if let conninfo = sqlQueryDb ?? ProcessInfo.processInfo.environment["SQL_QUERY_DATABASE_URL"] {
+            let runner = ReadOnlyQueryRunner(conninfo: conninfo, timeout: .seconds(sqlTimeout), rowLimit: sqlRowLimit)
+            // Anyone with an account may send SQL: the role must be one that can only read.
+            let problems = try await runner.roleProblems(privateTables: QueryRole.privateTablePatterns)
+            guard problems.isEmpty else {
+                throw ValidationError("refusing --sql-query-db: \(problems.joined(separator: "; ")) (see `ppdb grant-query-role`)")
+            }
+            settings.sqlQueries = runner
+        }
+        let server = ElasticcAPIServer(pool: pool, settings: settings, logger: logger)
         let readiness = self.readiness
         let application = Application(
             router: server.router(),

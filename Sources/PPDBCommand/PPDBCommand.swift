@@ -11,7 +11,7 @@ struct PPDBCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ppdb",
         abstract: "Manage the TOM's PPDB tables: migrate, load data, report.",
-        subcommands: [Migrate.self, Restore.self, LoadSNANA.self, Synth.self, Stats.self, ResetSent.self, UpdateSources.self])
+        subcommands: [Migrate.self, Restore.self, LoadSNANA.self, Synth.self, Stats.self, ResetSent.self, UpdateSources.self, GrantQueryRole.self])
 }
 
 struct Migrate: ParsableCommand {
@@ -194,5 +194,29 @@ struct UpdateSources: ParsableCommand {
             \(summary.newForcedSources) forced sources; \(summary.objectInfoRows) object-info rows; \(summary.idsConsumed) ids consumed; \
             \(String(format: "%.2f", summary.seconds)) s
             """)
+    }
+}
+
+struct GrantQueryRole: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grant-query-role",
+        abstract: "Create or update the read-only role elasticc-api's db/runsqlquery/ runs as (the TOM's postgres_ro).",
+        discussion: """
+            The role may log in, read every table of the public schema except the accounts (auth_*), Django's tables and \
+            elasticc-api's login sessions, and create temporary tables; nothing else. Run it again after a migration adds tables.
+            """)
+    @Argument(help: "The role's name.") var role: String
+    @Option(help: "File whose first line is the role's password (none: keep it, or no password).") var passwordFile: String?
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func run() throws {
+        ParseOnly.exitIfRequested()
+        _ = logging.bootstrap(label: "ppdb")
+        let password = try passwordFile.map { path in
+            try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        }
+        try QueryRole.grant(role: role, password: password, on: database.connect(applicationName: "ppdb grant-query-role"))
+        print("query role \(role): may read the science tables and create temporary tables")
     }
 }

@@ -32,6 +32,11 @@ public final class PostgresResult: @unchecked Sendable {
         (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) }
     }
 
+    /// The type OID of a column (`pg_type.oid`: 23 int4, 701 float8, 1184 timestamptz, …).
+    public func typeOID(_ column: Int) -> UInt32 {
+        UInt32(PQftype(result, Int32(column)))
+    }
+
     public func column(named name: String) -> Int? {
         let index = Int(PQfnumber(result, name))
         return index >= 0 ? index : nil

@@ -34,6 +34,7 @@ public struct ElasticcAPIServer: Sendable {
         router.get("/accounts/login") { request, _ in loginPage(request, failed: false) }
         router.post("/accounts/login") { request, context in try await login(request, context) }
         router.put("/elasticc2/brokermessage") { request, context in try await pushBrokerMessages(request, context) }
+        addScienceRoutes(to: router)
         return router
     }
 
@@ -128,7 +129,7 @@ public struct ElasticcAPIServer: Sendable {
             .created, ["brokerMessageId": id, "num_loaded": outcome.loaded], headers: [.location: "http://\(host)\(path)\(id)"])
     }
 
-    private func refuse(_ request: Request, _ user: TOMUser?, _ status: HTTPResponse.Status, _ reason: String) -> Response {
+    func refuse(_ request: Request, _ user: TOMUser?, _ status: HTTPResponse.Status, _ reason: String) -> Response {
         logger.notice(
             "Request refused",
             metadata: ["path": "\(request.uri.path)", "user": "\(user?.username ?? "-")", "status": "\(status.code)", "reason": "\(reason)"])

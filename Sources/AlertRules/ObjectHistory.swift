@@ -48,7 +48,7 @@ extension DiaForcedSource: TimedRow {}
 
 extension Array {
     /// The first index whose element satisfies `predicate`, for a predicate false then true along the array.
-    func partitioningIndex(where predicate: (Element) -> Bool) -> Int {
+    public func partitioningIndex(where predicate: (Element) -> Bool) -> Int {
         var low = 0
         var high = count
         while low < high {
