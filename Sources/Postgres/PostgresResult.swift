@@ -77,6 +77,15 @@ public final class PostgresResult: @unchecked Sendable {
         return try T.decode(from: self, row: row, column: column)
     }
 
+    /// A value's text as bytes, copied once (a JSON document PostgreSQL made, say); NULL throws.
+    public func textBytes(_ row: Int, _ column: Int) throws(PostgresError) -> [UInt8] {
+        guard let text = raw(row, column) else {
+            throw PostgresError(kind: .decoding, statement: statement, message: "column \(columnName(column)) is NULL")
+        }
+        let length = Int(PQgetlength(result, Int32(row), Int32(column)))
+        return text.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
+    }
+
     public func string(_ row: Int, _ column: Int) -> String? {
         raw(row, column).map { String(cString: $0) }
     }

@@ -38,6 +38,11 @@ public enum Migrator {
         Migration(version: 5, name: "REST-pushed broker messages stored once") { connection, _ in
             try connection.query(PostgresQuery(unescaped: OwnTables.restPushOnce), statement: "create the REST push index")
         },
+        Migration(version: 6, name: "web API light-curve and detection indexes") { connection, _ in
+            for statement in OwnTables.webAPIIndexes {
+                try connection.query(PostgresQuery(unescaped: statement), statement: "create a web API index")
+            }
+        },
     ]
 
     /// Serialises concurrent migrations across hosts.

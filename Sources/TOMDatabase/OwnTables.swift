@@ -42,6 +42,17 @@ public enum OwnTables {
          WHERE topicname = 'REST_push'
         """
 
+    /// The web API's light curves and hot transients: an object's forced photometry in time
+    /// order straight from the index (no heap, no sort), and the objects detected in a time
+    /// window from the index alone. Ours, so the TOM's schema stays the TOM's.
+    static let webAPIIndexes: [String] = [
+        """
+        CREATE INDEX IF NOT EXISTS elasticcstream_diaforcedsource_lightcurve ON public.elasticc2_diaforcedsource
+               (diaobject_id, midpointtai, diaforcedsource_id) INCLUDE (filtername, psflux, psfluxerr)
+        """,
+        "CREATE INDEX IF NOT EXISTS elasticcstream_diasource_detected ON public.elasticc2_diasource (midpointtai, diaobject_id)",
+    ]
+
     /// Login sessions of `elasticc-api` (Django keeps its own in `django_session`).
     static let sessionCreation: [String] = [
         """

@@ -8,10 +8,13 @@ public struct LightCurve: Sendable, Equatable {
     public var dec: Double
     /// The first host galaxy's `hostInfoColumns`, when asked for.
     public var host: [Float?]
-    public var mjd: [Double] = []
-    public var band: [String] = []
-    public var flux: [Float] = []
-    public var fluxErr: [Float] = []
+    /// The photometry as JSON lists, in time order, made by PostgreSQL: `mjd`, `band`, `flux`,
+    /// `fluxerr`. Its `float4out`/`float8out` spell each number as the TOM's answers do, and
+    /// formatting hundreds of thousands of points is the server's one big cost, done once.
+    public var mjdJSON: [UInt8]
+    public var bandJSON: [UInt8]
+    public var fluxJSON: [UInt8]
+    public var fluxErrJSON: [UInt8]
 
     /// Host columns in the TOM's order (its keys spell the Y band `y`).
     public static let hostInfoColumns: [String] =
@@ -20,38 +23,53 @@ public struct LightCurve: Sendable, Equatable {
 
     /// The light curves of the objects `objectsSQL` selects (a subquery of `diaobject_id`s,
     /// written by us, its values bound as parameters), photometry up to `mjdNow` (inclusive),
-    /// ordered by object id then time. Objects without such photometry are absent, as in the TOM.
+    /// ordered by object id. Objects without such photometry are absent, as in the TOM. `many`:
+    /// hundreds of objects or more.
+    ///
+    /// One row per object: each object's photometry is read in time order from our covering
+    /// index `elasticcstream_diaforcedsource_lightcurve` (no heap, no sort) and aggregated there.
     static func read(
-        objects objectsSQL: PostgresQuery, mjdNow: Double?, hostInfo: Bool, on connection: PostgresConnection, statement: String
+        objects objectsSQL: PostgresQuery, mjdNow: Double?, hostInfo: Bool, many: Bool, on connection: PostgresConnection, statement: String
     ) throws -> [LightCurve] {
         let hostSelect = hostInfo ? Self.hostInfoColumns.map { ", o.\($0)" }.joined() : ""
+        let now = "$\(objectsSQL.bindings.count + 1)"
         let query = PostgresQuery(
             sql: """
-                SELECT f.diaobject_id, o.ra, o.decl\(hostSelect), f.midpointtai, f.filtername, f.psflux, f.psfluxerr
-                  FROM elasticc2_diaforcedsource f JOIN elasticc2_diaobject o ON o.diaobject_id = f.diaobject_id
-                 WHERE f.diaobject_id IN (\(objectsSQL.sql))
-                   AND ($\(objectsSQL.bindings.count + 1)::double precision IS NULL OR f.midpointtai <= $\(objectsSQL.bindings.count + 1))
-                 ORDER BY f.diaobject_id, f.midpointtai, f.diaforcedsource_id
+                SELECT o.diaobject_id, o.ra, o.decl\(hostSelect), p.mjd, p.band, p.flux, p.fluxerr
+                  FROM (SELECT DISTINCT chosen.id FROM (\(objectsSQL.sql)) AS chosen(id)) d
+                  JOIN elasticc2_diaobject o ON o.diaobject_id = d.id
+                 CROSS JOIN LATERAL (
+                       SELECT array_to_json(array_agg(f.midpointtai)) AS mjd, array_to_json(array_agg(f.filtername)) AS band,
+                              array_to_json(array_agg(f.psflux)) AS flux, array_to_json(array_agg(f.psfluxerr)) AS fluxerr
+                         FROM (SELECT midpointtai, filtername, psflux, psfluxerr FROM elasticc2_diaforcedsource
+                                WHERE diaobject_id = d.id AND (\(now)::double precision IS NULL OR midpointtai <= \(now))
+                                ORDER BY midpointtai, diaforcedsource_id) f) p
+                 WHERE p.mjd IS NOT NULL
+                 ORDER BY o.diaobject_id
                 """,
             bindings: objectsSQL.bindings + [mjdNow.map(PostgresValue.double) ?? .null])
-        let rows = try connection.query(query, statement: statement)
+        // JIT compilation costs more than it saves on these index-driven queries; PostgreSQL
+        // only considers it for many objects, and a few need no extra round trips.
+        let rows =
+            many
+            ? try connection.transaction {
+                try connection.query("SET LOCAL jit = off", statement: statement)
+                return try connection.query(query, statement: statement)
+            } : try connection.query(query, statement: statement)
         let hostCount = hostInfo ? Self.hostInfoColumns.count : 0
         let photometry = 3 + hostCount
         var curves: [LightCurve] = []
+        curves.reserveCapacity(rows.rowCount)
         for row in 0..<rows.rowCount {
-            let objectId = try rows.value(row, 0, as: Int64.self)
-            if curves.last?.objectId != objectId {
-                var host: [Float?] = []
-                host.reserveCapacity(hostCount)
-                for column in 3..<(3 + hostCount) { host.append(try rows.optional(row, column, as: Float.self)) }
-                curves.append(
-                    LightCurve(objectId: objectId, ra: try rows.value(row, 1), dec: try rows.value(row, 2), host: host))
-            }
-            let last = curves.count - 1
-            curves[last].mjd.append(try rows.value(row, photometry))
-            curves[last].band.append(try rows.value(row, photometry + 1))
-            curves[last].flux.append(try rows.value(row, photometry + 2))
-            curves[last].fluxErr.append(try rows.value(row, photometry + 3))
+            var host: [Float?] = []
+            host.reserveCapacity(hostCount)
+            for column in 3..<photometry { host.append(try rows.optional(row, column, as: Float.self)) }
+            curves.append(
+                LightCurve(
+                    objectId: try rows.value(row, 0), ra: try rows.value(row, 1), dec: try rows.value(row, 2), host: host,
+                    mjdJSON: try rows.textBytes(row, photometry), bandJSON: try rows.textBytes(row, photometry + 1),
+                    fluxJSON: try rows.textBytes(row, photometry + 2),
+                    fluxErrJSON: try rows.textBytes(row, photometry + 3)))
         }
         return curves
     }

@@ -13,8 +13,8 @@ struct LightCurveDocument {
     static let zeroPoint = 27.5
 
     func write(_ curves: [LightCurve]) -> [UInt8] {
-        let points = curves.reduce(0) { $0 + $1.mjd.count }
-        var writer = JSONWriter(reservingCapacity: 256 + curves.count * 256 + points * 64)
+        let bytes = curves.reduce(0) { $0 + $1.mjdJSON.count + $1.bandJSON.count + $1.fluxJSON.count + $1.fluxErrJSON.count }
+        var writer = JSONWriter(reservingCapacity: 256 + curves.count * (format == 2 ? 64 : 256) + bytes)
         writer.beginObject()
         writer.key("status")
         writer.string("ok")
@@ -65,13 +65,13 @@ struct LightCurveDocument {
 
     private func writePhotometry(_ curve: LightCurve, _ writer: inout JSONWriter) {
         writer.key("mjd")
-        writeList(curve.mjd, &writer) { $1.double($0) }
+        writer.raw(curve.mjdJSON)
         writer.key("band")
-        writeList(curve.band, &writer) { $1.string($0) }
+        writer.raw(curve.bandJSON)
         writer.key("flux")
-        writeList(curve.flux, &writer) { $1.float($0) }
+        writer.raw(curve.fluxJSON)
         writer.key("fluxerr")
-        writeList(curve.fluxErr, &writer) { $1.float($0) }
+        writer.raw(curve.fluxErrJSON)
     }
 
     private func writeColumns(_ curves: [LightCurve], _ writer: inout JSONWriter) {
@@ -83,13 +83,13 @@ struct LightCurveDocument {
         writer.key("dec")
         writeList(curves, &writer) { $1.double($0.dec) }
         writer.key("mjd")
-        writeList(curves, &writer) { curve, writer in writeList(curve.mjd, &writer) { $1.double($0) } }
+        writeList(curves, &writer) { $1.raw($0.mjdJSON) }
         writer.key("band")
-        writeList(curves, &writer) { curve, writer in writeList(curve.band, &writer) { $1.string($0) } }
+        writeList(curves, &writer) { $1.raw($0.bandJSON) }
         writer.key("flux")
-        writeList(curves, &writer) { curve, writer in writeList(curve.flux, &writer) { $1.float($0) } }
+        writeList(curves, &writer) { $1.raw($0.fluxJSON) }
         writer.key("fluxerr")
-        writeList(curves, &writer) { curve, writer in writeList(curve.fluxErr, &writer) { $1.float($0) } }
+        writeList(curves, &writer) { $1.raw($0.fluxErrJSON) }
         writer.key("zp")
         writeList(curves, &writer) { $1.double(Self.zeroPoint) }
         if classification {

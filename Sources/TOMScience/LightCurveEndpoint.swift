@@ -19,7 +19,8 @@ public enum LightCurveEndpoint {
             ids.isEmpty
             ? []
             : try LightCurve.read(
-                objects: "SELECT unnest(\(ids))", mjdNow: mjdNow, hostInfo: document.hostInfo, on: connection, statement: "light curves")
+                objects: "SELECT unnest(\(ids))", mjdNow: mjdNow, hostInfo: document.hostInfo, many: ids.count > 100, on: connection,
+                statement: "light curves")
         return document.write(curves)
     }
 }

@@ -20,8 +20,11 @@ extension ElasticcAPIServer {
         let readBoth: [HTTPRequest.Method] = [.get, .post]
         route(router, "/elasticc2/ltcv", readBoth) { parameters, _, connection in try LightCurveEndpoint.answer(parameters, on: connection) }
         route(router, "/elasticc2/ltcvs", readBoth) { parameters, _, connection in try LightCurveEndpoint.answer(parameters, on: connection) }
-        route(router, "/elasticc2/gethottransients", readBoth) { parameters, _, connection in
-            try HotTransientsEndpoint.answer(parameters, on: connection)
+        for method in readBoth {
+            // Large answers: read on several pooled connections side by side.
+            router.on("/elasticc2/gethottransients", method: method) { request, context in
+                try await answer(request, context) { parameters, _ in try await HotTransientsEndpoint.answer(parameters, pool: pool) }
+            }
         }
         route(router, "/elasticc2/askforspectrum", [.post]) { parameters, user, connection in
             try SpectrumRequestEndpoint.answer(parameters, userId: user.id, on: connection)
@@ -70,6 +73,15 @@ extension ElasticcAPIServer {
 
     /// Login, body, parameters, then the endpoint on a pooled connection's thread.
     private func answer(_ request: Request, _ context: APIRequestContext, _ body: @escaping ScienceAnswer) async throws -> Response {
+        try await answer(request, context) { parameters, user in
+            try await pool.withConnection { connection in try await connection.run { connection in try body(parameters, user, connection) } }
+        }
+    }
+
+    /// Login, body and parameters checked, then `body` makes the JSON answer.
+    private func answer(
+        _ request: Request, _ context: APIRequestContext, _ body: @escaping @Sendable (RequestParameters, TOMUser) async throws -> [UInt8]
+    ) async throws -> Response {
         guard let user = context.user else { return refuse(request, nil, .forbidden, "log in first (/accounts/login/)") }
         let parameters: RequestParameters
         do {
@@ -81,8 +93,7 @@ extension ElasticcAPIServer {
             return refuse(request, user, .contentTooLarge, "the body is larger than \(Self.maximumQueryBodyBytes) bytes")
         }
         do {
-            let json = try await pool.withConnection { connection in try await connection.run { connection in try body(parameters, user, connection) }
-            }
+            let json = try await body(parameters, user)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
         } catch let error as APIParameterError {
             return refuse(request, user, .badRequest, error.description)
