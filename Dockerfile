@@ -13,9 +13,10 @@ RUN SWIFT_BUILD_FLAGS=--static-swift-stdlib sh scripts/build-release /out
 
 FROM debian:bookworm-slim
 # Runtime libraries: librdkafka and libpq for every service, cfitsio for ppdb load-snana,
-# pg_restore for ppdb restore; avro-c is a test oracle and stays out.
+# pg_restore for ppdb restore, curl for the health checks on /ready; avro-c is a test oracle
+# and stays out.
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      librdkafka1 libpq5 libcfitsio10 postgresql-client ca-certificates tini \
+      librdkafka1 libpq5 libcfitsio10 postgresql-client ca-certificates tini curl \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/ /usr/local/bin/
 USER nobody

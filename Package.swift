@@ -5,6 +5,7 @@ import PackageDescription
 // (Package.resolved is not committed here).
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 
 let package = Package(
     name: "ElasticcStream",
@@ -31,6 +32,9 @@ let package = Package(
         // The HTTP server of elasticc-api, and its router-level test client.
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
+        // Metrics: the swift-metrics API in the libraries, Prometheus's text format as its backend.
+        .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         // The REST-push benchmark's HTTP client (Hummingbird's tests use it too).
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
     ],
@@ -78,8 +82,14 @@ let package = Package(
         .target(name: "JSONOutput"),
         .target(name: "TOMScience", dependencies: ["AlertRules", "AvroSchemas", "JSONOutput", "Postgres", "TOMDatabase"]),
         .target(name: "ReadOnlySQL", dependencies: ["JSONOutput", "Postgres"]),
-        .target(name: "FakeBrokering", dependencies: ["AvroSchemas", "Kafka", "SeededRandom", logging]),
-        .target(name: "BrokerPolling", dependencies: ["AvroSchemas", "Kafka", "Postgres", "TOMDatabase", "Yams", logging]),
+        .target(name: "FakeBrokering", dependencies: ["AvroSchemas", "Kafka", "SeededRandom", logging, metrics]),
+        .target(name: "BrokerPolling", dependencies: ["AvroSchemas", "Kafka", "Postgres", "TOMDatabase", "Yams", logging, metrics]),
+        .target(
+            name: "Monitoring",
+            dependencies: [
+                "Postgres", argumentParser, logging, metrics, .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .target(
             name: "CommandSupport",
             dependencies: [
@@ -91,20 +101,20 @@ let package = Package(
 
         // Executables: argument parsing and wiring only.
         .executableTarget(name: "AlertSender", dependencies: ["AlertSending", "CommandSupport", argumentParser]),
-        .executableTarget(name: "FakeBroker", dependencies: ["FakeBrokering", "CommandSupport", argumentParser]),
-        .executableTarget(name: "BrokerPoll", dependencies: ["BrokerPolling", "CommandSupport", argumentParser]),
+        .executableTarget(name: "FakeBroker", dependencies: ["FakeBrokering", "CommandSupport", "Monitoring", argumentParser]),
+        .executableTarget(name: "BrokerPoll", dependencies: ["BrokerPolling", "CommandSupport", "Monitoring", argumentParser]),
         .executableTarget(name: "PPDBCommand", dependencies: ["PPDB", "TOMDatabase", "SourceUpdating", "CommandSupport", argumentParser]),
         .target(
             name: "TOMWebAPI",
             dependencies: [
-                "TOMAccounts", "BrokerPush", "BlockingWork", "JSONOutput", "Postgres", "ReadOnlySQL", "TOMScience", logging,
+                "TOMAccounts", "BrokerPush", "BlockingWork", "JSONOutput", "Postgres", "ReadOnlySQL", "TOMScience", logging, metrics,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),
         .executableTarget(
             name: "ElasticcAPI",
             dependencies: [
-                "TOMWebAPI", "TOMAccounts", "TOMDatabase", "ReadOnlySQL", "BlockingWork", "Postgres", "CommandSupport", argumentParser,
+                "TOMWebAPI", "TOMAccounts", "TOMDatabase", "ReadOnlySQL", "BlockingWork", "Postgres", "CommandSupport", "Monitoring", argumentParser,
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         .executableTarget(name: "KafkaMockCommand", dependencies: ["Kafka", "CommandSupport", argumentParser, logging]),

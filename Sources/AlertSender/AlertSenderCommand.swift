@@ -42,6 +42,10 @@ struct Send: AsyncParsableCommand {
         help: "Threads that encode alerts (the TOM's flag; default: one per core).")
     var numReconstructProcesses: Int?
     @Option(help: "Write the run's summary as JSON to this file (outcome, window, alerts and bytes per topic, seconds).") var summaryJson: String?
+    @Option(
+        help:
+            "Write the run's figures in node-exporter's textfile format to this file (alerts and bytes per topic, seconds, outcome, last success time)."
+    ) var metricsFile: String?
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var kafka: KafkaClientOptions
     @OptionGroup var logging: LoggingOptions
@@ -80,13 +84,27 @@ struct Send: AsyncParsableCommand {
             encodingThreads: numReconstructProcesses ?? ProcessInfo.processInfo.activeProcessorCount)
         let producer = really ? try KafkaProducer(configuration: kafkaConfiguration, logger: logger) : nil
         let conninfo = database.resolved.conninfo
-        try await BatchLoopService.run(logger: logger) { shouldStop in
-            let sender = AlertSender(settings: settings, conninfo: conninfo, producer: producer, logger: logger, shouldStop: shouldStop)
-            let summary = try await sender.run()
-            print(SummaryTable.render(summary, topics: settings.topics))
-            if let summaryJson {
-                try summary.json(topics: settings.topics).write(to: URL(fileURLWithPath: summaryJson), options: .atomic)
+        let metricsFile = self.metricsFile
+        let topicNames = [settings.topics.wfd, settings.topics.ddfFull, settings.topics.ddfLimited]
+        @Sendable func writeMetrics(_ outcome: String, _ summary: SendSummary?) throws {
+            guard let metricsFile else { return }
+            let previous = try? String(contentsOfFile: metricsFile, encoding: .utf8)
+            try RunMetricsTextfile.write(
+                RunMetricsTextfile.render(outcome: outcome, summary: summary, topics: topicNames, now: Date(), previous: previous), to: metricsFile)
+        }
+        do {
+            try await BatchLoopService.run(logger: logger) { shouldStop in
+                let sender = AlertSender(settings: settings, conninfo: conninfo, producer: producer, logger: logger, shouldStop: shouldStop)
+                let summary = try await sender.run()
+                print(SummaryTable.render(summary, topics: settings.topics))
+                if let summaryJson {
+                    try summary.json(topics: settings.topics).write(to: URL(fileURLWithPath: summaryJson), options: .atomic)
+                }
+                try writeMetrics(RunMetricsTextfile.outcomeName(summary.outcome), summary)
             }
+        } catch {
+            try? writeMetrics("failed", nil)
+            throw error
         }
     }
 }

@@ -4,6 +4,7 @@ import CommandSupport
 import Foundation
 import Kafka
 import Logging
+import Monitoring
 
 @main
 struct BrokerPollCommand: AsyncParsableCommand {
@@ -36,6 +37,7 @@ struct BrokerPollCommand: AsyncParsableCommand {
     @Option(help: "Seconds a batch may still take after a stop signal before it is cancelled (rolled back; read again on restart).")
     var stopGrace: Double = 5
     @OptionGroup var readiness: ReadinessOptions
+    @OptionGroup var monitoring: MonitoringOptions
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var kafka: KafkaClientOptions
     @OptionGroup var logging: LoggingOptions
@@ -79,6 +81,7 @@ struct BrokerPollCommand: AsyncParsableCommand {
     func run() async throws {
         ParseOnly.exitIfRequested()
         let logger = logging.bootstrap(label: "broker-poll")
+        MonitoringServer.bootstrap()
         let sources = try sources()
         if printConfig {
             for source in sources {
@@ -93,8 +96,18 @@ struct BrokerPollCommand: AsyncParsableCommand {
         logger.info("broker-poll started", metadata: ["brokers": "\(sources.map(\.name).joined(separator: ","))"])
         // SIGUSR1 is the TOM's stop signal for brokerpoll2.
         let ready = readiness.signal()
-        try await BatchLoopService.run(signals: [.sigterm, .sigint, .sigusr1], cancelAfter: .milliseconds(Int(stopGrace * 1000)), logger: logger) {
-            shouldStop in
+        let conninfo = database.resolved.conninfo
+        let monitor = monitoring.address.map { address in
+            MonitoringServer.service(
+                listen: address,
+                readiness: {
+                    MonitoringServer.Readiness([await ReadinessChecks.database(conninfo: conninfo)] + service.brokerReadiness)
+                }, logger: logger)
+        }
+        try await BatchLoopService.run(
+            signals: [.sigterm, .sigint, .sigusr1], cancelAfter: .milliseconds(Int(stopGrace * 1000)), alongside: monitor.map { [$0] } ?? [],
+            logger: logger
+        ) { shouldStop in
             await service.run(shouldStop: shouldStop, onReady: ready)
         }
         for poller in service.pollers {

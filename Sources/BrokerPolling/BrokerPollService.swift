@@ -13,6 +13,16 @@ public struct BrokerPollService: Sendable {
         self.statsInterval = statsInterval
     }
 
+    /// Each broker's part of `/ready`: partitions assigned (which needs Kafka reachable), and
+    /// the last session's error if it failed.
+    public var brokerReadiness: [(name: String, ok: Bool, detail: String)] {
+        pollers.map { poller in
+            let stats = poller.stats
+            if poller.hasAssignment { return ("broker " + poller.source.name, true, "partitions assigned") }
+            return ("broker " + poller.source.name, false, "no partitions assigned" + (stats.lastError.map { "; last error: \($0)" } ?? ""))
+        }
+    }
+
     /// Runs every poller until `shouldStop`; `onReady` once every broker has partitions assigned.
     public func run(shouldStop: @escaping @Sendable () -> Bool, onReady: @escaping @Sendable () -> Void = {}) async {
         await withTaskGroup(of: Void.self) { group in
@@ -22,9 +32,15 @@ public struct BrokerPollService: Sendable {
             group.addTask { [pollers, logger, statsInterval] in
                 let clock = ContinuousClock()
                 var next = clock.now + statsInterval
+                var nextLag = clock.now
                 while !shouldStop() {
                     try? await Task.sleep(for: .milliseconds(100))
                     if pollers.allSatisfy(\.hasAssignment) { onReady() }
+                    // The lag gauges follow the fetches (cached watermarks: no request to Kafka).
+                    if clock.now >= nextLag {
+                        nextLag = clock.now + .seconds(1)
+                        for poller in pollers { _ = poller.measureLag() }
+                    }
                     guard clock.now >= next else { continue }
                     next = clock.now + statsInterval
                     for poller in pollers {

@@ -25,6 +25,7 @@ public final class BrokerPoller: Sendable {
     private let currentConsumer = Mutex<KafkaConsumer?>(nil)
     /// The next offset to read of each partition, as stored with the rows.
     private let storedNext = Mutex<[KafkaTopicPartition: Int64]>([:])
+    private let metrics: BrokerPollMetrics
 
     public init(source: BrokerSource, conninfo: String, logger: Logger, batchSize: Int = 5000, topicRefresh: Duration = .seconds(60)) {
         self.source = source
@@ -34,6 +35,7 @@ public final class BrokerPoller: Sendable {
         self.logger = logger
         self.batchSize = batchSize
         self.topicRefresh = topicRefresh
+        metrics = BrokerPollMetrics(broker: source.name)
     }
 
     public var stats: Statistics { statistics.withLock { $0 } }
@@ -52,6 +54,7 @@ public final class BrokerPoller: Sendable {
                     $0.restarts += 1
                     $0.lastError = "\(error)"
                 }
+                metrics.recordError(kind: error is KafkaError ? "kafka" : "database")
                 logger.error("Broker session failed; retrying", metadata: ["error": "\(error)", "backoff": "\(backoff)"])
             }
             firstSession = false
@@ -104,14 +107,19 @@ public final class BrokerPoller: Sendable {
             }
             let messages = pending
             if messages.isEmpty {
-                if let error = consumer.lastError { statistics.withLock { $0.lastError = error.description } }
+                if let error = consumer.lastError, statistics.withLock({ $0.lastError }) != error.description {
+                    statistics.withLock { $0.lastError = error.description }
+                    metrics.recordError(kind: "kafka")
+                }
                 pending = try await consumer.poll(maxMessages: batchSize, timeout: .milliseconds(100))
                 continue
             }
             // Fetch the next batch while this one is stored.
             async let following = consumer.poll(maxMessages: batchSize, timeout: .milliseconds(100))
             let items = messages.map(ClassificationValidation.validate)
+            let storing = ContinuousClock.now
             let outcome = try await store.storeCancellably(items)
+            metrics.recordBatch(messages, outcome: outcome, storeDuration: ContinuousClock.now - storing)
             storedNext.withLock { $0.merge(outcome.nextOffsets) { max($0, $1) } }
             statistics.withLock {
                 $0.messages += outcome.messages
@@ -168,14 +176,23 @@ public final class BrokerPoller: Sendable {
 
     /// Messages not yet stored on the assigned partitions: the high watermark the last fetches
     /// reported minus the stored position. Asks no server, so it never waits.
+    /// Also sets the lag gauge of every partition whose watermarks are known.
     public func measureLag() -> Int64? {
         guard let consumer = currentConsumer.withLock({ $0 }) else { return nil }
         let stored = storedNext.withLock { $0 }
         var lag: Int64 = 0
+        var byPartition: [KafkaTopicPartition: Int64] = [:]
+        var complete = true
         for partition in consumer.assignment {
-            guard let marks = consumer.cachedWatermarks(topic: partition.topic, partition: partition.partition) else { return nil }
-            lag += max(0, marks.high - (stored[partition] ?? marks.low))
+            guard let marks = consumer.cachedWatermarks(topic: partition.topic, partition: partition.partition) else {
+                complete = false
+                continue
+            }
+            byPartition[partition] = max(0, marks.high - (stored[partition] ?? marks.low))
+            lag += byPartition[partition] ?? 0
         }
+        metrics.recordLag(byPartition)
+        guard complete else { return nil }
         statistics.withLock { $0.lag = lag }
         return lag
     }

@@ -15,6 +15,8 @@ actor ClassificationStore {
         var classifiersAdded = 0
         var deadLetters = 0
         var alreadyStored = 0
+        /// The same counts by topic (for the metrics).
+        var byTopic: [String: TopicCounts] = [:]
         /// The next offset to read of each partition this batch advanced.
         var nextOffsets: [KafkaTopicPartition: Int64] = [:]
     }
@@ -89,6 +91,7 @@ actor ClassificationStore {
                 total.classifiersAdded += single.classifiersAdded
                 total.deadLetters += single.deadLetters
                 total.alreadyStored += single.alreadyStored
+                total.byTopic.merge(single.byTopic) { $0 + $1 }
                 total.nextOffsets.merge(single.nextOffsets) { max($0, $1) }
             }
             return total
@@ -143,6 +146,11 @@ actor ClassificationStore {
             outcome.alreadyStored = items.count - fresh.count
             let messages = fresh.compactMap { if case .success(let message) = $0 { message } else { nil } }
             let letters = fresh.compactMap { if case .failure(let letter) = $0 { letter } else { nil } }
+            for item in items where position(item).1 < stored[position(item).0, default: 0] {
+                outcome.byTopic[position(item).0.topic, default: TopicCounts()].alreadyStored += 1
+            }
+            for message in messages { outcome.byTopic[message.topic, default: TopicCounts()].stored += 1 }
+            for letter in letters { outcome.byTopic[letter.topic, default: TopicCounts()].deadLetters += 1 }
 
             let ids = try classifierIds(for: messages, adding: &newClassifiers)
             outcome.classifiersAdded = newClassifiers.count

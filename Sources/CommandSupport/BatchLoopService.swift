@@ -27,19 +27,25 @@ public struct BatchLoopService: Service {
     /// Runs `loop` until it returns, or until one of `signals` arrives and it has finished its batch.
     /// With `cancelAfter`, a loop still busy that long after the signal (a batch stuck on a
     /// stalled database, say) is cancelled, and its work in flight with it.
+    /// `alongside`: services that run as long as the loop (a monitoring listener, say).
     public static func run(
-        signals: [UnixSignal] = [.sigterm, .sigint], cancelAfter: Duration? = nil, logger: Logger, _ loop: @escaping Loop
+        signals: [UnixSignal] = [.sigterm, .sigint], cancelAfter: Duration? = nil, alongside: [any Service] = [], logger: Logger,
+        _ loop: @escaping Loop
     ) async throws {
         // A loop that returns has done its work (a send run, say): that ends the group, not an error.
         let service = ServiceGroupConfiguration.ServiceConfiguration(
             service: BatchLoopService(loop), successTerminationBehavior: .gracefullyShutdownGroup)
-        var configuration = ServiceGroupConfiguration(services: [service], gracefulShutdownSignals: signals, logger: logger)
+        let others = alongside.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+        var configuration = ServiceGroupConfiguration(services: [service] + others, gracefulShutdownSignals: signals, logger: logger)
         configuration.maximumGracefulShutdownDuration = cancelAfter
         try await ServiceGroup(configuration: configuration).run()
     }
 
-    /// Waits until one of `signals` arrives: for a server with no batches of its own.
-    public static func waitForShutdown(signals: [UnixSignal] = [.sigterm, .sigint], logger: Logger) async throws {
-        try await run(signals: signals, logger: logger) { _ in try? await gracefulShutdown() }
+    /// Runs `services` (servers with no batches of their own) until one of `signals` arrives,
+    /// then stops them gracefully.
+    public static func waitForShutdown(signals: [UnixSignal] = [.sigterm, .sigint], alongside services: [any Service] = [], logger: Logger)
+        async throws
+    {
+        try await run(signals: signals, alongside: services, logger: logger) { _ in try? await gracefulShutdown() }
     }
 }

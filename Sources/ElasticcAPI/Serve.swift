@@ -2,6 +2,7 @@ import ArgumentParser
 import CommandSupport
 import Foundation
 import Hummingbird
+import Monitoring
 import Postgres
 import ReadOnlySQL
 import TOMDatabase
@@ -22,6 +23,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a db/runsqlquery/ request may run before it is cancelled.") var sqlTimeout = 300
     @Option(help: "Most rows a db/runsqlquery/ answer may hold.") var sqlRowLimit = 100_000
     @OptionGroup var readiness: ReadinessOptions
+    @OptionGroup var monitoring: MonitoringOptions
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -42,8 +44,10 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         ParseOnly.exitIfRequested()
         let logger = logging.bootstrap(label: "elasticc-api")
+        MonitoringServer.bootstrap()
         guard let (host, port) = address else { return }
-        let pool = PostgresPool(conninfo: database.resolved.conninfo, applicationName: "elasticc-api", maximumConnections: poolSize)
+        let conninfo = database.resolved.conninfo
+        let pool = PostgresPool(conninfo: conninfo, applicationName: "elasticc-api", maximumConnections: poolSize)
         var settings = APISettings()
         if let conninfo = sqlQueryDb ?? ProcessInfo.processInfo.environment["SQL_QUERY_DATABASE_URL"] {
             let runner = ReadOnlyQueryRunner(conninfo: conninfo, timeout: .seconds(sqlTimeout), rowLimit: sqlRowLimit)
@@ -66,7 +70,11 @@ struct Serve: AsyncParsableCommand {
                 readiness.write(detail: bound)
             },
             logger: logger)
-        try await application.runService()
+        let monitor = monitoring.address.map { address in
+            MonitoringServer.service(
+                listen: address, readiness: { MonitoringServer.Readiness([await ReadinessChecks.database(conninfo: conninfo)]) }, logger: logger)
+        }
+        try await BatchLoopService.waitForShutdown(alongside: [application] + (monitor.map { [$0] } ?? []), logger: logger)
         pool.close()
     }
 }

@@ -5,6 +5,7 @@ import FakeBrokering
 import Foundation
 import Kafka
 import Logging
+import Monitoring
 
 @main
 struct FakeBrokerCommand: AsyncParsableCommand {
@@ -31,6 +32,7 @@ struct FakeBrokerCommand: AsyncParsableCommand {
     @Option(help: "Seconds between progress log lines.") var logInterval: Double = 10
     @Option(help: "Alerts per batch.") var batchSize = 5000
     @OptionGroup var readiness: ReadinessOptions
+    @OptionGroup var monitoring: MonitoringOptions
     @OptionGroup var kafka: KafkaClientOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -49,6 +51,7 @@ struct FakeBrokerCommand: AsyncParsableCommand {
     func run() async throws {
         ParseOnly.exitIfRequested()
         let logger = logging.bootstrap(label: "fake-broker")
+        MonitoringServer.bootstrap()
         let chosen = classifiers.isEmpty ? Classifiers.all : try Classifiers.named(classifiers)
         let consumerConfiguration = try kafka.configuration(servers: source, clientId: "fake-broker")
         let producerConfiguration = try kafka.configuration(servers: dest ?? source, clientId: "fake-broker")
@@ -62,7 +65,12 @@ struct FakeBrokerCommand: AsyncParsableCommand {
             consumer: consumer, producer: producer, logger: logger)
         logger.info("fake-broker started", metadata: ["kafka.topics": "\(sourceTopics.joined(separator: ","))", "kafka.destination": "\(destTopic)"])
         let ready = readiness.signal()
-        try await BatchLoopService.run(logger: logger) { shouldStop in try await broker.run(shouldStop: shouldStop, onReady: ready) }
+        let monitor = monitoring.address.map { address in
+            MonitoringServer.service(listen: address, readiness: { MonitoringServer.Readiness([broker.readiness]) }, logger: logger)
+        }
+        try await BatchLoopService.run(alongside: monitor.map { [$0] } ?? [], logger: logger) { shouldStop in
+            try await broker.run(shouldStop: shouldStop, onReady: ready)
+        }
         let counts = broker.counts
         logger.info(
             "fake-broker stopped",

@@ -2,6 +2,7 @@ import AvroSchemas
 import Foundation
 import Kafka
 import Logging
+import Metrics
 import Synchronization
 
 /// Plays an alert broker: consumes alerts, answers each with one brokerClassification per
@@ -56,6 +57,18 @@ public final class FakeBroker: Sendable {
 
     public var counts: Counters { counters.withLock { $0 } }
 
+    /// `/ready`: the consumer has partitions of the alert topics (so Kafka answered).
+    public var readiness: (name: String, ok: Bool, detail: String) {
+        let assigned = consumer.assignment.count
+        return ("kafka", assigned > 0, assigned > 0 ? "\(assigned) partitions assigned" : "no partitions assigned yet")
+    }
+
+    static let alertsConsumed = "elasticc_fakebroker_alerts_consumed_total"
+    static let alertsUndecodable = "elasticc_fakebroker_alerts_undecodable_total"
+    static let classificationsProduced = "elasticc_fakebroker_classifications_produced_total"
+    static let batchDuration = "elasticc_fakebroker_batch_duration_seconds"
+    static let errors = "elasticc_fakebroker_errors_total"
+
     /// Runs until `shouldStop` says so between batches, then flushes and commits what is in hand.
     /// `onReady` runs once the consumer first has partitions assigned.
     public func run(shouldStop: @escaping @Sendable () -> Bool, onReady: @Sendable () -> Void = {}) async throws {
@@ -69,7 +82,16 @@ public final class FakeBroker: Sendable {
             let messages = try await consumer.poll(maxMessages: settings.batchSize, timeout: .milliseconds(100))
             if !consumer.assignment.isEmpty { onReady() }
             if !messages.isEmpty {
-                try await answer(messages)
+                let started = ContinuousClock.now
+                do {
+                    try await answer(messages)
+                } catch {
+                    Counter(label: Self.errors, dimensions: [("kind", "kafka")]).increment()
+                    throw error
+                }
+                let elapsed = ContinuousClock.now - started
+                Metrics.Timer(label: Self.batchDuration).recordNanoseconds(
+                    elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
             }
             if clock.now - lastLog >= settings.logInterval {
                 let now = counts
@@ -94,12 +116,14 @@ public final class FakeBroker: Sendable {
         var outgoing: [KafkaOutgoingMessage] = []
         outgoing.reserveCapacity(messages.count * settings.classifiers.count)
         var bad = 0
+        var undecodable: [String: Int] = [:]
         for message in messages {
             let alert: Alert
             do {
                 alert = try AvroCodec.decodeFramed(Alert.self, from: message.value ?? []).record
             } catch {
                 bad += 1
+                undecodable[message.topic, default: 0] += 1
                 logger.warning(
                     "Skipping an alert that cannot be decoded",
                     metadata: [
@@ -128,6 +152,15 @@ public final class FakeBroker: Sendable {
             throw error
         }
         try await consumer.commit(KafkaConsumer.offsetsToCommit(after: messages))
+        var consumed: [String: Int] = [:]
+        for message in messages { consumed[message.topic, default: 0] += 1 }
+        for (topic, count) in consumed {
+            Counter(label: Self.alertsConsumed, dimensions: [("topic", topic)]).increment(by: count - undecodable[topic, default: 0])
+        }
+        for (topic, count) in undecodable { Counter(label: Self.alertsUndecodable, dimensions: [("topic", topic)]).increment(by: count) }
+        var produced: [String: Int] = [:]
+        for message in outgoing { produced[message.topic, default: 0] += 1 }
+        for (topic, count) in produced { Counter(label: Self.classificationsProduced, dimensions: [("topic", topic)]).increment(by: count) }
         counters.withLock {
             $0.alertsIn += messages.count - bad
             $0.badAlerts += bad

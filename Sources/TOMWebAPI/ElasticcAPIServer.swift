@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Metrics
 import Postgres
 import TOMAccounts
 
@@ -26,6 +27,7 @@ public struct ElasticcAPIServer: Sendable {
 
     public func router() -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
+        router.add(middleware: RequestMetricsMiddleware())
         router.add(middleware: SessionMiddleware(pool: pool))
         router.add(middleware: CSRFMiddleware(logger: logger))
         router.get("/") { _, context in
@@ -123,6 +125,9 @@ public struct ElasticcAPIServer: Sendable {
         let host = request.head.authority ?? "localhost"
         var path = request.uri.path
         if !path.hasSuffix("/") { path += "/" }
+        Counter(label: "elasticc_api_broker_messages_stored_total", dimensions: [("user", user.username)]).increment(by: outcome.loaded)
+        Counter(label: "elasticc_api_broker_messages_already_stored_total", dimensions: [("user", user.username)]).increment(
+            by: outcome.alreadyStored)
         logger.debug(
             "Broker messages stored", metadata: ["user": "\(user.username)", "loaded": "\(outcome.loaded)", "repeated": "\(outcome.alreadyStored)"])
         return APIResponses.json(

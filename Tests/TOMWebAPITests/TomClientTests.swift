@@ -9,13 +9,14 @@ import Testing
 /// The built `elasticc-api serve`, driven over real HTTP by the TOM's own `tom_client.py`.
 @Suite("elasticc-api with the TOM's tom_client.py")
 struct TomClientTests {
-    @Test("TomClient logs in, sees a wrong password refused, and PUTs 650 messages in batches of 100, each stored once")
+    @Test("TomClient logs in, sees a wrong password refused, and PUTs 650 messages in batches of 100, each stored once; /metrics counts it")
     func tomClientPushes() async throws {
         let (url, connection) = try RouterTests.database()
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
-        let (server, address) = try await Self.startServer(["--db", url], in: work)
+        let metricsPort = try await PrometheusScrape.freePort()
+        let (server, address) = try await Self.startServer(["--db", url, "--metrics-listen", "127.0.0.1:\(metricsPort)"], in: work)
         defer {
             if server.isRunning { kill(server.processIdentifier, SIGKILL) }
         }
@@ -38,6 +39,15 @@ struct TomClientTests {
               FROM elasticc2_brokermessage WHERE topicname = 'REST_push'
             """, statement: "pushed")
         #expect(try (0..<6).map { try counts.value(0, $0, as: Int.self) } == [650, 650, 1300, 650, 650, 650])
+        // What Prometheus sees: requests by route, method and status; messages stored; latencies.
+        let metrics = try await PrometheusScrape.read("http://127.0.0.1:\(metricsPort)/metrics")
+        let put = ["route": "/elasticc2/brokermessage", "method": "PUT"]
+        #expect(metrics.sum("elasticc_api_requests_total", put.merging(["status": "201"]) { $1 }) == 7)
+        #expect(metrics.sum("elasticc_api_requests_total", ["route": "/accounts/login", "method": "POST", "status": "200"]) == 2)
+        #expect(metrics.sum("elasticc_api_broker_messages_stored_total", ["user": "ampel"]) == 650)
+        #expect(metrics.families["elasticc_api_request_duration_seconds"] == "histogram")
+        #expect(metrics.sum("elasticc_api_request_duration_seconds_count", put) == 7)
+        #expect(try await PrometheusScrape.status("http://127.0.0.1:\(metricsPort)/ready").code == 200)
         // SIGTERM: a graceful stop.
         kill(server.processIdentifier, SIGTERM)
         try await TestEnvironment.waitUntil(timeout: .seconds(20), "elasticc-api stopped") { !server.isRunning }

@@ -1,0 +1,49 @@
+import Kafka
+import Metrics
+
+/// broker-poll's Prometheus metrics, through swift-metrics (the executable chooses the
+/// backend): messages by broker and topic, batch store time, classifiers created, errors, and
+/// the consumer lag of each assigned partition.
+struct BrokerPollMetrics: Sendable {
+    let broker: String
+
+    static let consumed = "elasticc_brokerpoll_messages_consumed_total"
+    static let stored = "elasticc_brokerpoll_messages_stored_total"
+    static let alreadyStored = "elasticc_brokerpoll_messages_already_stored_total"
+    static let deadLettered = "elasticc_brokerpoll_messages_dead_lettered_total"
+    static let classifiersCreated = "elasticc_brokerpoll_classifiers_created_total"
+    static let storeDuration = "elasticc_brokerpoll_store_batch_duration_seconds"
+    static let lag = "elasticc_brokerpoll_consumer_lag_messages"
+    static let errors = "elasticc_brokerpoll_errors_total"
+
+    /// A batch read from Kafka and stored.
+    func recordBatch(_ messages: [KafkaMessage], outcome: ClassificationStore.Outcome, storeDuration: Duration) {
+        var consumed: [String: Int] = [:]
+        for message in messages { consumed[message.topic, default: 0] += 1 }
+        for (topic, count) in consumed { Counter(label: Self.consumed, dimensions: dimensions(topic)).increment(by: count) }
+        for (topic, counts) in outcome.byTopic {
+            Counter(label: Self.stored, dimensions: dimensions(topic)).increment(by: counts.stored)
+            Counter(label: Self.alreadyStored, dimensions: dimensions(topic)).increment(by: counts.alreadyStored)
+            Counter(label: Self.deadLettered, dimensions: dimensions(topic)).increment(by: counts.deadLetters)
+        }
+        if outcome.classifiersAdded > 0 {
+            Counter(label: Self.classifiersCreated, dimensions: [("broker", broker)]).increment(by: outcome.classifiersAdded)
+        }
+        Metrics.Timer(label: Self.storeDuration, dimensions: [("broker", broker)]).recordNanoseconds(
+            storeDuration.components.seconds * 1_000_000_000 + storeDuration.components.attoseconds / 1_000_000_000)
+    }
+
+    /// A failure of `kind` `kafka` or `database`.
+    func recordError(kind: String) {
+        Counter(label: Self.errors, dimensions: [("broker", broker), ("kind", kind)]).increment()
+    }
+
+    func recordLag(_ lag: [KafkaTopicPartition: Int64]) {
+        for (partition, messages) in lag {
+            Gauge(label: Self.lag, dimensions: [("broker", broker), ("topic", partition.topic), ("partition", String(partition.partition))])
+                .record(messages)
+        }
+    }
+
+    private func dimensions(_ topic: String) -> [(String, String)] { [("broker", broker), ("topic", topic)] }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+
+/// What a long-running tool shows the people and systems that watch it, on a listener of its
+/// own (`--metrics-listen`): `/metrics` in Prometheus's text format (every swift-metrics
+/// counter, gauge and timer of the process), `/health` (the process answers) and `/ready` (its
+/// database, Kafka and partitions, as the tool judges them; 503 until then).
+public enum MonitoringServer {
+    /// One registry per process, swift-metrics' backend from the first call on.
+    public static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Batch stores and requests take milliseconds to seconds.
+        factory.defaultDurationHistogramBuckets = [
+            .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+        ]
+        MetricsSystem.bootstrap(factory)
+        return registry
+    }()
+
+    /// The outcome of a readiness check: each part by name (`database`, `kafka`, a broker).
+    public struct Readiness: Sendable {
+        public var checks: [(name: String, ok: Bool, detail: String)]
+        public var isReady: Bool { checks.allSatisfy(\.ok) }
+
+        public init(_ checks: [(name: String, ok: Bool, detail: String)]) { self.checks = checks }
+    }
+
+    /// Makes swift-metrics report to `registry`; call at start, before any metric is made.
+    public static func bootstrap() { _ = registry }
+
+    /// The monitoring listener as a swift-service-lifecycle service (it stops with the tool).
+    public static func service(
+        listen address: (host: String, port: Int), readiness: @escaping @Sendable () async -> Readiness, logger: Logger
+    ) -> some Service {
+        let registry = Self.registry
+        let router = Router()
+        router.get("/metrics") { _, _ in
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(16 * 1024)
+            registry.emit(into: &bytes)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+        router.get("/health") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"alive\"}")))
+        }
+        router.get("/ready") { _, _ in
+            let outcome = await readiness()
+            let checks = outcome.checks.map { check in
+                "\"\(check.name)\":{\"ok\":\(check.ok),\"detail\":\(Self.quoted(check.detail))}"
+            }
+            let body = "{\"status\":\"\(outcome.isReady ? "ready" : "not ready")\",\"checks\":{\(checks.joined(separator: ","))}}"
+            return Response(
+                status: outcome.isReady ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .notice)
+        return Application(
+            router: router, configuration: .init(address: .hostname(address.host, port: address.port), serverName: "elasticc-monitoring"),
+            onServerRunning: { channel in
+                logger.info("Monitoring listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+            }, logger: quiet)
+    }
+
+    static func quoted(_ text: String) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: [text])) ?? Data("[\"\"]".utf8)
+        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
+    }
+}
