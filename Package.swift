@@ -82,6 +82,7 @@ let package = Package(
         .target(name: "JSONOutput"),
         .target(name: "TOMScience", dependencies: ["AlertRules", "AvroSchemas", "JSONOutput", "Postgres", "TOMDatabase"]),
         .target(name: "ReadOnlySQL", dependencies: ["JSONOutput", "Postgres"]),
+        .target(name: "StreamPages", dependencies: ["Postgres", "TOMDatabase"]),
         .target(name: "FakeBrokering", dependencies: ["AvroSchemas", "Kafka", "SeededRandom", logging, metrics]),
         .target(name: "BrokerPolling", dependencies: ["AvroSchemas", "Kafka", "Postgres", "TOMDatabase", "Yams", logging, metrics]),
         .target(
@@ -107,7 +108,7 @@ let package = Package(
         .target(
             name: "TOMWebAPI",
             dependencies: [
-                "TOMAccounts", "BrokerPush", "BlockingWork", "JSONOutput", "Postgres", "ReadOnlySQL", "TOMScience", logging, metrics,
+                "TOMAccounts", "BrokerPush", "BlockingWork", "JSONOutput", "Postgres", "ReadOnlySQL", "StreamPages", "TOMScience", logging, metrics,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),
@@ -145,7 +146,7 @@ let package = Package(
         .testTarget(
             name: "TOMWebAPITests",
             dependencies: [
-                "TOMWebAPI", "TOMAccounts", "TOMDatabase", "PPDB", "ReadOnlySQL", "Postgres", "TestSupport",
+                "TOMWebAPI", "TOMAccounts", "TOMDatabase", "PPDB", "ReadOnlySQL", "StreamPages", "Postgres", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),

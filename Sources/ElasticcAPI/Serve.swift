@@ -22,6 +22,7 @@ struct Serve: AsyncParsableCommand {
     var sqlQueryDb: String?
     @Option(help: "Seconds a db/runsqlquery/ request may run before it is cancelled.") var sqlTimeout = 300
     @Option(help: "Most rows a db/runsqlquery/ answer may hold.") var sqlRowLimit = 100_000
+    @Option(help: "The diagnostic pages count a broker message once it is this many seconds old.") var summarySettle = 120
     @OptionGroup var readiness: ReadinessOptions
     @OptionGroup var monitoring: MonitoringOptions
     @OptionGroup var database: DatabaseOptions
@@ -49,6 +50,7 @@ struct Serve: AsyncParsableCommand {
         let conninfo = database.resolved.conninfo
         let pool = PostgresPool(conninfo: conninfo, applicationName: "elasticc-api", maximumConnections: poolSize)
         var settings = APISettings()
+        settings.summarySettleSeconds = summarySettle
         if let conninfo = sqlQueryDb ?? ProcessInfo.processInfo.environment["SQL_QUERY_DATABASE_URL"] {
             let runner = ReadOnlyQueryRunner(conninfo: conninfo, timeout: .seconds(sqlTimeout), rowLimit: sqlRowLimit)
             // Anyone with an account may send SQL: the role must be one that can only read.

@@ -43,6 +43,11 @@ public enum Migrator {
                 try connection.query(PostgresQuery(unescaped: statement), statement: "create a web API index")
             }
         },
+        Migration(version: 7, name: "diagnostic pages' nightly sums") { connection, _ in
+            for statement in OwnTables.streamSummaryCreation {
+                try connection.query(PostgresQuery(unescaped: statement), statement: "create a summary table")
+            }
+        },
     ]
 
     /// Serialises concurrent migrations across hosts.

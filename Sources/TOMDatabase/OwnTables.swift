@@ -53,6 +53,42 @@ public enum OwnTables {
         "CREATE INDEX IF NOT EXISTS elasticcstream_diasource_detected ON public.elasticc2_diasource (midpointtai, diaobject_id)",
     ]
 
+    /// The diagnostic pages' running sums, per classifier and night of sending (UTC), added to
+    /// as broker messages arrive (`summarized_through`: the last message counted), so a page
+    /// never re-reads the whole message table: alerts answered (each once per classifier) and
+    /// the three delays' log10 histograms.
+    public static let nightlyAnswers = "elasticcstream_nightly_answers"
+    public static let nightlyDelays = "elasticcstream_nightly_delays"
+    public static let summaryProgress = "elasticcstream_summary_progress"
+    static let streamSummaryCreation: [String] = [
+        """
+        CREATE TABLE IF NOT EXISTS public.\(nightlyAnswers) (
+            classifier_id bigint NOT NULL,
+            night date NOT NULL,
+            answered_alerts bigint NOT NULL,
+            messages bigint NOT NULL,
+            PRIMARY KEY (classifier_id, night)
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS public.\(nightlyDelays) (
+            classifier_id bigint NOT NULL,
+            night date NOT NULL,
+            delay text NOT NULL,
+            bucket smallint NOT NULL,
+            messages bigint NOT NULL,
+            PRIMARY KEY (classifier_id, night, delay, bucket)
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS public.\(summaryProgress) (
+            name text PRIMARY KEY,
+            summarized_through bigint NOT NULL,
+            updated_at timestamp with time zone NOT NULL DEFAULT now()
+        )
+        """,
+    ]
+
     /// Login sessions of `elasticc-api` (Django keeps its own in `django_session`).
     static let sessionCreation: [String] = [
         """

@@ -37,6 +37,7 @@ public struct ElasticcAPIServer: Sendable {
         router.post("/accounts/login") { request, context in try await login(request, context) }
         router.put("/elasticc2/brokermessage") { request, context in try await pushBrokerMessages(request, context) }
         addScienceRoutes(to: router)
+        addPageRoutes(to: router)
         return router
     }
 

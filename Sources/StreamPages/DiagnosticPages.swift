@@ -1,0 +1,155 @@
+import Foundation
+import Postgres
+
+/// The TOM's diagnostic pages (`brokercompleteness`, `brokertimedelays`, `alertstreamhists`,
+/// `classifiers`, `adminsummary`) as self-contained HTML: inline SVG charts and the numbers
+/// beside them in tables (each number marked `data-key`, so a test or a script can read the
+/// page). Nothing is fetched from elsewhere: observatory networks are often offline.
+public enum DiagnosticPages {
+    public static let links: [(path: String, title: String)] = [
+        ("/elasticc2/brokercompleteness", "Broker completeness"), ("/elasticc2/brokertimedelays", "Broker time delays"),
+        ("/elasticc2/alertstreamhists", "Alerts sent per night"), ("/elasticc2/classifiers", "Classifiers"),
+        ("/elasticc2/adminsummary", "Admin summary"),
+    ]
+
+    public static func index() -> String {
+        page(
+            title: "ELAsTiCC2 stream", body: "<ul>" + links.map { "<li><a href=\"\($0.path)\">\(escape($0.title))</a></li>" }.joined() + "</ul>")
+    }
+
+    /// Per classifier, per night of sending: the fraction of sent alerts it answered.
+    public static func completeness(settleSeconds: Int = StreamSummary.defaultSettleSeconds, on connection: PostgresConnection) throws -> String {
+        try StreamSummary.refresh(settleSeconds: settleSeconds, on: connection)
+        let nights = try StreamSummary.alertsPerNight(on: connection)
+        let answered = try StreamSummary.answered(on: connection)
+        var body = "<p>Fraction of the alerts sent each night (UTC) that the classifier answered at least once, as the TOM's "
+        body += "<code>gen_elasticc2_brokercompleteness</code> counts it. \(summaryNote(settleSeconds, on: connection))</p>"
+        for classifier in try StreamSummary.classifiers(on: connection) {
+            let perNight = answered[classifier.id] ?? [:]
+            let bars = nights.map { night in
+                (label: night.night, value: night.alerts > 0 ? Double(perNight[night.night] ?? 0) / Double(night.alerts) : 0)
+            }
+            let chart = BarChart(
+                title: "\(classifier.name) (\(classifier.id))", xLabel: "Night alerts were sent (UTC date)",
+                yLabel: "Fraction of alerts answered", bars: bars, series: "answered ÷ sent", yMaximum: 1)
+            body += "<section><h2>\(escape(classifier.name)) <small>(classifier \(classifier.id))</small></h2>\(chart.svg)"
+            body += "<table><tr><th>night</th><th>alerts sent</th><th>answered</th><th>fraction</th></tr>"
+            for night in nights {
+                let count = perNight[night.night] ?? 0
+                let key = "\(classifier.id)/\(night.night)"
+                body += "<tr><td>\(night.night)</td><td>\(night.alerts)</td><td data-key=\"answered/\(key)\">\(count)</td>"
+                body += "<td>\(String(format: "%.3f", night.alerts > 0 ? Double(count) / Double(night.alerts) : 0))</td></tr>"
+            }
+            body += "</table></section>"
+        }
+        return page(title: "Broker completeness", body: body)
+    }
+
+    static let delayTitles = [
+        ("full", "Alert sent → stored here (descingest − alertsent)"), ("broker", "Broker delay (msghdr − alertsent)"),
+        ("tom", "Our delay (descingest − msghdr)"),
+    ]
+
+    /// Per classifier: histograms of the three delays, log10 of seconds.
+    public static func timeDelays(settleSeconds: Int = StreamSummary.defaultSettleSeconds, on connection: PostgresConnection) throws -> String {
+        try StreamSummary.refresh(settleSeconds: settleSeconds, on: connection)
+        let histograms = try StreamSummary.delayHistograms(on: connection)
+        var body = "<p>Histograms of log<sub>10</sub> of each delay in seconds, clipped to 1 s … 10<sup>6</sup> s, in 0.25 dex bins, as the "
+        body += "TOM's <code>gen_elasticc2_brokerdelaygraphs_pg</code> makes them. \(summaryNote(settleSeconds, on: connection))</p>"
+        let labels = (0..<StreamSummary.bucketCount).map { String(format: "%.2f", Double($0) * StreamSummary.bucketWidth) }
+        for classifier in try StreamSummary.classifiers(on: connection) {
+            body += "<section><h2>\(escape(classifier.name)) <small>(classifier \(classifier.id))</small></h2><div class=\"row\">"
+            var table = "<table><tr><th>delay</th><th>messages</th></tr>"
+            for (delay, title) in delayTitles {
+                let counts = histograms[classifier.id]?[delay] ?? Array(repeating: 0, count: StreamSummary.bucketCount)
+                var chart = BarChart(
+                    title: title, xLabel: "log10(Δt / s), bin start", yLabel: "Messages", bars: zip(labels, counts).map { ($0, Double($1)) },
+                    series: "messages per 0.25 dex")
+                chart.width = 420
+                chart.labelEvery = 4
+                body += chart.svg
+                table += "<tr><td>\(escape(title))</td><td data-key=\"delay/\(classifier.id)/\(delay)\">\(counts.reduce(0, +))</td></tr>"
+            }
+            body += "</div>" + table + "</table></section>"
+        }
+        return page(title: "Broker time delays", body: body)
+    }
+
+    /// Alerts sent per night (the TOM draws them per hour of each day).
+    public static func alertStream(on connection: PostgresConnection) throws -> String {
+        let nights = try StreamSummary.alertsPerNight(on: connection)
+        let chart = BarChart(
+            title: "Alerts sent per night (\(nights.reduce(0) { $0 + $1.alerts }) in all)", xLabel: "Night (UTC date)", yLabel: "Alerts sent",
+            bars: nights.map { ($0.night, Double($0.alerts)) }, series: "alerts sent")
+        var body = chart.svg + "<table><tr><th>night</th><th>alerts sent</th></tr>"
+        for night in nights { body += "<tr><td>\(night.night)</td><td data-key=\"sent/\(night.night)\">\(night.alerts)</td></tr>" }
+        return page(title: "Alerts sent per night", body: body + "</table>")
+    }
+
+    /// The known classifiers, with the messages stored from each.
+    public static func classifiers(settleSeconds: Int = StreamSummary.defaultSettleSeconds, on connection: PostgresConnection) throws -> String {
+        try StreamSummary.refresh(settleSeconds: settleSeconds, on: connection)
+        let rows = try connection.query(
+            """
+            SELECT classifier_id, brokername, brokerversion, classifiername, classifierparams FROM elasticc2_brokerclassifier
+             ORDER BY brokername, brokerversion, classifiername, classifierparams
+            """, statement: "classifier list")
+        let messages = Dictionary(uniqueKeysWithValues: try StreamSummary.classifiers(on: connection).map { ($0.id, $0.messages) })
+        var body = "<p>\(summaryNote(settleSeconds, on: connection))</p><table><tr><th>id</th><th>broker</th><th>version</th><th>classifier</th>"
+        body += "<th>parameters</th><th>messages</th></tr>"
+        for row in 0..<rows.rowCount {
+            let id = try rows.value(row, 0, as: Int64.self)
+            body += "<tr><td>\(id)</td>"
+            for column in 1...4 { body += "<td>\(escape(try rows.optional(row, column, as: String.self) ?? ""))</td>" }
+            body += "<td data-key=\"messages/\(id)\">\(messages[id] ?? 0)</td></tr>"
+        }
+        return page(title: "Classifiers", body: body + "</table>")
+    }
+
+    /// Table counts and objects by true type.
+    public static func adminSummary(on connection: PostgresConnection) throws -> String {
+        let counts = try StreamSummary.adminCounts(on: connection)
+        var body = "<h2>Tables</h2><table><tr><th>table</th><th>rows</th></tr>"
+        for table in counts.tables { body += "<tr><td>\(table.name)</td><td data-key=\"rows/\(table.name)\">\(table.rows)</td></tr>" }
+        body += "<tr><td>PPDBAlert sent</td><td data-key=\"alerts/sent\">\(counts.sent)</td></tr>"
+        body += "<tr><td>PPDBAlert not sent</td><td data-key=\"alerts/unsent\">\(counts.unsent)</td></tr></table>"
+        body += "<h2>Objects by true type</h2><table><tr><th>gentype</th><th>class id</th><th>description</th><th>objects</th></tr>"
+        for type in counts.types {
+            let gentype = type.gentype.map(String.init) ?? "none"
+            body += "<tr><td>\(gentype)</td><td>\(type.classId.map(String.init) ?? "")</td><td>\(escape(type.description ?? ""))</td>"
+            body += "<td data-key=\"objects/\(gentype)\">\(type.objects)</td></tr>"
+        }
+        return page(title: "Admin summary", body: body + "</table>")
+    }
+
+    static func summaryNote(_ settleSeconds: Int, on connection: PostgresConnection) -> String {
+        let through =
+            (try? connection.query(
+                "SELECT to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM elasticcstream_summary_progress",
+                statement: "summary time"
+            ).optional(0, 0, as: String.self)) ?? nil
+        return "Messages are counted once they are \(settleSeconds) s old; counted through \(through ?? "nothing yet") UTC."
+    }
+
+    static func escape(_ text: String) -> String { BarChart.escape(text) }
+
+    static func page(title: String, body: String) -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>\(escape(title)) — ElasticcStream</title>
+        <style>
+        body { font-family: "DejaVu Sans", sans-serif; margin: 1.5em; color: #222; }
+        nav a { margin-right: 1em; }
+        table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
+        td, th { border: 1px solid #ccc; padding: 2px 8px; text-align: right; }
+        th { background: #f0f0f0; }
+        .row { display: flex; flex-wrap: wrap; gap: 8px; }
+        small { color: #666; font-weight: normal; }
+        </style></head>
+        <body><nav>\(links.map { "<a href=\"\($0.path)\">\(escape($0.title))</a>" }.joined())</nav>
+        <h1>\(escape(title))</h1>
+        \(body)
+        </body></html>
+        """
+    }
+}
