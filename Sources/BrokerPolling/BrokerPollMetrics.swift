@@ -7,6 +7,12 @@ import Metrics
 struct BrokerPollMetrics: Sendable {
     let broker: String
 
+    /// Error counters exist from the start at 0, so dashboards and alerts see them before any error.
+    init(broker: String) {
+        self.broker = broker
+        for kind in ["kafka", "database"] { Counter(label: Self.errors, dimensions: [("broker", broker), ("kind", kind)]).increment(by: 0) }
+    }
+
     static let consumed = "elasticc_brokerpoll_messages_consumed_total"
     static let stored = "elasticc_brokerpoll_messages_stored_total"
     static let alreadyStored = "elasticc_brokerpoll_messages_already_stored_total"

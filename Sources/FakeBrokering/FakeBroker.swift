@@ -73,6 +73,7 @@ public final class FakeBroker: Sendable {
     /// `onReady` runs once the consumer first has partitions assigned.
     public func run(shouldStop: @escaping @Sendable () -> Bool, onReady: @Sendable () -> Void = {}) async throws {
         try consumer.subscribe(settings.sourceTopics)
+        Counter(label: Self.errors, dimensions: [("kind", "kafka")]).increment(by: 0)
         // Learn the destination's leaders now, so the first answers do not wait for a metadata refresh.
         _ = try? await producer.topics(timeout: .seconds(5))
         let clock = ContinuousClock()

@@ -8,7 +8,9 @@ import Testing
 /// reference Prometheus parser, against what was done; `/health` and `/ready`.
 @Suite("Seeing the stream: Prometheus metrics, health and readiness", .serialized)
 struct MonitoringTests {
-    @Test("alert-sender's textfile, fake-broker's and broker-poll's /metrics count what the cycle did; /health and /ready answer")
+    @Test(
+        "alert-sender's textfile, fake-broker's and broker-poll's /metrics count what the cycle did; /health and /ready answer; the Grafana dashboard asks only for exported metrics"
+    )
     func metricsMatchTheWork() async throws {
         let (_, connection, stack) = try AlertCycleTests.database([["restore", "--ppdb-only", PostgresTestServer.snapshotPath], ["reset-sent"]])
         let topics = AlertCycleTests.Topics()
@@ -84,6 +86,34 @@ struct MonitoringTests {
             return lag.count == 4 && lag.allSatisfy { $0.value == 0 }
         }
 
+        // elasticc-api's, after one request; then the Grafana dashboard names only what these export.
+        let apiPort = try await PrometheusScrape.freePort()
+        let apiListen = try await PrometheusScrape.freePort()
+        let api = TestEnvironment.launch([
+            TestEnvironment.executable("elasticc-api"), "serve", "--listen", "127.0.0.1:\(apiListen)", "--db", stack.databaseURL,
+            "--metrics-listen", "127.0.0.1:\(apiPort)", "--log-level", "warning",
+        ])
+        try api.run()
+        defer { if api.isRunning { kill(api.processIdentifier, SIGKILL) } }
+        try await TestEnvironment.waitUntil(timeout: .seconds(30), "elasticc-api up") {
+            (try? await PrometheusScrape.status("http://127.0.0.1:\(apiListen)/accounts/login/"))?.code == 200
+        }
+        let apiMetrics = try await PrometheusScrape.read("http://127.0.0.1:\(apiPort)/metrics")
+        #expect(apiMetrics.sum("elasticc_api_requests_total", ["route": "/accounts/login", "status": "200"]) >= 1)
+        let exported = Set([sender, fakeBroker, brokerPoll, apiMetrics].flatMap { $0.samples.map(\.name) })
+        let dashboard = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: TestEnvironment.packageRoot.appendingPathComponent("grafana/elasticc-stream.json")))
+                as? [String: Any])
+        let panels = try #require(dashboard["panels"] as? [[String: Any]])
+        let expressions = panels.flatMap { ($0["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String } }
+        #expect(panels.count >= 8 && expressions.count >= panels.count)
+        let named = try Regex(#"elasticc_[a-z0-9_]+"#)
+        for expression in expressions {
+            let metrics = expression.matches(of: named).map { String(expression[$0.range]) }
+            #expect(!metrics.isEmpty, "\(expression) names no metric of ours")
+            for metric in metrics { #expect(exported.contains(metric), "the dashboard asks for \(metric), which no service exports") }
+        }
         for port in [fakeBrokerPort, brokerPollPort] {
             #expect(try await PrometheusScrape.status("http://127.0.0.1:\(port)/health").code == 200)
             let ready = try await PrometheusScrape.status("http://127.0.0.1:\(port)/ready")
