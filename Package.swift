@@ -115,7 +115,8 @@ let package = Package(
         .executableTarget(
             name: "ElasticcAPI",
             dependencies: [
-                "TOMWebAPI", "TOMAccounts", "TOMDatabase", "ReadOnlySQL", "BlockingWork", "Postgres", "CommandSupport", "Monitoring", argumentParser,
+                "TOMWebAPI", "TOMAccounts", "TOMDatabase", "ReadOnlySQL", "StreamPages", "BlockingWork", "Postgres", "CommandSupport", "Monitoring",
+                argumentParser,
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         .executableTarget(name: "KafkaMockCommand", dependencies: ["Kafka", "CommandSupport", argumentParser, logging]),

@@ -19,7 +19,7 @@ public enum DiagnosticPages {
 
     /// Per classifier, per night of sending: the fraction of sent alerts it answered.
     public static func completeness(settleSeconds: Int = StreamSummary.defaultSettleSeconds, on connection: PostgresConnection) throws -> String {
-        try StreamSummary.refresh(settleSeconds: settleSeconds, on: connection)
+        try StreamSummary.refresh(settleSeconds: settleSeconds, limit: 200_000, on: connection)
         let nights = try StreamSummary.alertsPerNight(on: connection)
         let answered = try StreamSummary.answered(on: connection)
         var body = "<p>Fraction of the alerts sent each night (UTC) that the classifier answered at least once, as the TOM's "
@@ -52,7 +52,7 @@ public enum DiagnosticPages {
 
     /// Per classifier: histograms of the three delays, log10 of seconds.
     public static func timeDelays(settleSeconds: Int = StreamSummary.defaultSettleSeconds, on connection: PostgresConnection) throws -> String {
-        try StreamSummary.refresh(settleSeconds: settleSeconds, on: connection)
+        try StreamSummary.refresh(settleSeconds: settleSeconds, limit: 200_000, on: connection)
         let histograms = try StreamSummary.delayHistograms(on: connection)
         var body = "<p>Histograms of log<sub>10</sub> of each delay in seconds, clipped to 1 s … 10<sup>6</sup> s, in 0.25 dex bins, as the "
         body += "TOM's <code>gen_elasticc2_brokerdelaygraphs_pg</code> makes them. \(summaryNote(settleSeconds, on: connection))</p>"
@@ -88,7 +88,7 @@ public enum DiagnosticPages {
 
     /// The known classifiers, with the messages stored from each.
     public static func classifiers(settleSeconds: Int = StreamSummary.defaultSettleSeconds, on connection: PostgresConnection) throws -> String {
-        try StreamSummary.refresh(settleSeconds: settleSeconds, on: connection)
+        try StreamSummary.refresh(settleSeconds: settleSeconds, limit: 200_000, on: connection)
         let rows = try connection.query(
             """
             SELECT classifier_id, brokername, brokerversion, classifiername, classifierparams FROM elasticc2_brokerclassifier

@@ -19,11 +19,14 @@ public enum StreamSummary {
 
     static let lockKey: Int64 = 0x4553_5355_4D4D_4152  // "ESSUMMAR"
 
-    /// Adds the messages stored since the last refresh to the sums; returns how many it added.
-    /// One refresher at a time (an advisory lock); the others return at once.
+    /// Adds the messages stored since the last refresh to the sums, at most `limit` message ids
+    /// at a time; returns how many ids it went through (0: nothing new). One refresher at a
+    /// time (an advisory lock); the others return at once.
     @discardableResult
-    public static func refresh(settleSeconds: Int = defaultSettleSeconds, on connection: PostgresConnection) throws -> Int {
+    public static func refresh(settleSeconds: Int = defaultSettleSeconds, limit: Int64 = 2_000_000, on connection: PostgresConnection) throws -> Int {
         try connection.transaction {
+            // JIT costs more than it saves here; a large first catch-up runs long either way.
+            try connection.query("SET LOCAL jit = off", statement: "summary settings")
             guard
                 try connection.query("SELECT pg_try_advisory_xact_lock(\(lockKey))", statement: "lock the summary").value(0, 0, as: Bool.self)
             else { return 0 }
@@ -39,7 +42,7 @@ public enum StreamSummary {
                   FROM \(unescaped: OwnTables.summaryProgress) p WHERE p.name = 'broker messages' FOR UPDATE
                 """, statement: "summary bounds")
             let from = try bounds.value(0, 0, as: Int64.self)
-            let through = try bounds.value(0, 1, as: Int64.self)
+            let through = min(try bounds.value(0, 1, as: Int64.self), from + limit)
             guard through > from else { return 0 }
             try connection.query(
                 """
@@ -68,7 +71,8 @@ public enum StreamSummary {
                 """
                 INSERT INTO \(unescaped: OwnTables.nightlyDelays) AS s (classifier_id, night, delay, bucket, messages)
                 SELECT b.classifier_id, b.night, d.delay,
-                       least(width_bucket(log(greatest(least(d.seconds, 1e6), 1)::numeric), 0, 6.25, 25), 25)::smallint, count(*)
+                       least(width_bucket(log(greatest(least(d.seconds, 1e6::float8), 1::float8)), 0::float8, 6.25::float8, 25), 25)::smallint,
+                       count(*)
                   FROM summary_batch b
                  CROSS JOIN LATERAL (VALUES ('full', b.full_delay), ('broker', b.broker_delay), ('tom', b.tom_delay)) AS d(delay, seconds)
                  WHERE d.seconds IS NOT NULL
