@@ -12,12 +12,11 @@ COPY scripts ./scripts
 RUN SWIFT_BUILD_FLAGS=--static-swift-stdlib sh scripts/build-release /out
 
 FROM debian:bookworm-slim
-# Runtime libraries: librdkafka and libpq for every service, cfitsio for ppdb load-snana,
-# pg_restore for ppdb restore, curl for the health checks on /ready; avro-c is a test oracle
-# and stays out.
-RUN apt-get update && apt-get install -y --no-install-recommends \
-      librdkafka1 libpq5 libcfitsio10 postgresql-client ca-certificates tini curl \
-    && rm -rf /var/lib/apt/lists/*
+# The runtime packages: one list, which scripts/check-runtime also installs into a
+# debootstrapped bookworm and runs the executables in.
+COPY deploy/runtime-packages.txt /tmp/runtime-packages.txt
+RUN apt-get update && grep -v '^#' /tmp/runtime-packages.txt | xargs apt-get install -y --no-install-recommends \
+    && rm -rf /var/lib/apt/lists/* /tmp/runtime-packages.txt
 COPY --from=build /out/ /usr/local/bin/
 USER nobody
 ENTRYPOINT ["/usr/bin/tini", "--"]
