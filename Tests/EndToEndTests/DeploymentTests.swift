@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Deployment files")
 struct DeploymentTests {
-    @Test("docker-compose.yaml parses, and every command in it is accepted by our executables' parsers")
+    @Test("docker-compose.yaml parses, every command in it is accepted by our executables' parsers, and everything it refers to exists")
     func composeCommandsParse() async throws {
         let compose = TestEnvironment.packageRoot.appendingPathComponent("docker-compose.yaml").path
         let output = try await TestEnvironment.runPython(script: "compose_commands.py", arguments: [compose], input: "")
@@ -18,6 +18,11 @@ struct DeploymentTests {
                 environment: ["ELASTICC_PARSE_ONLY": "1"])
             #expect(result == 0, "\(entry["service"]!): \(words.joined(separator: " ")) was refused")
         }
+        // What it refers to exists: the Dockerfile it builds with, mounted folders, volumes, and
+        // environment variables our tools read.
+        let problems = try await TestEnvironment.runPython(
+            script: "compose_references.py", arguments: [compose, TestEnvironment.packageRoot.path], input: "")
+        #expect(problems.isEmpty, "\(problems)")
         // The check can fail: a wrong flag is refused.
         #expect(
             try await TestEnvironment.runStatus(
