@@ -11,7 +11,10 @@ struct PPDBCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ppdb",
         abstract: "Manage the TOM's PPDB tables: migrate, load data, report.",
-        subcommands: [Migrate.self, Restore.self, LoadSNANA.self, Synth.self, Stats.self, ResetSent.self, UpdateSources.self, GrantQueryRole.self])
+        subcommands: [
+            Migrate.self, Restore.self, LoadSNANA.self, Synth.self, Stats.self, ResetSent.self, UpdateSources.self, GrantQueryRole.self,
+            Replicate.self,
+        ])
 }
 
 struct Migrate: ParsableCommand {
@@ -218,5 +221,28 @@ struct GrantQueryRole: ParsableCommand {
         }
         try QueryRole.grant(role: role, password: password, on: database.connect(applicationName: "ppdb grant-query-role"))
         print("query role \(role): may read the science tables and create temporary tables")
+    }
+}
+
+struct Replicate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make the PPDB COPIES times as big: its objects copied with every id shifted, times and values unchanged.",
+        discussion: "Real-shaped data at any size, as `ppdb restore` of the TOM snapshot then `ppdb replicate --copies 50`. Run VACUUM ANALYZE after."
+    )
+    @Option(help: "How many copies in all, the original included.") var copies: Int
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard copies >= 1 else { throw ValidationError("--copies must be at least 1.") }
+    }
+
+    func run() throws {
+        ParseOnly.exitIfRequested()
+        _ = logging.bootstrap(label: "ppdb")
+        let summary = try SnapshotReplicator.replicate(copies: copies, on: database.connect(applicationName: "ppdb replicate"))
+        print(
+            "replicate: \(copies) copies (ids shifted by multiples of \(summary.stride)): \(summary.objects) objects, \(summary.sources) sources, "
+                + "\(summary.forcedSources) forced sources, \(summary.alerts) alerts")
     }
 }
