@@ -122,10 +122,11 @@ actor AlertStore {
         }
         let sources = try connection.query(
             """
-            SELECT s.diasource_id, s.diaobject_id, s.midpointtai, s.filtername, s.ra, s.decl, s.psflux, s.psfluxerr, s.snr
+            SELECT s.diasource_id, w.id, s.midpointtai, s.filtername, s.ra, s.decl, s.psflux, s.psfluxerr, s.snr
               FROM unnest(\(ids)::bigint[], \(through)::double precision[]) AS w(id, through)
-              JOIN elasticc2_ppdbdiasource s ON s.diaobject_id = w.id AND s.midpointtai <= w.through
-             ORDER BY s.diaobject_id, s.midpointtai, s.diasource_id
+             CROSS JOIN LATERAL (
+                   SELECT diasource_id, midpointtai, filtername, ra, decl, psflux, psfluxerr, snr FROM elasticc2_ppdbdiasource
+                    WHERE diaobject_id = w.id AND midpointtai <= w.through ORDER BY midpointtai, diasource_id) s
             """, statement: "sources of a batch")
         for row in 0..<sources.rowCount {
             let objectId = try sources.value(row, 1, as: Int64.self)
@@ -135,7 +136,17 @@ actor AlertStore {
                     filterName: try sources.value(row, 3), ra: try sources.value(row, 4), decl: try sources.value(row, 5),
                     psFlux: try sources.value(row, 6), psFluxErr: try sources.value(row, 7), snr: try sources.value(row, 8)))
         }
+        Self.keepTimeOrder(&rows.sources) { ($0.midPointTai, $0.diaSourceId) }
         return rows
+    }
+
+    /// Each object's rows come in time order from its own ordered index read (no sort of the
+    /// whole batch, which spilled to disk at 300,000 forced sources); should a plan ever
+    /// interleave them, they are put back in order here.
+    static func keepTimeOrder<Row>(_ rows: inout [Int64: [Row]], by key: (Row) -> (Double, Int64)) {
+        for (object, list) in rows where !zip(list, list.dropFirst()).allSatisfy({ key($0) <= key($1) }) {
+            rows[object] = list.sorted { key($0) < key($1) }
+        }
     }
 
     private static func forcedSources(
@@ -143,10 +154,12 @@ actor AlertStore {
     ) throws -> [Int64: [DiaForcedSource]] {
         let forced = try connection.query(
             """
-            SELECT f.diaforcedsource_id, f.diaobject_id, f.midpointtai, f.filtername, f.psflux, f.psfluxerr
+            SELECT f.diaforcedsource_id, w.id, f.midpointtai, f.filtername, f.psflux, f.psfluxerr
               FROM unnest(\(ids)::bigint[], \(forcedFrom)::double precision[], \(through)::double precision[]) AS w(id, since, through)
-              JOIN elasticc2_ppdbdiaforcedsource f ON f.diaobject_id = w.id AND f.midpointtai >= w.since AND f.midpointtai < w.through
-             ORDER BY f.diaobject_id, f.midpointtai, f.diaforcedsource_id
+             CROSS JOIN LATERAL (
+                   SELECT diaforcedsource_id, midpointtai, filtername, psflux, psfluxerr FROM elasticc2_ppdbdiaforcedsource
+                    WHERE diaobject_id = w.id AND midpointtai >= w.since AND midpointtai < w.through
+                    ORDER BY midpointtai, diaforcedsource_id) f
             """, statement: "forced sources of a batch")
         var rows: [Int64: [DiaForcedSource]] = [:]
         for row in 0..<forced.rowCount {
@@ -156,6 +169,7 @@ actor AlertStore {
                     diaForcedSourceId: try forced.value(row, 0), diaObjectId: objectId, midPointTai: try forced.value(row, 2),
                     filterName: try forced.value(row, 3), psFlux: try forced.value(row, 4), psFluxErr: try forced.value(row, 5)))
         }
+        keepTimeOrder(&rows) { ($0.midPointTai, $0.diaForcedSourceId) }
         return rows
     }
 
