@@ -9,14 +9,6 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Print ElasticcStream's performance figures.",
         subcommands: [Codec.self, FakeBrokerThroughput.self, IngestThroughput.self, RESTPush.self, WebAPI.self])
 
-    /// A benchmark's figures as JSON, for scripts/bench's table (nothing without a path).
-    static func write(_ figures: some Encodable, toJSON path: String?) throws {
-        guard let path else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(figures).write(to: URL(fileURLWithPath: path))
-    }
-
     struct Codec: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Avro encode/decode of a typical alert on one core, with fastavro as the baseline.")
 
@@ -39,7 +31,7 @@ struct BenchCommand: AsyncParsableCommand {
                 print(String(format: "  fastavro encode %10.0f alerts/s (ours %.1fx)", encode, figures.encodeAlertsPerSecond / encode))
                 print(String(format: "  fastavro decode %10.0f alerts/s (ours %.1fx)", decode, figures.decodeAlertsPerSecond / decode))
             }
-            try BenchCommand.write(figures, toJSON: json)
+            try write(figures, to: json)
         }
     }
 }
@@ -70,13 +62,16 @@ struct IngestThroughput: AsyncParsableCommand {
     @Option(help: "Migrated PostgreSQL database.") var db: String
     @Option(help: "Messages to store.") var messages = 200_000
     @Option(help: "Write the figures as JSON here.") var json: String?
+    @Flag(help: "Take the partitions directly, as broker-poll --instances 1 does, instead of joining a consumer group.") var alone = false
 
     func run() async throws {
-        let figures = try await PipelineBenchmarks.ingest(bootstrap: bootstrap, topic: topic, conninfo: db, messages: messages)
+        let figures = try await PipelineBenchmarks.ingest(bootstrap: bootstrap, topic: topic, conninfo: db, messages: messages, alone: alone)
         print(
             String(
-                format: "ingest: %d broker messages in %.2f s: %.0f messages/s, peak RSS %.0f MB",
-                figures.items, figures.seconds, figures.perSecond, figures.peakResidentMegabytes))
+                format:
+                    "ingest%@: %d broker messages in %.2f s: %.0f messages/s after the first batch; %.0f messages/s from start (%.2f s); peak RSS %.0f MB",
+                alone ? " (partitions taken directly)" : " (consumer group)", figures.items, figures.seconds, figures.perSecond,
+                figures.fromStartPerSecond ?? 0, figures.fromStartSeconds ?? 0, figures.peakResidentMegabytes))
         try write(figures, to: json)
     }
 }

@@ -21,6 +21,9 @@ enum PipelineBenchmarks {
         var seconds: Double
         var perSecond: Double
         var peakResidentMegabytes: Double
+        /// From the start of consuming (group join included) to the last item.
+        var fromStartSeconds: Double?
+        var fromStartPerSecond: Double?
     }
 
     static func peakResidentMegabytes() -> Double {
@@ -62,7 +65,7 @@ enum PipelineBenchmarks {
     }
 
     /// Broker messages into PostgreSQL through BrokerPoller: half with one class, half with twenty.
-    static func ingest(bootstrap: String, topic: String, conninfo: String, messages: Int) async throws -> Figures {
+    static func ingest(bootstrap: String, topic: String, conninfo: String, messages: Int, alone: Bool = false) async throws -> Figures {
         try await fill(topic, bootstrap: bootstrap, count: messages) { index in
             let classes = index % 2 == 0 ? 1 : 20
             return AvroCodec.encode(
@@ -74,16 +77,18 @@ enum PipelineBenchmarks {
         }
         let poller = BrokerPoller(
             source: BrokerSource(name: "bench", servers: bootstrap, topics: .names([topic]), groupId: "bench-bp-\(UUID().uuidString)"),
-            conninfo: conninfo, logger: logger, batchSize: 10_000)
+            conninfo: conninfo, logger: logger, batchSize: 10_000, alone: alone)
         let started = FirstProgress()
+        let start = ContinuousClock.now
         await poller.run(shouldStop: {
             started.mark(poller.stats.messages)
             return poller.stats.messages >= messages
         })
+        let total = (ContinuousClock.now - start) / .seconds(1)
         let (seconds, counted) = started.since(total: poller.stats.messages)
         return Figures(
             items: poller.stats.messages, seconds: seconds, perSecond: Double(counted) / max(seconds, 1e-9),
-            peakResidentMegabytes: peakResidentMegabytes())
+            peakResidentMegabytes: peakResidentMegabytes(), fromStartSeconds: total, fromStartPerSecond: Double(poller.stats.messages) / total)
     }
 }
 

@@ -22,7 +22,7 @@ extension BenchCommand {
                 String(
                     format: "rest-push: %d messages in %.2f s: %.0f messages/s; request latency p50 %.3f s, p99 %.3f s, max %.3f s",
                     figures.messages, figures.seconds, figures.perSecond, figures.p50Seconds, figures.p99Seconds, figures.maxSeconds))
-            try BenchCommand.write(figures, toJSON: json)
+            try write(figures, to: json)
         }
     }
 }

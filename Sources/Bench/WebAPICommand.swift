@@ -32,7 +32,7 @@ extension BenchCommand {
                 String(
                     format: "web-api: %d clients, single light curves: %d requests, %.0f requests/s, p50 %.4f s, p99 %.4f s", clients,
                     figures.singleRequests, figures.singlePerSecond, figures.singleP50Seconds, figures.singleP99Seconds))
-            try BenchCommand.write(figures, toJSON: json)
+            try write(figures, to: json)
         }
     }
 }

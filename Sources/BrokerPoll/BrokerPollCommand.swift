@@ -33,6 +33,11 @@ struct BrokerPollCommand: AsyncParsableCommand {
 
     @Option(help: "Seconds between statistics lines.") var statsInterval: Double = 30
     @Option(help: "Messages per batch.") var batchSize = 5000
+    @Option(
+        help: ArgumentHelp(
+            "How many broker-poll instances share each consumer group. 1: this is the only one, so it takes every partition itself (no group join or rebalance, seconds faster to start); leave it out to scale out with the group protocol.",
+            valueName: "n"))
+    var instances: Int?
     @Flag(help: "Print the brokers that would be polled, and exit.") var printConfig = false
     @Option(help: "Seconds a batch may still take after a stop signal before it is cancelled (rolled back; read again on restart).")
     var stopGrace: Double = 5
@@ -55,6 +60,7 @@ struct BrokerPollCommand: AsyncParsableCommand {
         }
         guard stopGrace >= 0 else { throw ValidationError("--stop-grace must not be negative.") }
         guard statsInterval > 0, batchSize > 0 else { throw ValidationError("--stats-interval and --batch-size must be positive.") }
+        if let instances, instances < 1 { throw ValidationError("--instances must be at least 1.") }
     }
 
     func sources() throws -> [BrokerSource] {
@@ -92,7 +98,7 @@ struct BrokerPollCommand: AsyncParsableCommand {
         KafkaConfigurationCheck.exitIfRequested(try sources.map { (name: $0.name, configuration: try $0.kafkaConfiguration(), consumer: true) })
         let service = BrokerPollService(
             sources: sources, conninfo: database.resolved.conninfo, logger: logger,
-            statsInterval: .milliseconds(Int(statsInterval * 1000)), batchSize: batchSize)
+            statsInterval: .milliseconds(Int(statsInterval * 1000)), batchSize: batchSize, alone: instances == 1)
         logger.info("broker-poll started", metadata: ["brokers": "\(sources.map(\.name).joined(separator: ","))"])
         // SIGUSR1 is the TOM's stop signal for brokerpoll2.
         let ready = readiness.signal()

@@ -7,8 +7,11 @@ public struct BrokerPollService: Sendable {
     let logger: Logger
     let statsInterval: Duration
 
-    public init(sources: [BrokerSource], conninfo: String, logger: Logger, statsInterval: Duration = .seconds(30), batchSize: Int = 5000) {
-        pollers = sources.map { BrokerPoller(source: $0, conninfo: conninfo, logger: logger, batchSize: batchSize) }
+    /// `alone`: this is the only broker-poll of its groups, so each takes its partitions directly.
+    public init(
+        sources: [BrokerSource], conninfo: String, logger: Logger, statsInterval: Duration = .seconds(30), batchSize: Int = 5000, alone: Bool = false
+    ) {
+        pollers = sources.map { BrokerPoller(source: $0, conninfo: conninfo, logger: logger, batchSize: batchSize, alone: alone) }
         self.logger = logger
         self.statsInterval = statsInterval
     }

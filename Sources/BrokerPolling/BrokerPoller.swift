@@ -26,8 +26,13 @@ public final class BrokerPoller: Sendable {
     /// The next offset to read of each partition, as stored with the rows.
     private let storedNext = Mutex<[KafkaTopicPartition: Int64]>([:])
     private let metrics: BrokerPollMetrics
+    /// The only instance: take every partition directly instead of joining the consumer group
+    /// (no join, no rebalance delay); the stored offsets say where each resumes either way.
+    private let alone: Bool
 
-    public init(source: BrokerSource, conninfo: String, logger: Logger, batchSize: Int = 5000, topicRefresh: Duration = .seconds(60)) {
+    public init(
+        source: BrokerSource, conninfo: String, logger: Logger, batchSize: Int = 5000, topicRefresh: Duration = .seconds(60), alone: Bool = false
+    ) {
         self.source = source
         self.conninfo = conninfo
         var logger = logger
@@ -36,6 +41,7 @@ public final class BrokerPoller: Sendable {
         self.batchSize = batchSize
         self.topicRefresh = topicRefresh
         metrics = BrokerPollMetrics(broker: source.name)
+        self.alone = alone
     }
 
     public var stats: Statistics { statistics.withLock { $0 } }
@@ -68,20 +74,21 @@ public final class BrokerPoller: Sendable {
     private func session(reset: Bool, shouldStop: @escaping @Sendable () -> Bool) async throws {
         let store = try await ClassificationStore.open(conninfo: conninfo, group: source.groupId)
         let logger = self.logger
+        let resumeAtStoredOffsets: KafkaConsumer.RebalanceHandler = { [self] event in
+            guard case .assigned(let partitions) = event else { return [:] }
+            // Exactly once: resume where the rows stored so far end, whatever Kafka's group committed.
+            do {
+                let offsets = try await store.storedOffsets(for: partitions)
+                storedNext.withLock { $0.merge(offsets) { max($0, $1) } }
+                return offsets.mapValues { KafkaStartOffset.offset($0) }
+            } catch {
+                logger.error("Cannot read stored offsets; starting from the group's", metadata: ["error": "\(error)"])
+                return [:]
+            }
+        }
         let consumer = try KafkaConsumer(
             configuration: source.kafkaConfiguration(), groupId: source.groupId, startAtBeginning: reset, logger: logger,
-            rebalanceHandler: { [self] event in
-                guard case .assigned(let partitions) = event else { return [:] }
-                // Exactly once: resume where the rows stored so far end, whatever Kafka's group committed.
-                do {
-                    let offsets = try await store.storedOffsets(for: partitions)
-                    storedNext.withLock { $0.merge(offsets) { max($0, $1) } }
-                    return offsets.mapValues { KafkaStartOffset.offset($0) }
-                } catch {
-                    logger.error("Cannot read stored offsets; starting from the group's", metadata: ["error": "\(error)"])
-                    return [:]
-                }
-            })
+            rebalanceHandler: alone ? nil : resumeAtStoredOffsets)
         currentConsumer.withLock { $0 = consumer }
         do {
             try await consume(consumer, store: store, reset: reset, shouldStop: shouldStop)
@@ -96,12 +103,22 @@ public final class BrokerPoller: Sendable {
 
     private func consume(_ consumer: KafkaConsumer, store: ClassificationStore, reset: Bool, shouldStop: @escaping @Sendable () -> Bool) async throws
     {
-        var subscribed = try await subscribe(consumer, reset: reset, store: store, previous: nil)
         let clock = ContinuousClock()
-        var nextRefresh = clock.now + topicRefresh
+        var subscribed: [String] = []
+        var taken: Set<KafkaTopicPartition> = []
+        if alone {
+            taken = try await assignDirectly(consumer, reset: reset, store: store, previous: nil)
+        } else {
+            subscribed = try await subscribe(consumer, reset: reset, store: store, previous: nil)
+        }
+        var nextRefresh = clock.now + (taken.isEmpty && alone ? .seconds(2) : topicRefresh)
         var pending = try await consumer.poll(maxMessages: batchSize, timeout: .milliseconds(100))
         while !shouldStop() {
-            if case .datedPattern = source.topics, clock.now >= nextRefresh {
+            if alone, clock.now >= nextRefresh {
+                // New topics and partitions are taken as they appear (sooner while there are none).
+                taken = try await assignDirectly(consumer, reset: false, store: store, previous: taken)
+                nextRefresh = clock.now + (taken.isEmpty ? .seconds(2) : topicRefresh)
+            } else if case .datedPattern = source.topics, clock.now >= nextRefresh {
                 subscribed = try await subscribe(consumer, reset: false, store: store, previous: subscribed)
                 nextRefresh = clock.now + topicRefresh
             }
@@ -167,6 +184,35 @@ public final class BrokerPoller: Sendable {
             try consumer.subscribe(topics)
         }
         return topics
+    }
+
+    /// Takes every partition of the broker's topics directly, each resuming at its stored offset
+    /// (or the group's committed one, or the earliest): exactly once as with the group protocol.
+    /// Nothing changes when the partitions are the ones already taken.
+    private func assignDirectly(
+        _ consumer: KafkaConsumer, reset: Bool, store: ClassificationStore, previous: Set<KafkaTopicPartition>?
+    ) async throws -> Set<KafkaTopicPartition> {
+        let metadata = try await consumer.topics()
+        let available = metadata.map(\.name)
+        let topics: [String]
+        switch source.topics {
+        case .names(let names): topics = names.filter { available.contains($0) }
+        case .datedPattern: topics = source.topicsToSubscribe(available: available)
+        }
+        let counts = Dictionary(metadata.map { ($0.name, $0.partitionCount) }, uniquingKeysWith: max)
+        let partitions = Set(
+            topics.flatMap { topic in (0..<(counts[topic] ?? 0)).map { KafkaTopicPartition(topic: topic, partition: Int32($0)) } })
+        if partitions == previous { return partitions }
+        if reset { try await store.forgetOffsets(topics: topics) }
+        let stored = try await store.storedOffsets(for: Array(partitions))
+        storedNext.withLock { $0.merge(stored) { max($0, $1) } }
+        try consumer.assign(
+            Dictionary(
+                uniqueKeysWithValues: partitions.map { partition in
+                    (partition, stored[partition].map { KafkaStartOffset.offset($0) } ?? (reset ? .beginning : nil))
+                }))
+        logger.info("Took partitions directly", metadata: ["kafka.topics": "\(topics.joined(separator: ","))", "partitions": "\(partitions.count)"])
+        return partitions
     }
 
     /// Whether this broker's consumer has partitions assigned now.

@@ -64,6 +64,20 @@ public final class KafkaConsumer: Sendable {
         guard status == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(status) }
     }
 
+    /// Takes exactly these partitions, without joining the group (no rebalance, no join delay),
+    /// each from its start offset (nil: the group's committed offset, else `auto.offset.reset`).
+    /// Replaces any earlier assignment. For a consumer that is the only one of its group.
+    public func assign(_ partitions: [KafkaTopicPartition: KafkaStartOffset?]) throws(KafkaError) {
+        let list = TopicPartitionList(
+            partitions.sorted { ($0.key.topic, $0.key.partition) < ($1.key.topic, $1.key.partition) }.map { partition, start in
+                (partition, start?.rawOffset ?? Int64(RD_KAFKA_OFFSET_INVALID))
+            })
+        let status = rd_kafka_assign(client.pointer, list.pointer)
+        guard status == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(status) }
+        assigned.withLock { $0 = Set(partitions.keys) }
+        client.logger.info("Partitions assigned directly", metadata: ["kafka.partitions": "\(partitions.count)"])
+    }
+
     /// Waits up to `timeout` for the first message, then takes whatever else is ready, up to
     /// `maxMessages`. Rebalances are handled along the way.
     public func poll(maxMessages: Int, timeout: Duration) async throws(KafkaError) -> [KafkaMessage] {

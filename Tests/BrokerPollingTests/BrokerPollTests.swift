@@ -97,6 +97,32 @@ struct BrokerPollTests {
         #expect(again.stats.classifiersAdded == 0)
     }
 
+    @Test("The only instance takes every partition directly (no group join): all stored once; a restart resumes at the stored offsets")
+    func directAssignment() async throws {
+        let (url, connection) = try Self.database()
+        let topic = KafkaTestCluster.uniqueName("alone")
+        try KafkaTestCluster.shared.createTopic(topic, partitions: 4)
+        try producePython(topic, count: 200)
+        let group = KafkaTestCluster.uniqueName("g")
+        let poller = BrokerPoller(source: source(topic, group: group), conninfo: url, logger: logger, batchSize: 50, alone: true)
+        try await poll([poller]) { poller.stats.messages >= 200 }
+        #expect(poller.stats.messages == 200)
+        #expect(poller.hasAssignment == false)  // the session has ended; it held all 4 while running
+        let offsets = try await connection.query(
+            "SELECT count(*), sum(next_offset) FROM elasticcstream_kafka_offset WHERE consumer_group = \(group) AND topic = \(topic)",
+            statement: "offsets")
+        #expect(try offsets.value(0, 0, as: Int.self) == 4 && offsets.value(0, 1, as: Int.self) == 200)
+        // More messages, a new instance: it resumes where the rows end, nothing read twice.
+        try producePython(topic, count: 100)
+        let again = BrokerPoller(source: source(topic, group: group), conninfo: url, logger: logger, batchSize: 50, alone: true)
+        try await poll([again]) { try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") >= 300 }
+        #expect(again.stats.messages == 100 && again.stats.alreadyStored == 0)
+        #expect(try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") == 300)
+        #expect(
+            try count(connection, "SELECT sum(next_offset) FROM elasticcstream_kafka_offset WHERE consumer_group = \(group) AND topic = \(topic)")
+                == 300)
+    }
+
     @Test("Malformed messages become dead letters while the good ones around them land")
     func deadLetters() async throws {
         let (url, connection) = try Self.database()
