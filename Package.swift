@@ -88,7 +88,7 @@ let package = Package(
         .target(
             name: "Monitoring",
             dependencies: [
-                "Postgres", argumentParser, logging, metrics, .product(name: "Prometheus", package: "swift-prometheus"),
+                "JSONOutput", "Postgres", argumentParser, logging, metrics, .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         .target(

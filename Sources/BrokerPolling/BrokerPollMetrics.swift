@@ -35,8 +35,7 @@ struct BrokerPollMetrics: Sendable {
         if outcome.classifiersAdded > 0 {
             Counter(label: Self.classifiersCreated, dimensions: [("broker", broker)]).increment(by: outcome.classifiersAdded)
         }
-        Metrics.Timer(label: Self.storeDuration, dimensions: [("broker", broker)]).recordNanoseconds(
-            storeDuration.components.seconds * 1_000_000_000 + storeDuration.components.attoseconds / 1_000_000_000)
+        Metrics.Timer(label: Self.storeDuration, dimensions: [("broker", broker)]).record(duration: storeDuration)
     }
 
     /// A failure of `kind` `kafka` or `database`.

@@ -35,13 +35,7 @@ struct Serve: AsyncParsableCommand {
         guard sqlTimeout > 0, sqlRowLimit > 0 else { throw ValidationError("--sql-timeout and --sql-row-limit must be positive.") }
     }
 
-    var address: (host: String, port: Int)? {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
-            return nil
-        }
-        let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return host.isEmpty ? nil : (host, port)
-    }
+    var address: (host: String, port: Int)? { MonitoringOptions.hostAndPort(listen) }
 
     func run() async throws {
         ParseOnly.exitIfRequested()

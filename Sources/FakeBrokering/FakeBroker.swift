@@ -90,9 +90,7 @@ public final class FakeBroker: Sendable {
                     Counter(label: Self.errors, dimensions: [("kind", "kafka")]).increment()
                     throw error
                 }
-                let elapsed = ContinuousClock.now - started
-                Metrics.Timer(label: Self.batchDuration).recordNanoseconds(
-                    elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+                Metrics.Timer(label: Self.batchDuration).record(duration: ContinuousClock.now - started)
             }
             if clock.now - lastLog >= settings.logInterval {
                 let now = counts

@@ -14,10 +14,13 @@ public struct MonitoringOptions: ParsableArguments, Sendable {
     }
 
     /// The address asked for, if any.
-    public var address: (host: String, port: Int)? {
-        guard let listen = metricsListen, let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
-            (0...65535).contains(port)
-        else { return nil }
+    public var address: (host: String, port: Int)? { metricsListen.flatMap(Self.hostAndPort) }
+
+    /// `HOST:PORT` (`[::1]:80` too), or nil when it is not one.
+    public static func hostAndPort(_ listen: String) -> (host: String, port: Int)? {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
+            return nil
+        }
         let host = String(listen[..<colon]).trimmingCharacters(in: ["[", "]"])
         return host.isEmpty ? nil : (host, port)
     }

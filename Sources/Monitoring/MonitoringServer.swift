@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import JSONOutput
 import Logging
 import Metrics
 import Prometheus
@@ -53,13 +54,13 @@ public enum MonitoringServer {
         }
         router.get("/ready") { _, _ in
             let outcome = await readiness()
-            let checks = outcome.checks.map { check in
-                "\"\(check.name)\":{\"ok\":\(check.ok),\"detail\":\(Self.quoted(check.detail))}"
-            }
-            let body = "{\"status\":\"\(outcome.isReady ? "ready" : "not ready")\",\"checks\":{\(checks.joined(separator: ","))}}"
+            let body = JSONValue.object([
+                ("status", .string(outcome.isReady ? "ready" : "not ready")),
+                ("checks", .object(outcome.checks.map { ($0.name, .object([("ok", .bool($0.ok)), ("detail", .string($0.detail))])) })),
+            ])
             return Response(
                 status: outcome.isReady ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: body)))
+                body: .init(byteBuffer: ByteBuffer(bytes: body.serialized)))
         }
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .notice)
@@ -68,10 +69,5 @@ public enum MonitoringServer {
             onServerRunning: { channel in
                 logger.info("Monitoring listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
             }, logger: quiet)
-    }
-
-    static func quoted(_ text: String) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: [text])) ?? Data("[\"\"]".utf8)
-        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
     }
 }

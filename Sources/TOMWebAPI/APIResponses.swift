@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import StreamPages
 
 /// The few response shapes the API gives: JSON documents and small HTML pages.
 enum APIResponses {
@@ -27,10 +28,7 @@ enum APIResponses {
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
+    static func escape(_ text: String) -> String { BarChart.escape(text) }
 
     /// A form body's fields (`application/x-www-form-urlencoded`).
     static func formFields(_ body: String) -> [String: String] {

@@ -16,14 +16,17 @@ extension ElasticcAPIServer {
         page(router, "/elasticc2/adminsummary", superuserOnly: true) { connection in try DiagnosticPages.adminSummary(on: connection) }
     }
 
+    /// Where the TOM's pages send strangers: the login form, then back.
+    static func loginRedirect(_ request: Request) -> Response {
+        Response(status: .found, headers: [.location: "/accounts/login/?next=\(request.uri.path)"])
+    }
+
     private func page(
         _ router: Router<APIRequestContext>, _ path: String, superuserOnly: Bool = false,
         _ render: @escaping @Sendable (PostgresConnection) throws -> String
     ) {
         router.get(RouterPath(path)) { request, context in
-            guard let user = context.user else {
-                return Response(status: .found, headers: [.location: "/accounts/login/?next=\(request.uri.path)"])
-            }
+            guard let user = context.user else { return Self.loginRedirect(request) }
             guard !superuserOnly || user.isSuperuser else {
                 return APIResponses.page(status: .forbidden, title: "Forbidden", body: "<p>This page is for administrators.</p>")
             }

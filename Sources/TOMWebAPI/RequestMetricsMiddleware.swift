@@ -13,10 +13,9 @@ struct RequestMetricsMiddleware: RouterMiddleware {
         let route = context.endpointPath ?? "unknown"
         let status: String
         defer {
-            let elapsed = ContinuousClock.now - started
             Counter(label: Self.requests, dimensions: [("route", route), ("method", request.method.rawValue), ("status", status)]).increment()
-            Metrics.Timer(label: Self.duration, dimensions: [("route", route), ("method", request.method.rawValue)]).recordNanoseconds(
-                elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+            Metrics.Timer(label: Self.duration, dimensions: [("route", route), ("method", request.method.rawValue)]).record(
+                duration: ContinuousClock.now - started)
         }
         do {
             let response = try await next(request, context)

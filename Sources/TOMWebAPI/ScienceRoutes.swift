@@ -46,9 +46,7 @@ extension ElasticcAPIServer {
         for method in readBoth {
             router.on("/elasticc2/classifiers_json", method: method) { request, context in
                 // A page of the TOM's that sends strangers to the login form rather than a 403.
-                guard context.user != nil else {
-                    return Response(status: .found, headers: [.location: "/accounts/login/?next=\(request.uri.path)"])
-                }
+                guard context.user != nil else { return Self.loginRedirect(request) }
                 return try await answer(request, context) { _, _, connection in try ClassifierListEndpoint.answer(on: connection) }
             }
         }

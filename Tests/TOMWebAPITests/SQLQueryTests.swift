@@ -89,12 +89,14 @@ struct SQLQueryTests {
         }
     }
 
-    /// Rows of tables a query could damage, and advisory locks held.
+    /// Rows of tables a query could damage, and advisory locks held in this database (other tests
+    /// take their own in theirs).
     static func counts(_ connection: PostgresConnection) throws -> [Int] {
         let result = try connection.query(
             """
             SELECT (SELECT count(*) FROM elasticc2_diaobject), (SELECT count(*) FROM elasticc2_brokermessage),
-                   (SELECT count(*) FROM elasticc2_wantedspectra), (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory')
+                   (SELECT count(*) FROM elasticc2_wantedspectra), (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+                                                                                         AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))
             """, statement: "counts")
         return try (0..<4).map { try result.value(0, $0, as: Int.self) }
     }
