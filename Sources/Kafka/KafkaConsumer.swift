@@ -251,8 +251,10 @@ public final class KafkaConsumer: Sendable {
         return result
     }
 
-    /// Moves assigned partitions to new positions.
-    public func seek(_ positions: [KafkaTopicPartition: KafkaStartOffset], timeout: Duration = .seconds(10)) async throws(KafkaError) {
+    /// Moves assigned partitions to new positions, and returns once the fetcher has dropped what
+    /// it had prefetched from the old ones. The wait is generous: on a loaded machine (CI runs the
+    /// whole suite at once on two cores) the fetcher thread took longer than 10 s to answer.
+    public func seek(_ positions: [KafkaTopicPartition: KafkaStartOffset], timeout: Duration = .seconds(60)) async throws(KafkaError) {
         try await executor.run { () throws(KafkaError) in
             let list = TopicPartitionList(positions.map { ($0.key, $0.value.rawOffset) })
             if let error = rd_kafka_seek_partitions(self.client.pointer, list.pointer, timeout.milliseconds) {
