@@ -34,7 +34,7 @@ actor PendingAlertCursor {
             // FETCH takes no parameters; the count is an integer of ours, not text from outside.
             let result = try connection.query(
                 "FETCH FORWARD \(unescaped: String(max(1, limit))) FROM pending_alerts",
-                statement: "fetch alerts to send")
+                statement: "fetch alerts to send", results: .binary)
             let page = try (0..<result.rowCount).map { row in
                 PendingAlert(
                     alertId: try result.value(row, 0),

@@ -34,6 +34,43 @@ struct PostgresConnectionTests {
         #expect(result.isNull(0, 10))
     }
 
+    @Test("Binary results read the same values as text results, and refuse what they cannot read")
+    func binaryResults() throws {
+        let connection = try connect()
+        let stamp = PostgresTimestamp(microsecondsSinceEpoch: -1_234_567)  // before 1970 and before 2000
+        let sql: PostgresQuery = """
+            SELECT \(Int64.min)::bigint, \(Int32.max)::integer, \(Int16(-7))::smallint, \(Float(-1.5e-7))::real,
+                   \(60578.123456789012)::double precision, 'NaN'::double precision, \(false)::boolean, \("ünïcode")::text,
+                   'abc'::varchar(5), \(stamp)::timestamptz, NULL::real, 1.5::numeric, ARRAY[1, 2]::int2[], 0.25::double precision
+            """
+        let text = try connection.query(sql, statement: "text results")
+        let binary = try connection.query(sql, statement: "binary results", results: .binary)
+        for result in [text, binary] {
+            #expect(try result.value(0, 0, as: Int64.self) == .min)
+            #expect(try result.value(0, 1, as: Int32.self) == .max)
+            #expect(try result.value(0, 1, as: Int64.self) == Int64(Int32.max))
+            #expect(try result.value(0, 2, as: Int16.self) == -7)
+            #expect(try result.value(0, 3, as: Float.self) == -1.5e-7)
+            #expect(try result.value(0, 4, as: Double.self) == 60578.123456789012)
+            #expect(try result.value(0, 5, as: Double.self).isNaN)
+            #expect(try result.value(0, 6, as: Bool.self) == false)
+            #expect(try result.value(0, 7, as: String.self) == "ünïcode")
+            #expect(try result.value(0, 8, as: String.self) == "abc")
+            #expect(try result.value(0, 9, as: PostgresTimestamp.self) == stamp)
+            #expect(try result.optional(0, 10, as: Float.self) == nil)
+            #expect(try result.value(0, 13, as: Float.self) == 0.25)
+        }
+        // A real read as a double is the float's exact value in binary, its shortest text's in text.
+        #expect(try binary.value(0, 3, as: Double.self) == Double(Float(-1.5e-7)))
+        #expect(try text.value(0, 3, as: Double.self) == -1.5e-7)
+        // numeric's binary form is not an integer's nor a float's; arrays are read as text only.
+        #expect(throws: PostgresError.self) { try binary.value(0, 11, as: Double.self) }
+        #expect(throws: PostgresError.self) { try binary.value(0, 11, as: String.self) }
+        #expect(throws: PostgresError.self) { try binary.value(0, 12, as: [Int16].self) }
+        #expect(throws: PostgresError.self) { try binary.value(0, 4, as: Int64.self) }
+        #expect(try text.value(0, 12, as: [Int16].self) == [1, 2])
+    }
+
     @Test("Arrays of every element type and bytea travel as binary parameters of their real types")
     func binaryArrayParameters() throws {
         let connection = try connect()
