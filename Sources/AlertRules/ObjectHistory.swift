@@ -11,6 +11,8 @@ public struct ObjectHistory: Sendable {
     public var forcedSources: [DiaForcedSource]
     /// Time of the object's first source.
     public var firstSourceTime: Double
+    /// How far before its object's first source an alert's forced sources reach.
+    public static let forcedDaysBeforeFirstSource = 30.0
 
     public init(object: DiaObject, isDDF: Bool, sources: [DiaSource], forcedSources: [DiaForcedSource], firstSourceTime: Double) {
         self.object = object
@@ -29,7 +31,7 @@ public struct ObjectHistory: Sendable {
         let previous = sources[range(of: sources, from: earliest, before: t)]
         var forced: ArraySlice<DiaForcedSource> = []
         if t - firstSourceTime >= 0.5 {
-            forced = forcedSources[range(of: forcedSources, from: max(earliest, firstSourceTime - 30), before: t)]
+            forced = forcedSources[range(of: forcedSources, from: max(earliest, firstSourceTime - Self.forcedDaysBeforeFirstSource), before: t)]
         }
         return Alert(alertId: alertId, diaSource: source, prvDiaSources: Array(previous), prvDiaForcedSources: Array(forced), diaObject: object)
     }

@@ -158,10 +158,13 @@ actor AlertStore {
             """
             SELECT f.diaforcedsource_id, w.id, f.midpointtai, f.filtername, f.psflux, f.psfluxerr
               FROM unnest(\(ids)::bigint[], \(forcedFrom)::double precision[], \(through)::double precision[]) AS w(id, since, through)
+             -- No alert carries forced sources from before its object's first source - 30 days:
+             -- real objects have months of photometry before that, read for nothing.
+             CROSS JOIN LATERAL (SELECT min(midpointtai) - \(ObjectHistory.forcedDaysBeforeFirstSource) AS earliest
+                                   FROM elasticc2_ppdbdiasource WHERE diaobject_id = w.id) first
              CROSS JOIN LATERAL (
                    SELECT diaforcedsource_id, midpointtai, filtername, psflux, psfluxerr FROM elasticc2_ppdbdiaforcedsource
-                    WHERE diaobject_id = w.id AND midpointtai >= w.since AND midpointtai < w.through
-                    ) f
+                    WHERE diaobject_id = w.id AND midpointtai >= greatest(w.since, first.earliest) AND midpointtai < w.through) f
             """, statement: "forced sources of a batch", results: .binary)
         var rows: [Int64: [DiaForcedSource]] = [:]
         for row in 0..<forced.rowCount {

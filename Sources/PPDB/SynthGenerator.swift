@@ -5,7 +5,15 @@ import TOMDatabase
 /// Generates realistic ELAsTiCC-like PPDB rows: LSST-like cadence (WFD revisits every few days
 /// in observing seasons, DDF nightly visits in several filters), transient light curves with
 /// photon and sky noise, detections at S/N ≥ 5 as sources and alerts, forced photometry over
-/// every visit from 30 days before the first detection, and truth rows.
+/// every visit from months before the first detection to about a year after the last, and
+/// truth rows.
+///
+/// Shaped after the TOM's snapshot (`scripts/bench` prints both): about 0.33 WFD visits a day
+/// over the year, about 150 forced sources an object spanning about 450 days (from ~110 days
+/// before the first source to ~330 after the last), about 5 sources an object and 9 previous
+/// sources in a WFD alert. An earlier generator visited every night of a season (2.2 times the
+/// real cadence) and stopped forced photometry 30 days before the first detection: its alerts
+/// were twice the real size and its forced-source reads half the real work.
 public struct SynthGenerator: Sendable {
     public struct Settings: Sendable, Equatable {
         public var objects: Int
@@ -17,7 +25,7 @@ public struct SynthGenerator: Sendable {
         public var firstObjectId: Int64
 
         public init(
-            objects: Int, seed: UInt64 = 1, ddfFraction: Double = 0.02, startMJD: Double = 60_500, days: Double = 365,
+            objects: Int, seed: UInt64 = 1, ddfFraction: Double = 0.01, startMJD: Double = 60_500, days: Double = 365,
             firstObjectId: Int64 = 10_000_000
         ) {
             self.objects = objects
@@ -46,7 +54,19 @@ public struct SynthGenerator: Sendable {
         (27, 0.02), (30, 0.10), (31, 0.06), (32, 0.03), (35, 0.02), (36, 0.02), (37, 0.03),
         (40, 0.03), (42, 0.02), (45, 0.02), (46, 0.01), (59, 0.01), (60, 0.01),
     ]
+    /// Objects with month-long light curves.
+    static let longLivedFraction = 0.15
+    enum WFDCadence {
+        static let first = 0.42
+        static let second = 0.13
+    }
     static let fluxScale = pow(10.0, (31.4 - 27.5) / 2.5)
+    /// Forced photometry starts this long before the first detection (the snapshot: 109 days on average).
+    static let forcedDaysBeforeDetection = 110.0
+    /// Forced photometry ends this long after the last detection (the snapshot: 329 days).
+    static let forcedDaysAfterDetection = 330.0
+    /// Visits are drawn this long past the window of peaks, for that forced photometry.
+    static let photometryDaysAfterWindow = 400.0
 
     /// The object at `index`; each object has its own random stream, so any index can be made alone.
     func makeObject(_ index: Int) -> SynthObject {
@@ -80,7 +100,9 @@ public struct SynthGenerator: Sendable {
         var forced: [DiaForcedSource] = []
         if let firstDetection {
             var counter: Int64 = 0
-            for point in photometry where point.mjd >= firstDetection - 30 {
+            let lastDetection = photometry.last { $0.flux / $0.error >= 5 }?.mjd ?? firstDetection
+            for point in photometry
+            where point.mjd >= firstDetection - Self.forcedDaysBeforeDetection && point.mjd <= lastDetection + Self.forcedDaysAfterDetection {
                 let id = objectId * 100_000 + counter
                 counter += 1
                 let flux = Float(point.flux)
@@ -148,17 +170,22 @@ public struct SynthGenerator: Sendable {
         -> ([(mjd: Double, filter: Int, flux: Double, error: Double)], Double, Double, [Double], Double)
     {
         let peakMJD = settings.startMJD + random.uniform(-20, settings.days)
-        let peakMag = random.uniform(24.1, 26.0)
-        let rise = random.uniform(2, 6)
-        let fall = random.uniform(5, 18)
+        let peakMag = random.uniform(24.0, 26.4)
+        // Most transients last days to weeks; a few (superluminous, TDE- and AGN-like) months,
+        // which gives the snapshot's tail (a few objects with 50 sources). Falling slower than
+        // rising: the other way round, the shape grows without bound into the past (objects
+        // detected for 450 days at S/N 700, which made the size tail).
+        let isLong = random.uniform() < Self.longLivedFraction
+        let rise = isLong ? random.uniform(10, 40) : exp(random.uniform(log(1.5), log(8)))
+        let fall = rise + (isLong ? random.uniform(30, 150) : exp(random.uniform(log(3), log(30))))
         let colour = (0..<6).map { _ in random.gaussian() * 0.4 }
         let redshift = random.uniform(0.02, 1.2)
 
         // Visits: a season of about 200 days centred by right ascension.
         let seasonCentre = settings.startMJD + (ra / 360) * 365.25
         var visits: [(Double, Int)] = []
-        var night = floor(settings.startMJD) + 0.5
-        while night < settings.startMJD + settings.days {
+        var night = floor(settings.startMJD - 20 - Self.forcedDaysBeforeDetection) + 0.5
+        while night < settings.startMJD + settings.days + Self.photometryDaysAfterWindow {
             let phase = (night - seasonCentre).truncatingRemainder(dividingBy: 365.25)
             let inSeason = abs(phase < -182.6 ? phase + 365.25 : (phase > 182.6 ? phase - 365.25 : phase)) < 100
             if inSeason {
@@ -168,9 +195,9 @@ public struct SynthGenerator: Sendable {
                     }
                     night += 1
                 } else {
-                    // About 0.8 visits a night on average, sometimes two filters in one night.
-                    if random.uniform() < 0.7 { visits.append((night + random.uniform(-0.15, 0), Int(random.next() % 6))) }
-                    if random.uniform() < 0.3 { visits.append((night + random.uniform(0.01, 0.15), Int(random.next() % 6))) }
+                    // About 0.55 visits a night in season, 0.3 a night over the year, sometimes two filters in a night.
+                    if random.uniform() < WFDCadence.first { visits.append((night + random.uniform(-0.15, 0), Int(random.next() % 6))) }
+                    if random.uniform() < WFDCadence.second { visits.append((night + random.uniform(0.01, 0.15), Int(random.next() % 6))) }
                     night += 1
                 }
             } else {

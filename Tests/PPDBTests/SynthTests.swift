@@ -62,9 +62,11 @@ struct SynthTests {
                 WHERE a.alert_id <> s.diasource_id OR a.diaobject_id <> s.diaobject_id),
               (SELECT count(*) FROM elasticc2_ppdbdiasource s JOIN elasticc2_ppdbdiaforcedsource f ON f.diaforcedsource_id = s.diasource_id
                 WHERE f.psflux = s.psflux AND f.midpointtai = s.midpointtai),
-              (SELECT count(*) FROM elasticc2_ppdbdiaforcedsource f JOIN
-                 (SELECT diaobject_id, min(midpointtai) first FROM elasticc2_ppdbdiasource GROUP BY 1) s USING (diaobject_id)
-                WHERE f.midpointtai < s.first - 30)
+              (SELECT avg(s.first - f.first) FROM (SELECT diaobject_id, min(midpointtai) first FROM elasticc2_ppdbdiaforcedsource GROUP BY 1) f
+                 JOIN (SELECT diaobject_id, min(midpointtai) first FROM elasticc2_ppdbdiasource GROUP BY 1) s USING (diaobject_id)),
+              (SELECT avg((SELECT count(*) FROM elasticc2_ppdbdiasource p
+                            WHERE p.diaobject_id = s.diaobject_id AND p.midpointtai < s.midpointtai AND p.midpointtai >= s.midpointtai - 365))
+                 FROM elasticc2_ppdbdiasource s JOIN elasticc2_ppdbdiaobject o USING (diaobject_id) WHERE NOT o.isddf)
             """, statement: "synth shape")
         let withoutHistory = try shape.value(0, 0, as: Double.self)
         #expect((0.1...0.35).contains(withoutHistory), "alerts without history \(withoutHistory)")
@@ -72,7 +74,12 @@ struct SynthTests {
         #expect(try shape.int64(0, 3) == 0)
         #expect(try shape.int64(0, 4) == 0)
         #expect(try shape.int64(0, 5) == stats.sources)
-        #expect(try shape.int64(0, 6) == 0)
+        // The snapshot: forced photometry from 109 days before the first source; 8.9 previous
+        // sources in a WFD alert (a synth with twice that sent alerts twice the real size).
+        let forcedLead = try shape.value(0, 6, as: Double.self)
+        #expect((40...150).contains(forcedLead), "forced photometry starts \(forcedLead) days before the first source")
+        let previousSources = try shape.value(0, 7, as: Double.self)
+        #expect((4...13).contains(previousSources), "previous sources in a WFD alert \(previousSources)")
     }
 
     static func indexDefinitions(_ connection: PostgresConnection) throws -> [String] {
