@@ -112,7 +112,7 @@ public final class BrokerPoller: Sendable {
             subscribed = try await subscribe(consumer, reset: reset, store: store, previous: nil)
         }
         var nextRefresh = clock.now + (taken.isEmpty && alone ? .seconds(2) : topicRefresh)
-        var pending = try await consumer.poll(maxMessages: batchSize, timeout: .milliseconds(100))
+        var pending = try await Self.fetch(consumer, batchSize, store)
         while !shouldStop() {
             if alone, clock.now >= nextRefresh {
                 // New topics and partitions are taken as they appear (sooner while there are none).
@@ -122,20 +122,20 @@ public final class BrokerPoller: Sendable {
                 subscribed = try await subscribe(consumer, reset: false, store: store, previous: subscribed)
                 nextRefresh = clock.now + topicRefresh
             }
-            let messages = pending
+            let (messages, batch) = pending
+            let items = batch.items
             if messages.isEmpty {
                 if let error = consumer.lastError, statistics.withLock({ $0.lastError }) != error.description {
                     statistics.withLock { $0.lastError = error.description }
                     metrics.recordError(kind: "kafka")
                 }
-                pending = try await consumer.poll(maxMessages: batchSize, timeout: .milliseconds(100))
+                pending = try await Self.fetch(consumer, batchSize, store)
                 continue
             }
-            // Fetch the next batch while this one is stored.
-            async let following = consumer.poll(maxMessages: batchSize, timeout: .milliseconds(100))
-            let items = messages.map(ClassificationValidation.validate)
+            // Fetch and decode the next batch while this one is stored.
+            async let following = Self.fetch(consumer, batchSize, store)
             let storing = ContinuousClock.now
-            let outcome = try await store.storeCancellably(items)
+            let outcome = try await store.storeCancellably(batch)
             metrics.recordBatch(messages, outcome: outcome, storeDuration: ContinuousClock.now - storing)
             storedNext.withLock { $0.merge(outcome.nextOffsets) { max($0, $1) } }
             statistics.withLock {
@@ -162,6 +162,14 @@ public final class BrokerPoller: Sendable {
             pending = try await following
         }
         // Messages fetched but not stored are read again after a restart, from the stored offsets.
+    }
+
+    /// The next batch, each message decoded and checked (or made a dead letter), its rows built.
+    private static func fetch(
+        _ consumer: KafkaConsumer, _ batchSize: Int, _ store: ClassificationStore
+    ) async throws -> (messages: [KafkaMessage], batch: ClassificationStore.PreparedBatch) {
+        let messages = try await consumer.poll(maxMessages: batchSize, timeout: .milliseconds(100))
+        return (messages, store.prepare(messages.map(ClassificationValidation.validate)))
     }
 
     /// Subscribes to the broker's topics (for a dated pattern, those in today's window).

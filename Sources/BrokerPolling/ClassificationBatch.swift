@@ -31,6 +31,11 @@ enum ClassificationValidation {
     /// PostgreSQL's timestamp range, trimmed to years 1–9999.
     static let timestampRange: ClosedRange<Int64> = -62_135_596_800_000...253_402_300_799_999
 
+    private static func holdsNUL(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { $0.contains(0) }
+    }
+
     /// Decodes and checks one message against everything the tables will refuse.
     static func validate(_ message: KafkaMessage) -> Result<StoredClassification, DeadLetter> {
         func dead(_ reason: String) -> Result<StoredClassification, DeadLetter> {
@@ -57,9 +62,12 @@ enum ClassificationValidation {
         }
         let probabilities = decoded.classifications.map(\.probability)
         guard probabilities.count == classIds.count else { return dead("classId and probability arrays differ in length") }
-        if decoded.brokerName.count > 100 { return dead("brokerName longer than 100 characters") }
-        if decoded.classifierName.count > 200 { return dead("classifierName longer than 200 characters") }
-        for text in [decoded.brokerName, decoded.brokerVersion, decoded.classifierName, decoded.classifierParams] where text.utf8.contains(0) {
+        // Characters are counted only when the bytes could exceed the limit (counting is slow).
+        if decoded.brokerName.utf8.count > 100, decoded.brokerName.count > 100 { return dead("brokerName longer than 100 characters") }
+        if decoded.classifierName.utf8.count > 200, decoded.classifierName.count > 200 {
+            return dead("classifierName longer than 200 characters")
+        }
+        if holdsNUL(decoded.brokerName) || holdsNUL(decoded.brokerVersion) || holdsNUL(decoded.classifierName) || holdsNUL(decoded.classifierParams) {
             return dead("a string holds a NUL character")
         }
         for stamp in [decoded.elasticcPublishTimestamp, decoded.brokerIngestTimestamp ?? 0, message.timestamp ?? 0]

@@ -2,6 +2,7 @@ import AvroSchemas
 import Foundation
 import Kafka
 import Postgres
+import Synchronization
 import TOMDatabase
 
 /// Stores broker messages as the TOM's `BrokerMessage.load_batch` does, in one transaction per
@@ -21,26 +22,95 @@ actor ClassificationStore {
         var nextOffsets: [KafkaTopicPartition: Int64] = [:]
     }
 
+    /// A consumed batch, with its COPY rows built ahead when every classifier's id was known.
+    struct PreparedBatch: Sendable {
+        var items: [Result<StoredClassification, DeadLetter>]
+        /// The rows of every decoded message, in order.
+        var rows: CopyPayload?
+    }
+
     nonisolated let connection: PostgresConnection
     let group: String
     private var classifierIds: [ClassifierKey: Int64] = [:]
+    /// The committed classifier ids, for building rows away from the connection's thread.
+    private nonisolated let knownClassifierIds = Mutex<[ClassifierKey: Int64]>([:])
+    /// The batch's source ids, on a second session alongside the messages' transaction.
+    private let sourceIds: SourceIdWriter
 
     nonisolated var unownedExecutor: UnownedSerialExecutor { connection.executor.asUnownedSerialExecutor() }
 
-    init(connection: PostgresConnection, group: String) {
+    init(connection: PostgresConnection, sourceIdConnection: PostgresConnection, group: String) {
         self.connection = connection
+        self.sourceIds = SourceIdWriter(connection: sourceIdConnection)
         self.group = group
     }
 
     static func open(conninfo: String, group: String) async throws -> ClassificationStore {
-        ClassificationStore(connection: try await PostgresConnection.open(conninfo, applicationName: "broker-poll"), group: group)
+        async let messages = PostgresConnection.open(conninfo, applicationName: "broker-poll")
+        async let sources = PostgresConnection.open(conninfo, applicationName: "broker-poll source ids")
+        return ClassificationStore(connection: try await messages, sourceIdConnection: try await sources, group: group)
+    }
+
+    /// Builds a batch's COPY rows on the calling thread (the poller's, while the connection
+    /// stores the previous batch), so the connection only sends them: building them there kept
+    /// the server waiting a quarter of each batch. Their `descingesttimestamp` is now, when the
+    /// batch was taken in. Without every classifier's id (a new classifier), the rows are
+    /// built in the transaction instead.
+    nonisolated func prepare(_ items: [Result<StoredClassification, DeadLetter>]) -> PreparedBatch {
+        let messages = items.compactMap { if case .success(let message) = $0 { message } else { nil } }
+        guard !messages.isEmpty else { return PreparedBatch(items: items, rows: nil) }
+        let known = knownClassifierIds.withLock { $0 }
+        let ingested = PostgresTimestamp.now
+        let rows = try? CopyPayload.build { buffer in try Self.appendRows(messages, classifierIds: known, ingested: ingested, to: buffer) }
+        return PreparedBatch(items: items, rows: rows)
+    }
+
+    static let copySQL = """
+        COPY elasticc2_brokermessage (streammessage_id, topicname, alert_id, diasource_id, msghdrtimestamp, descingesttimestamp,
+                                      elasticcpublishtimestamp, brokeringesttimestamp, classifier_id, classid, probability) FROM STDIN
+        """
+
+    /// The `elasticc2_brokermessage` rows of decoded messages; a classifier without an id throws.
+    private static func appendRows(
+        _ messages: [StoredClassification], classifierIds: [ClassifierKey: Int64], ingested: PostgresTimestamp, to buffer: CopyInBuffer
+    ) throws {
+        var recentIds: [(key: ClassifierKey, id: Int64)] = []
+        for item in messages {
+            let message = item.message
+            buffer.append(item.offset)
+            buffer.append(item.topic)
+            buffer.append(message.alertId)
+            buffer.append(message.diaSourceId)
+            buffer.append(item.kafkaTimestamp.map(PostgresTimestamp.init(millisecondsSinceEpoch:)))
+            buffer.append(ingested)
+            buffer.append(PostgresTimestamp(millisecondsSinceEpoch: message.elasticcPublishTimestamp))
+            buffer.append(message.brokerIngestTimestamp.map(PostgresTimestamp.init(millisecondsSinceEpoch:)))
+            // A broker has a handful of classifiers: finding the row's among the last few seen
+            // compares short strings, where the dictionary hashed four strings a row.
+            let classifier: Int64
+            if let recent = recentIds.first(where: { $0.key.matches(message) }) {
+                classifier = recent.id
+            } else {
+                let key = ClassifierKey(message)
+                guard let id = classifierIds[key] else {
+                    throw PostgresError(kind: .decoding, statement: "copy broker messages", message: "no classifier id for \(message.classifierName)")
+                }
+                if recentIds.count == 8 { recentIds.removeFirst() }
+                recentIds.append((key, id))
+                classifier = id
+            }
+            buffer.append(classifier)
+            buffer.append(smallints: item.classIds)
+            buffer.append(reals: item.probabilities)
+            try buffer.endRow()
+        }
     }
 
     /// Stores a batch; a cancelled task cancels the statement in flight (the transaction then
     /// rolls back, and the batch is read again from the stored offsets).
-    nonisolated func storeCancellably(_ items: [Result<StoredClassification, DeadLetter>]) async throws -> Outcome {
+    nonisolated func storeCancellably(_ batch: PreparedBatch) async throws -> Outcome {
         try await withTaskCancellationHandler {
-            try await store(items)
+            try await store(batch)
         } onCancel: {
             connection.cancelRunningStatement()
         }
@@ -73,19 +143,23 @@ actor ClassificationStore {
 
     /// Stores one consumed batch. Messages at offsets already stored (by an earlier run or by
     /// another instance that held the partition) are skipped, so storing is idempotent.
-    func store(_ items: [Result<StoredClassification, DeadLetter>]) throws -> Outcome {
+    func store(_ batch: PreparedBatch) throws -> Outcome {
+        let items = batch.items
         guard !items.isEmpty else { return Outcome() }
+        let sources = sourceIds.start(items.compactMap { if case .success(let stored) = $0 { stored.message.diaSourceId } else { nil } })
         do {
-            return try storeInOneTransaction(items)
+            defer { _ = try? sources.wait() }  // the second session is idle again whatever happened here
+            return try storeInOneTransaction(items, rows: batch.rows, sources: sources)
         } catch let failure as PostgresError where !failure.isConnectionLoss && !failure.isCancellation && items.count > 1 {
             // Something the checks did not foresee: store one by one so only the culprit is set aside.
             var total = Outcome()
             for item in items {
                 let single: Outcome
                 do {
-                    single = try storeInOneTransaction([item])
+                    single = try storeInOneTransaction([item], rows: nil, sources: nil)
                 } catch let failure as PostgresError where !failure.isConnectionLoss && !failure.isCancellation {
-                    single = try storeInOneTransaction([.failure(Self.deadLetter(for: item, error: failure.description))])
+                    single = try storeInOneTransaction(
+                        [.failure(Self.deadLetter(for: item, error: failure.description))], rows: nil, sources: nil)
                 }
                 total.messages += single.messages
                 total.classifiersAdded += single.classifiersAdded
@@ -109,7 +183,12 @@ actor ClassificationStore {
         }
     }
 
-    private func storeInOneTransaction(_ items: [Result<StoredClassification, DeadLetter>]) throws -> Outcome {
+    /// `rows`: the decoded messages' rows built ahead (sent only when none was stored before);
+    /// `sources`: the batch's source ids, being stored on the second session (waited for before
+    /// the commit); nil stores them in this transaction.
+    private func storeInOneTransaction(
+        _ items: [Result<StoredClassification, DeadLetter>], rows: CopyPayload?, sources: PendingSourceIds?
+    ) throws -> Outcome {
         var outcome = Outcome()
         var newClassifiers: [ClassifierKey: Int64] = [:]
         try connection.transaction {
@@ -139,54 +218,37 @@ actor ClassificationStore {
                 stored[KafkaTopicPartition(topic: try locked.value(row, 0), partition: try locked.value(row, 1))] = try locked.value(
                     row, 2, as: Int64.self)
             }
-            let fresh = items.filter { item in
+            // One look-up an item (each hashes its topic), and no copies when nothing was stored before.
+            let isFresh = items.map { item in
                 let (partition, offset) = position(item)
                 return offset >= stored[partition, default: 0]
             }
+            let allFresh = !isFresh.contains(false)
+            let fresh = allFresh ? items : zip(items, isFresh).filter(\.1).map(\.0)
             outcome.alreadyStored = items.count - fresh.count
             let messages = fresh.compactMap { if case .success(let message) = $0 { message } else { nil } }
             let letters = fresh.compactMap { if case .failure(let letter) = $0 { letter } else { nil } }
-            for item in items where position(item).1 < stored[position(item).0, default: 0] {
-                outcome.byTopic[position(item).0.topic, default: TopicCounts()].alreadyStored += 1
+            for (item, isFresh) in zip(items, isFresh) {
+                let topic = position(item).0.topic
+                switch (item, isFresh) {
+                case (_, false): outcome.byTopic[topic, default: TopicCounts()].alreadyStored += 1
+                case (.success, true): outcome.byTopic[topic, default: TopicCounts()].stored += 1
+                case (.failure, true): outcome.byTopic[topic, default: TopicCounts()].deadLetters += 1
+                }
             }
-            for message in messages { outcome.byTopic[message.topic, default: TopicCounts()].stored += 1 }
-            for letter in letters { outcome.byTopic[letter.topic, default: TopicCounts()].deadLetters += 1 }
 
             let ids = try classifierIds(for: messages, adding: &newClassifiers)
             outcome.classifiersAdded = newClassifiers.count
             if !messages.isEmpty {
-                let ingested = PostgresTimestamp.now
-                try connection.copyIn(
-                    """
-                    COPY elasticc2_brokermessage (streammessage_id, topicname, alert_id, diasource_id, msghdrtimestamp, descingesttimestamp,
-                                                  elasticcpublishtimestamp, brokeringesttimestamp, classifier_id, classid, probability) FROM STDIN
-                    """, statement: "copy broker messages"
-                ) { buffer in
-                    for item in messages {
-                        let message = item.message
-                        buffer.append(item.offset)
-                        buffer.append(item.topic)
-                        buffer.append(message.alertId)
-                        buffer.append(message.diaSourceId)
-                        buffer.append(item.kafkaTimestamp.map(PostgresTimestamp.init(millisecondsSinceEpoch:)))
-                        buffer.append(ingested)
-                        buffer.append(PostgresTimestamp(millisecondsSinceEpoch: message.elasticcPublishTimestamp))
-                        buffer.append(message.brokerIngestTimestamp.map(PostgresTimestamp.init(millisecondsSinceEpoch:)))
-                        guard let classifier = ids[ClassifierKey(message)] else {
-                            throw PostgresError(
-                                kind: .decoding, statement: "copy broker messages", message: "no classifier id for \(message.classifierName)")
-                        }
-                        buffer.append(classifier)
-                        buffer.append(smallints: item.classIds)
-                        buffer.append(reals: item.probabilities)
-                        try buffer.endRow()
+                if let rows, rows.rowCount == messages.count {
+                    try connection.copyIn(Self.copySQL, payload: rows, statement: "copy broker messages")
+                } else {
+                    let ingested = PostgresTimestamp.now
+                    try connection.copyIn(Self.copySQL, statement: "copy broker messages") { buffer in
+                        try Self.appendRows(messages, classifierIds: ids, ingested: ingested, to: buffer)
                     }
                 }
-                try connection.query(
-                    """
-                    INSERT INTO elasticc2_brokersourceids (diasource_id)
-                    SELECT DISTINCT unnest(\(messages.map(\.message.diaSourceId))::bigint[]) ON CONFLICT DO NOTHING
-                    """, statement: "insert broker source ids")
+                if sources == nil { try SourceIdWriter.insert(Array(Set(messages.map(\.message.diaSourceId))).sorted(), on: connection) }
             }
             for letter in letters {
                 let kafkaTimestamp = letter.kafkaTimestamp.map(PostgresTimestamp.init(millisecondsSinceEpoch:))
@@ -216,9 +278,11 @@ actor ClassificationStore {
             }
             outcome.messages = messages.count
             outcome.deadLetters = letters.count
+            try sources?.wait()
         }
         // Only ids from a committed transaction are remembered.
         classifierIds.merge(newClassifiers) { old, _ in old }
+        if !newClassifiers.isEmpty { knownClassifierIds.withLock { $0 = classifierIds } }
         return outcome
     }
 
@@ -231,6 +295,11 @@ actor ClassificationStore {
 }
 
 extension BrokerClassifiers.Key {
+    func matches(_ message: BrokerClassification) -> Bool {
+        classifierName == message.classifierName && brokerName == message.brokerName && brokerVersion == message.brokerVersion
+            && classifierParams == message.classifierParams
+    }
+
     init(_ message: BrokerClassification) {
         self.init(
             brokerName: message.brokerName, brokerVersion: message.brokerVersion,

@@ -21,7 +21,7 @@ struct KafkaMockCommand: AsyncParsableCommand {
     @Option(help: "Partitions for each topic named with --topic.")
     var partitions: Int = 4
 
-    @Option(name: .customLong("topic"), help: "A topic to create at start (repeatable).")
+    @Option(name: .customLong("topic"), help: "A topic to create at start (repeatable); NAME:N gives it N partitions.")
     var topics: [String] = []
 
     @OptionGroup var logging: LoggingOptions
@@ -36,7 +36,11 @@ struct KafkaMockCommand: AsyncParsableCommand {
         let logger = logging.bootstrap(label: "kafka-mock")
         let cluster = try MockCluster(brokers: brokers, logger: logger)
         for topic in topics {
-            try cluster.createTopic(topic, partitions: partitions)
+            let parts = topic.split(separator: ":", maxSplits: 1)
+            guard let name = parts.first, parts.count == 1 || Int(parts[1]).map({ $0 >= 1 }) == true else {
+                throw ValidationError("--topic \(topic): expected NAME or NAME:PARTITIONS with PARTITIONS at least 1.")
+            }
+            try cluster.createTopic(String(name), partitions: parts.count == 2 ? Int(parts[1])! : partitions)
         }
         FileHandle.standardOutput.write(Data((cluster.bootstrapServers + "\n").utf8))
         logger.info("Mock Kafka cluster serving", metadata: ["kafka.bootstrap": "\(cluster.bootstrapServers)", "kafka.brokers": "\(brokers)"])

@@ -176,6 +176,29 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
+    /// `copyIn` with rows built beforehand: the connection only sends them.
+    @discardableResult
+    public func copyIn(_ copySQL: String, payload: CopyPayload, statement: String) throws -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        let connection = self.connection
+        return try copyInLocked(copySQL, freeze: false, statement: statement) { () throws(PostgresError) in
+            for chunk in payload.chunks {
+                try Self.putCopyData(chunk, on: connection, statement: statement)
+            }
+            return payload.rowCount
+        }
+    }
+
+    private static func putCopyData(_ chunk: [UInt8], on connection: OpaquePointer?, statement: String) throws(PostgresError) {
+        let status = chunk.withUnsafeBufferPointer { pointer in
+            pointer.withMemoryRebound(to: CChar.self) { PQputCopyData(connection, $0.baseAddress, Int32($0.count)) }
+        }
+        guard status == 1 else {
+            throw PostgresError(kind: .connection, statement: statement, message: String(cString: PQerrorMessage(connection)))
+        }
+    }
+
     /// Streams rows into `COPY table (columns) FROM STDIN`, in binary format (added here, so
     /// `copySQL` names no options); returns the rows copied. `freeze` writes the rows frozen,
     /// for a table created or truncated in the current transaction.
@@ -183,6 +206,18 @@ public final class PostgresConnection: @unchecked Sendable {
     public func copyIn(_ copySQL: String, freeze: Bool = false, statement: String, rows: (CopyInBuffer) throws -> Void) throws -> Int {
         lock.lock()
         defer { lock.unlock() }
+        let connection = self.connection
+        return try copyInLocked(copySQL, freeze: freeze, statement: statement) {
+            let buffer = CopyInBuffer { (chunk: [UInt8]) throws(PostgresError) in try Self.putCopyData(chunk, on: connection, statement: statement) }
+            try rows(buffer)
+            try buffer.finish()
+            return buffer.rowCount
+        }
+    }
+
+    /// Starts a binary COPY FROM STDIN, lets `send` hand over the rows (returning their count),
+    /// and ends it: aborted if `send` throws. The caller holds the lock.
+    private func copyInLocked(_ copySQL: String, freeze: Bool, statement: String, send: () throws -> Int) throws -> Int {
         guard let start = PQexec(connection, copySQL + (freeze ? " WITH (FORMAT binary, FREEZE)" : " WITH (FORMAT binary)")) else {
             throw PostgresError(kind: .connection, statement: statement, message: "no connection")
         }
@@ -192,19 +227,10 @@ public final class PostgresConnection: @unchecked Sendable {
             throw error
         }
         PQclear(start)
-        let connection = self.connection
-        let buffer = CopyInBuffer { (chunk: [UInt8]) throws(PostgresError) in
-            let status = chunk.withUnsafeBufferPointer { pointer in
-                pointer.withMemoryRebound(to: CChar.self) { PQputCopyData(connection, $0.baseAddress, Int32($0.count)) }
-            }
-            guard status == 1 else {
-                throw PostgresError(kind: .connection, statement: statement, message: String(cString: PQerrorMessage(connection)))
-            }
-        }
         var failure: Error?
+        var rowCount = 0
         do {
-            try rows(buffer)
-            try buffer.finish()
+            rowCount = try send()
         } catch {
             failure = error
         }
@@ -218,7 +244,7 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         if let failure { throw failure }
         if let serverError { throw serverError }
-        return buffer.rowCount
+        return rowCount
     }
 
     /// Takes a session-level advisory lock if no other session holds it.

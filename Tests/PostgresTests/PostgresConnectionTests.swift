@@ -209,6 +209,36 @@ struct PostgresConnectionTests {
         #expect(try special.float(2, 1) == Float(7) / 3)
     }
 
+    @Test("Rows built ahead, away from the connection, load as the same rows; a bad payload loads nothing")
+    func copyInPrebuilt() throws {
+        let connection = try connect()
+        try connection.query("CREATE TABLE prebuilt (id bigint, classes smallint[], note text)", statement: "create")
+        // Over a megabyte, so the payload holds several chunks.
+        let payload = try CopyPayload.build { buffer in
+            for index in 0..<60_000 {
+                buffer.append(Int64(index))
+                buffer.append(smallints: (0..<Int16(index % 7)).map { $0 })
+                buffer.append("row \(index)")
+                try buffer.endRow()
+            }
+        }
+        #expect(payload.chunks.count > 1)
+        #expect(try connection.copyIn("COPY prebuilt (id, classes, note) FROM STDIN", payload: payload, statement: "copy built rows") == 60_000)
+        let check = try connection.query(
+            "SELECT count(*), sum(id), sum(cardinality(classes)), max(note) FILTER (WHERE id = 59999) FROM prebuilt", statement: "check")
+        #expect(try check.int64(0, 0) == 60_000)
+        #expect(try check.int64(0, 1) == 1_799_970_000)
+        #expect(try check.int64(0, 2) == (0..<60_000).reduce(0) { $0 + Int64($1 % 7) })
+        #expect(check.string(0, 3) == "row 59999")
+        // Rows of another shape: the server refuses the COPY, and the table keeps what it had.
+        let wrong = try CopyPayload.build { buffer in
+            buffer.append("not a bigint")
+            try buffer.endRow()
+        }
+        #expect(throws: PostgresError.self) { try connection.copyIn("COPY prebuilt (id) FROM STDIN", payload: wrong, statement: "copy wrong rows") }
+        #expect(try connection.query("SELECT count(*) FROM prebuilt", statement: "recount").int64(0, 0) == 60_000)
+    }
+
     @Test("COPY writes integers, booleans, timestamps and arrays exactly, empty arrays and nulls included")
     func copyInEveryType() throws {
         let connection = try connect()

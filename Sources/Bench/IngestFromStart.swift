@@ -1,0 +1,199 @@
+import ArgumentParser
+import AvroSchemas
+import Foundation
+import Kafka
+import Postgres
+import TOMDatabase
+
+/// broker-poll as a user runs it: the real executable started against a backlog, timed from
+/// its process start to the last row committed, beside PostgreSQL's own floor for the same
+/// rows (one backend's binary COPY into the same table, the same indexes), runs timed alike.
+///
+/// The last row committed is seen through broker-poll's offsets, which it commits in the same
+/// transaction as the rows: the bench reads them every 5 ms on its own session.
+struct IngestFromStart: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest-from-start",
+        abstract: "broker-poll from process start against a backlog, and a binary COPY of the same rows for the floor.")
+    @Option(help: "Kafka bootstrap servers.") var bootstrap: String
+    @Option(help: "Topic to fill with broker messages (create it with the partitions wanted).") var topic: String
+    @Option(
+        help:
+            "Migrated PostgreSQL database of a throwaway cluster (as superuser: the floor's COPY writes a file in its data directory); its broker tables are emptied before each run."
+    )
+    var db: String
+    @Option(help: "The broker-poll executable.") var brokerPoll: String
+    @Option(help: "Messages in the backlog: 1 to 25 classifications each, one in 20,000 malformed.") var messages = 200_000
+    @Option(help: "Runs; the figures are their median, min and max.") var runs = 3
+    @Flag(help: "Join a consumer group instead of taking the partitions (--instances 1).") var group = false
+    @Option(help: "Write the figures as JSON here.") var json: String?
+
+    struct Run: Codable {
+        var fromStartSeconds: Double
+        var toFirstCommitSeconds: Double
+        var steadyPerSecond: Double
+        var rows: Int
+        var floorSeconds: Double
+        var peakResidentMegabytes: Double
+    }
+
+    struct Figures: Codable {
+        var messages: Int
+        var rows: Int
+        var runs: [Run]
+        var fromStartPerSecond: Spread
+        var steadyPerSecond: Spread
+        var toFirstCommitSeconds: Spread
+        var floorRowsPerSecond: Spread
+        var fromStartOfFloor: Double
+        var steadyOfFloor: Double
+        var peakResidentMegabytes: Double
+    }
+
+    func run() async throws {
+        try await PipelineBenchmarks.fill(topic, bootstrap: bootstrap, count: messages, make: Self.message)
+        // The backlog broker-poll finds: what this fill added, and anything an earlier one left.
+        let (backlog, end) = try await backlog()
+        let messages = backlog
+        let session = try PostgresConnection(db)
+        var results: [Run] = []
+        for number in 0..<runs {
+            try empty(session)
+            results.append(try await timeBrokerPoll(session, group: "bench-from-start-\(UUID().uuidString)", backlog: backlog, end: end))
+            results[number].floorSeconds = try timeFloor(session)
+            let last = results[number]
+            print(
+                String(
+                    format:
+                        "  run %d: %.2f s from process start (%.0f messages/s), first commit after %.2f s, steady %.0f/s; floor COPY %.2f s (%.0f rows/s)",
+                    number + 1, last.fromStartSeconds, Double(messages) / last.fromStartSeconds, last.toFirstCommitSeconds,
+                    last.steadyPerSecond, last.floorSeconds, Double(last.rows) / last.floorSeconds))
+        }
+        let fromStart = Spread(results.map { Double(messages) / $0.fromStartSeconds })
+        let steady = Spread(results.map(\.steadyPerSecond))
+        let floor = Spread(results.map { Double($0.rows) / $0.floorSeconds })
+        let figures = Figures(
+            messages: messages, rows: results[0].rows, runs: results, fromStartPerSecond: fromStart, steadyPerSecond: steady,
+            toFirstCommitSeconds: Spread(results.map(\.toFirstCommitSeconds)), floorRowsPerSecond: floor,
+            fromStartOfFloor: fromStart.median * Double(results[0].rows) / Double(messages) / floor.median,
+            steadyOfFloor: steady.median * Double(results[0].rows) / Double(messages) / floor.median,
+            peakResidentMegabytes: results.map(\.peakResidentMegabytes).max() ?? 0)
+        print(
+            String(
+                format:
+                    "ingest from process start (%@): %d messages, %d rows: %.0f messages/s (%.0f-%.0f), steady %.0f/s; floor %.0f rows/s: %.2f of the floor from start, %.2f steady; peak RSS %.0f MB",
+                group ? "consumer group" : "--instances 1", messages, figures.rows, fromStart.median, fromStart.min, fromStart.max,
+                steady.median, floor.median, figures.fromStartOfFloor, figures.steadyOfFloor, figures.peakResidentMegabytes))
+        try write(figures, to: json)
+    }
+
+    /// Broker messages as brokers send them: 1 to 25 classifications, a malformed one now and then.
+    @Sendable static func message(_ index: Int) -> [UInt8] {
+        if index % 20_000 == 19_999 { return [0xFF, 0x01, 0x02] }
+        let classes = 1 + index % 25
+        return AvroCodec.encode(
+            BrokerClassification(
+                alertId: Int64(index), diaSourceId: Int64(index), elasticcPublishTimestamp: 1_700_000_000_000 + Int64(index),
+                brokerIngestTimestamp: 1_700_000_000_500 + Int64(index), brokerName: "BenchBroker", brokerVersion: "1.0",
+                classifierName: index % 2 == 0 ? "Nugent" : "RandomSNType", classifierParams: "bench",
+                classifications: (0..<classes).map { .init(classId: 2222 + Int32($0), probability: 1 / Float(classes)) }))
+    }
+
+    private func empty(_ session: PostgresConnection) throws {
+        try session.execute(
+            script: """
+                TRUNCATE elasticc2_brokermessage, elasticc2_brokersourceids, elasticc2_brokerclassifier,
+                         \(OwnTables.kafkaOffset), \(OwnTables.deadLetter) RESTART IDENTITY CASCADE
+                """, statement: "empty the broker tables")
+        try session.execute(script: "VACUUM ANALYZE elasticc2_brokermessage", statement: "vacuum")
+        try session.execute(script: "CHECKPOINT", statement: "checkpoint")
+    }
+
+    /// Messages on the topic, and the sum of its partitions' high watermarks.
+    private func backlog() async throws -> (messages: Int, end: Int) {
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConfiguration(bootstrapServers: bootstrap), groupId: "bench-watermarks", logger: PipelineBenchmarks.logger)
+        guard let partitions = try await consumer.topics().first(where: { $0.name == topic })?.partitionCount else {
+            throw BenchError("topic \(topic) not found")
+        }
+        var messages = 0
+        var end = 0
+        for partition in 0..<partitions {
+            let marks = try await consumer.watermarks(topic: topic, partition: Int32(partition))
+            messages += Int(marks.high - marks.low)
+            end += Int(marks.high)
+        }
+        await consumer.close()
+        return (messages, end)
+    }
+
+    private func timeBrokerPoll(_ session: PostgresConnection, group groupId: String, backlog messages: Int, end: Int) async throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: brokerPoll)
+        process.arguments =
+            ["--server", bootstrap, "--topic", topic, "--group-id", groupId, "--db", db, "--batch-size", "10000", "--log-level", "warning"]
+            + (group ? [] : ["--instances", "1"])
+        let clock = ContinuousClock()
+        let start = clock.now
+        // Its dead-letter warnings (the malformed messages) are expected; keep them off the table.
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var firstCommit: (at: ContinuousClock.Instant, stored: Int)?
+        var stored = 0
+        while stored < end {
+            try await Task.sleep(for: .milliseconds(5))
+            guard process.isRunning else { throw BenchError("broker-poll exited early (status \(process.terminationStatus))") }
+            stored = try await session.query(
+                "SELECT coalesce(sum(next_offset), 0)::bigint FROM \(unescaped: OwnTables.kafkaOffset) WHERE topic = \(topic)",
+                statement: "stored offsets"
+            ).value(0, 0, as: Int.self)
+            if firstCommit == nil, stored > 0 { firstCommit = (clock.now, stored) }
+        }
+        let end = clock.now
+        process.terminate()
+        process.waitUntilExit()
+        var usage = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+        let rows = try await session.query("SELECT count(*)::bigint FROM elasticc2_brokermessage", statement: "rows stored").value(0, 0, as: Int.self)
+        let first = firstCommit ?? (end, messages)
+        return Run(
+            fromStartSeconds: (end - start) / .seconds(1), toFirstCommitSeconds: (first.at - start) / .seconds(1),
+            steadyPerSecond: Double(messages - first.stored) / max((end - first.at) / .seconds(1), 1e-9), rows: rows, floorSeconds: 0,
+            peakResidentMegabytes: Double(usage.ru_maxrss) / 1024)
+    }
+
+    /// The stored rows out in binary, the table emptied, and the same rows in again by one COPY.
+    private func timeFloor(_ session: PostgresConnection) throws -> Double {
+        // A file in the server's data directory: the server writes and reads it itself.
+        let directory = try session.query("SHOW data_directory", statement: "data directory").value(0, 0, as: String.self)
+        // COPY takes no parameter for its file: a quoted literal of the server's own path.
+        let file = "'" + (directory + "/elasticc_bench_floor.bin").replacingOccurrences(of: "'", with: "''") + "'"
+        // The columns broker-poll writes: the table numbers the rows itself, as for broker-poll.
+        let columns = """
+            streammessage_id, topicname, alert_id, diasource_id, msghdrtimestamp, descingesttimestamp,
+            elasticcpublishtimestamp, brokeringesttimestamp, classifier_id, classid, probability
+            """
+        try session.execute(
+            script: "COPY (SELECT \(columns) FROM elasticc2_brokermessage ORDER BY brokermessage_id) TO \(file) (FORMAT binary)",
+            statement: "save the rows")
+        try session.execute(script: "TRUNCATE elasticc2_brokermessage RESTART IDENTITY", statement: "empty for the floor")
+        try session.execute(script: "CHECKPOINT", statement: "checkpoint")
+        let start = ContinuousClock.now
+        try session.execute(script: "COPY elasticc2_brokermessage (\(columns)) FROM \(file) (FORMAT binary)", statement: "floor COPY")
+        return (ContinuousClock.now - start) / .seconds(1)
+    }
+}
+
+/// Median, min and max of a few runs.
+struct Spread: Codable {
+    var median: Double
+    var min: Double
+    var max: Double
+
+    init(_ values: [Double]) {
+        let sorted = values.sorted()
+        median = sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+        min = sorted.first ?? 0
+        max = sorted.last ?? 0
+    }
+}

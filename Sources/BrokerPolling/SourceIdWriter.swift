@@ -1,0 +1,73 @@
+import Dispatch
+import Postgres
+import Synchronization
+
+/// Records a batch's source ids in `elasticc2_brokersourceids` on a session of its own, while
+/// the messages' transaction runs on the other: the id insert was a third of the server's
+/// storing work, and this way PostgreSQL does the two on both cores.
+///
+/// The messages' transaction waits for the ids before it commits, so a stored message always
+/// has its source id. An id stored without its message (a crash in between) is harmless: the
+/// message is read again from the stored offsets, and brokers did answer that source.
+///
+/// Ids this process has stored are remembered (up to a bound) and not sent again: every
+/// classifier of a broker answers the same sources.
+final class SourceIdWriter: Sendable {
+    let connection: PostgresConnection
+    private let stored = Mutex<Set<Int64>>([])
+    static let rememberedIds = 2_000_000
+
+    init(connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    /// Starts storing `ids` on this writer's session; `wait()` on the result before committing
+    /// anything that relies on them.
+    func start(_ ids: [Int64]) -> PendingSourceIds {
+        let pending = PendingSourceIds()
+        let fresh = stored.withLock { known in Array(Set(ids).subtracting(known)).sorted() }
+        guard !fresh.isEmpty else {
+            pending.finish(nil)
+            return pending
+        }
+        connection.executor.execute { [self] in
+            do {
+                try Self.insert(fresh, on: connection)
+                stored.withLock { known in
+                    if known.count + fresh.count > Self.rememberedIds { known.removeAll(keepingCapacity: true) }
+                    known.formUnion(fresh)
+                }
+                pending.finish(nil)
+            } catch {
+                pending.finish(error)
+            }
+        }
+        return pending
+    }
+
+    /// Sorted, without duplicates: no sort on the server, and index pages in order.
+    static func insert(_ sortedIds: [Int64], on connection: PostgresConnection) throws(PostgresError) {
+        try connection.query(
+            "INSERT INTO elasticc2_brokersourceids (diasource_id) SELECT unnest(\(sortedIds)::bigint[]) ON CONFLICT DO NOTHING",
+            statement: "insert broker source ids")
+    }
+}
+
+/// A source-id insert in flight on the writer's session.
+final class PendingSourceIds: Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let outcome = Mutex<(any Error)?>(nil)
+
+    fileprivate func finish(_ error: (any Error)?) {
+        outcome.withLock { $0 = error }
+        done.signal()
+    }
+
+    /// Blocks the calling thread (a connection's own, never the cooperative pool) until the ids
+    /// are committed; rethrows the insert's failure.
+    func wait() throws {
+        done.wait()
+        done.signal()  // later waits return at once
+        if let error = outcome.withLock({ $0 }) { throw error }
+    }
+}
