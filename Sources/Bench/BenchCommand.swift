@@ -7,7 +7,9 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Print ElasticcStream's performance figures.",
-        subcommands: [Codec.self, FakeBrokerThroughput.self, IngestThroughput.self, IngestFromStart.self, RESTPush.self, WebAPI.self])
+        subcommands: [
+            Codec.self, FakeBrokerThroughput.self, FakeBrokerFromStart.self, IngestThroughput.self, IngestFromStart.self, RESTPush.self, WebAPI.self,
+        ])
 
     struct Codec: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Avro encode/decode of a typical alert on one core, with fastavro as the baseline.")

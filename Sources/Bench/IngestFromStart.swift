@@ -25,7 +25,9 @@ struct IngestFromStart: AsyncParsableCommand {
     @Option(help: "The broker-poll executable.") var brokerPoll: String
     @Option(help: "Messages in the backlog: 1 to 25 classifications each, one in 20,000 malformed.") var messages = 200_000
     @Option(help: "Runs; the figures are their median, min and max.") var runs = 3
+    @Option(help: "broker-poll's --batch-size.") var batchSize = 10_000
     @Flag(help: "Join a consumer group instead of taking the partitions (--instances 1).") var group = false
+    @Flag(help: "Keep the rows the table holds (each run's own are deleted after it); no floor is timed.") var keepRows = false
     @Option(help: "Write the figures as JSON here.") var json: String?
 
     struct Run: Codable {
@@ -56,27 +58,31 @@ struct IngestFromStart: AsyncParsableCommand {
         let (backlog, end) = try await backlog()
         let messages = backlog
         let session = try PostgresConnection(db)
+        let kept = try await session.query("SELECT coalesce(max(brokermessage_id), 0) FROM elasticc2_brokermessage", statement: "rows kept")
+            .value(0, 0, as: Int64.self)
         var results: [Run] = []
         for number in 0..<runs {
-            try empty(session)
+            try empty(session, keepingThrough: keepRows ? kept : nil)
             results.append(try await timeBrokerPoll(session, group: "bench-from-start-\(UUID().uuidString)", backlog: backlog, end: end))
-            results[number].floorSeconds = try timeFloor(session)
+            if !keepRows { results[number].floorSeconds = try timeFloor(session) }
             let last = results[number]
             print(
                 String(
                     format:
                         "  run %d: %.2f s from process start (%.0f messages/s), first commit after %.2f s, steady %.0f/s; floor COPY %.2f s (%.0f rows/s)",
                     number + 1, last.fromStartSeconds, Double(messages) / last.fromStartSeconds, last.toFirstCommitSeconds,
-                    last.steadyPerSecond, last.floorSeconds, Double(last.rows) / last.floorSeconds))
+                    last.steadyPerSecond, last.floorSeconds, last.floorSeconds > 0 ? Double(last.rows) / last.floorSeconds : 0))
         }
+        if keepRows { try empty(session, keepingThrough: kept) }
         let fromStart = Spread(results.map { Double(messages) / $0.fromStartSeconds })
         let steady = Spread(results.map(\.steadyPerSecond))
-        let floor = Spread(results.map { Double($0.rows) / $0.floorSeconds })
+        let floor = Spread(results.map { $0.floorSeconds > 0 ? Double($0.rows) / $0.floorSeconds : 0 })
+        let rowsPerMessage = Double(results[0].rows) / Double(max(messages, 1))
         let figures = Figures(
             messages: messages, rows: results[0].rows, runs: results, fromStartPerSecond: fromStart, steadyPerSecond: steady,
             toFirstCommitSeconds: Spread(results.map(\.toFirstCommitSeconds)), floorRowsPerSecond: floor,
-            fromStartOfFloor: fromStart.median * Double(results[0].rows) / Double(messages) / floor.median,
-            steadyOfFloor: steady.median * Double(results[0].rows) / Double(messages) / floor.median,
+            fromStartOfFloor: floor.median > 0 ? fromStart.median * rowsPerMessage / floor.median : 0,
+            steadyOfFloor: floor.median > 0 ? steady.median * rowsPerMessage / floor.median : 0,
             peakResidentMegabytes: results.map(\.peakResidentMegabytes).max() ?? 0)
         print(
             String(
@@ -99,67 +105,51 @@ struct IngestFromStart: AsyncParsableCommand {
                 classifications: (0..<classes).map { .init(classId: 2222 + Int32($0), probability: 1 / Float(classes)) }))
     }
 
-    private func empty(_ session: PostgresConnection) throws {
-        try session.execute(
-            script: """
-                TRUNCATE elasticc2_brokermessage, elasticc2_brokersourceids, elasticc2_brokerclassifier,
-                         \(OwnTables.kafkaOffset), \(OwnTables.deadLetter) RESTART IDENTITY CASCADE
-                """, statement: "empty the broker tables")
+    /// Empties the broker tables, or (`keepingThrough`) deletes only the rows a run added.
+    private func empty(_ session: PostgresConnection, keepingThrough kept: Int64?) throws {
+        if let kept {
+            try session.query("DELETE FROM elasticc2_brokermessage WHERE brokermessage_id > \(kept)", statement: "delete a run's rows")
+            try session.execute(
+                script: "TRUNCATE elasticc2_brokersourceids, \(OwnTables.kafkaOffset), \(OwnTables.deadLetter)", statement: "empty the rest")
+        } else {
+            try session.execute(
+                script: """
+                    TRUNCATE elasticc2_brokermessage, elasticc2_brokersourceids, elasticc2_brokerclassifier,
+                             \(OwnTables.kafkaOffset), \(OwnTables.deadLetter) RESTART IDENTITY CASCADE
+                    """, statement: "empty the broker tables")
+        }
         try session.execute(script: "VACUUM ANALYZE elasticc2_brokermessage", statement: "vacuum")
         try session.execute(script: "CHECKPOINT", statement: "checkpoint")
     }
 
     /// Messages on the topic, and the sum of its partitions' high watermarks.
     private func backlog() async throws -> (messages: Int, end: Int) {
-        let consumer = try KafkaConsumer(
-            configuration: KafkaConfiguration(bootstrapServers: bootstrap), groupId: "bench-watermarks", logger: PipelineBenchmarks.logger)
-        guard let partitions = try await consumer.topics().first(where: { $0.name == topic })?.partitionCount else {
-            throw BenchError("topic \(topic) not found")
-        }
-        var messages = 0
-        var end = 0
-        for partition in 0..<partitions {
-            let marks = try await consumer.watermarks(topic: topic, partition: Int32(partition))
-            messages += Int(marks.high - marks.low)
-            end += Int(marks.high)
-        }
-        await consumer.close()
-        return (messages, end)
+        let reader = try ProcessFromStart.watermarkReader(bootstrap: bootstrap)
+        guard let size = try await ProcessFromStart.size(of: topic, asking: reader) else { throw BenchError("topic \(topic) not found") }
+        await reader.close()
+        return size
     }
 
     private func timeBrokerPoll(_ session: PostgresConnection, group groupId: String, backlog messages: Int, end: Int) async throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: brokerPoll)
-        process.arguments =
-            ["--server", bootstrap, "--topic", topic, "--group-id", groupId, "--db", db, "--batch-size", "10000", "--log-level", "warning"]
-            + (group ? [] : ["--instances", "1"])
-        let clock = ContinuousClock()
-        let start = clock.now
-        // Its dead-letter warnings (the malformed messages) are expected; keep them off the table.
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var firstCommit: (at: ContinuousClock.Instant, stored: Int)?
-        var stored = 0
-        while stored < end {
-            try await Task.sleep(for: .milliseconds(5))
-            guard process.isRunning else { throw BenchError("broker-poll exited early (status \(process.terminationStatus))") }
-            stored = try await session.query(
+        let timing = try await ProcessFromStart.run(
+            executable: brokerPoll,
+            arguments: ["--server", bootstrap, "--topic", topic, "--group-id", groupId, "--db", db, "--batch-size", String(batchSize)]
+                + ["--log-level", "warning"] + (group ? [] : ["--instances", "1"]),
+            target: end
+        ) {
+            // The offsets are committed with the rows: when they reach the end, so have the rows.
+            try await session.query(
                 "SELECT coalesce(sum(next_offset), 0)::bigint FROM \(unescaped: OwnTables.kafkaOffset) WHERE topic = \(topic)",
                 statement: "stored offsets"
             ).value(0, 0, as: Int.self)
-            if firstCommit == nil, stored > 0 { firstCommit = (clock.now, stored) }
         }
-        let end = clock.now
-        process.terminate()
-        process.waitUntilExit()
-        var usage = rusage()
-        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
-        let rows = try await session.query("SELECT count(*)::bigint FROM elasticc2_brokermessage", statement: "rows stored").value(0, 0, as: Int.self)
-        let first = firstCommit ?? (end, messages)
+        let rows = try await session.query(
+            "SELECT count(*)::bigint FROM elasticc2_brokermessage WHERE topicname = \(topic)", statement: "rows stored"
+        ).value(0, 0, as: Int.self)
+        // Offsets are absolute: from the first commit seen to the end is what came after it.
         return Run(
-            fromStartSeconds: (end - start) / .seconds(1), toFirstCommitSeconds: (first.at - start) / .seconds(1),
-            steadyPerSecond: Double(messages - first.stored) / max((end - first.at) / .seconds(1), 1e-9), rows: rows, floorSeconds: 0,
-            peakResidentMegabytes: Double(usage.ru_maxrss) / 1024)
+            fromStartSeconds: timing.seconds, toFirstCommitSeconds: timing.firstProgressSeconds, steadyPerSecond: timing.steadyRate(total: end),
+            rows: rows, floorSeconds: 0, peakResidentMegabytes: timing.peakResidentMegabytes)
     }
 
     /// The stored rows out in binary, the table emptied, and the same rows in again by one COPY.

@@ -48,7 +48,9 @@ actor ClassificationStore {
     static func open(conninfo: String, group: String) async throws -> ClassificationStore {
         async let messages = PostgresConnection.open(conninfo, applicationName: "broker-poll")
         async let sources = PostgresConnection.open(conninfo, applicationName: "broker-poll source ids")
-        return ClassificationStore(connection: try await messages, sourceIdConnection: try await sources, group: group)
+        let sourceConnection = try await sources
+        try await SourceIdWriter.prepareSession(sourceConnection)
+        return ClassificationStore(connection: try await messages, sourceIdConnection: sourceConnection, group: group)
     }
 
     /// Builds a batch's COPY rows on the calling thread (the poller's, while the connection
@@ -248,7 +250,9 @@ actor ClassificationStore {
                         try Self.appendRows(messages, classifierIds: ids, ingested: ingested, to: buffer)
                     }
                 }
-                if sources == nil { try SourceIdWriter.insert(Array(Set(messages.map(\.message.diaSourceId))).sorted(), on: connection) }
+                if sources == nil {
+                    try SourceIdWriter.insert(Array(Set(messages.map(\.message.diaSourceId))).sorted(), on: connection, inTransaction: true)
+                }
             }
             for letter in letters {
                 let kafkaTimestamp = letter.kafkaTimestamp.map(PostgresTimestamp.init(millisecondsSinceEpoch:))

@@ -31,6 +31,11 @@ struct FakeBrokerCommand: AsyncParsableCommand {
     var classifiers: [String] = []
     @Option(help: "Seconds between progress log lines.") var logInterval: Double = 10
     @Option(help: "Alerts per batch.") var batchSize = 5000
+    @Option(
+        help: ArgumentHelp(
+            "How many fake-broker instances share the consumer group. 1: this is the only one, so it takes every partition of the source topics itself (no group join, seconds faster to start); leave it out to share the partitions through the group.",
+            valueName: "n"))
+    var instances: Int?
     @OptionGroup var readiness: ReadinessOptions
     @OptionGroup var monitoring: MonitoringOptions
     @OptionGroup var kafka: KafkaClientOptions
@@ -46,6 +51,7 @@ struct FakeBrokerCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         guard batchSize > 0, logInterval > 0 else { throw ValidationError("--batch-size and --log-interval must be positive.") }
+        guard (instances ?? 1) >= 1 else { throw ValidationError("--instances must be at least 1.") }
     }
 
     func run() async throws {
@@ -61,7 +67,7 @@ struct FakeBrokerCommand: AsyncParsableCommand {
         let broker = FakeBroker(
             settings: .init(
                 sourceTopics: sourceTopics, destinationTopic: destTopic, classifiers: chosen, seed: seed,
-                batchSize: batchSize, logInterval: .milliseconds(Int(logInterval * 1000))),
+                batchSize: batchSize, logInterval: .milliseconds(Int(logInterval * 1000)), alone: instances == 1, fromBeginning: reset),
             consumer: consumer, producer: producer, logger: logger)
         logger.info("fake-broker started", metadata: ["kafka.topics": "\(sourceTopics.joined(separator: ","))", "kafka.destination": "\(destTopic)"])
         let ready = readiness.signal()

@@ -16,11 +16,19 @@ public final class FakeBroker: Sendable {
         public var seed: UInt64?
         public var batchSize: Int
         public var logInterval: Duration
+        /// The only instance: take every partition of the source topics directly (no group
+        /// join, seconds sooner to start); the group's committed offsets still say where to resume.
+        public var alone: Bool
+        /// Start from the beginning of the source topics (with `alone`; the consumer's own
+        /// setting does it for the group).
+        public var fromBeginning: Bool
 
         public init(
             sourceTopics: [String], destinationTopic: String, classifiers: [any Classifier] = Classifiers.all,
-            seed: UInt64? = nil, batchSize: Int = 5000, logInterval: Duration = .seconds(10)
+            seed: UInt64? = nil, batchSize: Int = 5000, logInterval: Duration = .seconds(10), alone: Bool = false, fromBeginning: Bool = false
         ) {
+            self.alone = alone
+            self.fromBeginning = fromBeginning
             self.sourceTopics = sourceTopics
             self.destinationTopic = destinationTopic
             self.classifiers = classifiers
@@ -72,16 +80,23 @@ public final class FakeBroker: Sendable {
     /// Runs until `shouldStop` says so between batches, then flushes and commits what is in hand.
     /// `onReady` runs once the consumer first has partitions assigned.
     public func run(shouldStop: @escaping @Sendable () -> Bool, onReady: @Sendable () -> Void = {}) async throws {
-        try consumer.subscribe(settings.sourceTopics)
+        if settings.alone {
+            try await assignEverySourcePartition(shouldStop: shouldStop)
+        } else {
+            try consumer.subscribe(settings.sourceTopics)
+        }
         Counter(label: Self.errors, dimensions: [("kind", "kafka")]).increment(by: 0)
         // Learn the destination's leaders now, so the first answers do not wait for a metadata refresh.
         _ = try? await producer.topics(timeout: .seconds(5))
         let clock = ContinuousClock()
         var lastLog = clock.now
         var loggedAlerts = 0
+        var pending = try await consumer.poll(maxMessages: settings.batchSize, timeout: .milliseconds(100))
         while !shouldStop() {
-            let messages = try await consumer.poll(maxMessages: settings.batchSize, timeout: .milliseconds(100))
+            let messages = pending
             if !consumer.assignment.isEmpty { onReady() }
+            // The next batch is fetched while this one is answered; offsets are committed in order.
+            async let following = consumer.poll(maxMessages: settings.batchSize, timeout: .milliseconds(100))
             if !messages.isEmpty {
                 let started = ContinuousClock.now
                 do {
@@ -104,9 +119,31 @@ public final class FakeBroker: Sendable {
                 lastLog = clock.now
                 loggedAlerts = now.alertsIn
             }
+            pending = try await following
         }
+        // Alerts fetched but not answered are fetched again after a restart (nothing was committed for them).
         try await producer.flush(timeout: .seconds(30))
         await consumer.close()
+    }
+
+    /// Takes every partition of the source topics, waiting (2 s at a time) for topics not there yet.
+    private func assignEverySourcePartition(shouldStop: @Sendable () -> Bool) async throws {
+        while !shouldStop() {
+            let counts = Dictionary(try await consumer.topics().map { ($0.name, $0.partitionCount) }, uniquingKeysWith: max)
+            let missing = settings.sourceTopics.filter { counts[$0] == nil }
+            if missing.isEmpty {
+                let start: KafkaStartOffset? = settings.fromBeginning ? .beginning : nil
+                try consumer.assign(
+                    Dictionary(
+                        uniqueKeysWithValues: settings.sourceTopics.flatMap { topic in
+                            (0..<(counts[topic] ?? 0)).map { (KafkaTopicPartition(topic: topic, partition: Int32($0)), start) }
+                        }))
+                logger.info("Took the source partitions directly", metadata: ["partitions": "\(consumer.assignment.count)"])
+                return
+            }
+            logger.notice("Waiting for source topics", metadata: ["kafka.topics": "\(missing.joined(separator: ","))"])
+            try await Task.sleep(for: .seconds(2))
+        }
     }
 
     /// Classifies, produces, waits for acknowledgement, then commits the batch's offsets.

@@ -77,6 +77,34 @@ struct FakeBrokerTests {
         #expect(Set(messages.map { ($0["alertId"] as! NSNumber).int64Value }) == Set(0..<400))
     }
 
+    @Test("--instances 1 takes every partition itself: each alert answered once, and a restart resumes after the committed ones")
+    func aloneAnswersAndResumes() async throws {
+        let source = KafkaTestCluster.uniqueName("alerts")
+        try KafkaTestCluster.shared.createTopic(source, partitions: 6)
+        let destination = KafkaTestCluster.uniqueName("classifications")
+        let group = KafkaTestCluster.uniqueName("fb")
+        try await produceAlerts(0..<300, to: source)
+        func alone() throws -> FakeBroker {
+            FakeBroker(
+                settings: .init(sourceTopics: [source], destinationTopic: destination, seed: 5, batchSize: 100, alone: true, fromBeginning: false),
+                consumer: try KafkaConsumer(configuration: KafkaTestCluster.configuration, groupId: group, logger: logger),
+                producer: try KafkaProducer(configuration: KafkaTestCluster.configuration, logger: logger), logger: logger)
+        }
+        let first = try alone()
+        try await first.run(shouldStop: { first.counts.alertsIn >= 300 })
+        #expect(first.counts.alertsIn == 300)
+        #expect(first.readiness.ok && first.readiness.detail == "6 partitions assigned")
+        // More alerts; a new instance of the same group answers only those.
+        try await produceAlerts(300..<400, to: source)
+        let second = try alone()
+        try await second.run(shouldStop: { second.counts.alertsIn >= 100 })
+        #expect(second.counts.alertsIn == 100)
+        let messages = try classifications(on: destination, count: 800)
+        let answered = messages.map { "\(($0["alertId"] as! NSNumber).int64Value)-\($0["classifierName"]!)" }
+        #expect(answered.count == 800 && Set(answered).count == 800)
+        #expect(Set(messages.map { ($0["alertId"] as! NSNumber).int64Value }) == Set(0..<400))
+    }
+
     @Test("The same seed gives the same classifications")
     func seedReproduces() async throws {
         let source = KafkaTestCluster.uniqueName("alerts")
