@@ -80,8 +80,9 @@ public final class FakeBroker: Sendable {
     /// Runs until `shouldStop` says so between batches, then flushes and commits what is in hand.
     /// `onReady` runs once the consumer first has partitions assigned.
     public func run(shouldStop: @escaping @Sendable () -> Bool, onReady: @Sendable () -> Void = {}) async throws {
+        var taken: Set<KafkaTopicPartition> = []
         if settings.alone {
-            try await assignEverySourcePartition(shouldStop: shouldStop)
+            taken = try await takeSourcePartitions(previous: nil)
         } else {
             try consumer.subscribe(settings.sourceTopics)
         }
@@ -89,6 +90,7 @@ public final class FakeBroker: Sendable {
         // Learn the destination's leaders now, so the first answers do not wait for a metadata refresh.
         _ = try? await producer.topics(timeout: .seconds(5))
         let clock = ContinuousClock()
+        var nextTopicCheck = clock.now + topicCheckInterval(taken)
         var lastLog = clock.now
         var loggedAlerts = 0
         var pending = try await consumer.poll(maxMessages: settings.batchSize, timeout: .milliseconds(100))
@@ -120,30 +122,45 @@ public final class FakeBroker: Sendable {
                 loggedAlerts = now.alertsIn
             }
             pending = try await following
+            if settings.alone, clock.now >= nextTopicCheck {
+                let now = try await takeSourcePartitions(previous: taken)
+                // Taken again, every partition restarts at the group's committed offset: the
+                // batch just fetched (neither answered nor committed) is fetched again.
+                if now != taken { pending = [] }
+                taken = now
+                nextTopicCheck = clock.now + topicCheckInterval(taken)
+            }
         }
         // Alerts fetched but not answered are fetched again after a restart (nothing was committed for them).
         try await producer.flush(timeout: .seconds(30))
         await consumer.close()
     }
 
-    /// Takes every partition of the source topics, waiting (2 s at a time) for topics not there yet.
-    private func assignEverySourcePartition(shouldStop: @Sendable () -> Bool) async throws {
-        while !shouldStop() {
-            let counts = Dictionary(try await consumer.topics().map { ($0.name, $0.partitionCount) }, uniquingKeysWith: max)
-            let missing = settings.sourceTopics.filter { counts[$0] == nil }
-            if missing.isEmpty {
-                let start: KafkaStartOffset? = settings.fromBeginning ? .beginning : nil
-                try consumer.assign(
-                    Dictionary(
-                        uniqueKeysWithValues: settings.sourceTopics.flatMap { topic in
-                            (0..<(counts[topic] ?? 0)).map { (KafkaTopicPartition(topic: topic, partition: Int32($0)), start) }
-                        }))
-                logger.info("Took the source partitions directly", metadata: ["partitions": "\(consumer.assignment.count)"])
-                return
-            }
-            logger.notice("Waiting for source topics", metadata: ["kafka.topics": "\(missing.joined(separator: ","))"])
-            try await Task.sleep(for: .seconds(2))
-        }
+    /// How long until the source topics are looked at again: 2 s while one is missing (the
+    /// sender creates a DDF topic with its first DDF alert), 30 s once all are there.
+    private func topicCheckInterval(_ taken: Set<KafkaTopicPartition>) -> Duration {
+        Set(taken.map(\.topic)).isSuperset(of: settings.sourceTopics) ? .seconds(30) : .seconds(2)
+    }
+
+    /// Takes every partition of the source topics that exist, each at the group's committed
+    /// offset (or the beginning with `fromBeginning`, the first time only). Nothing changes
+    /// when the partitions are those already taken.
+    private func takeSourcePartitions(previous: Set<KafkaTopicPartition>?) async throws -> Set<KafkaTopicPartition> {
+        let counts = Dictionary(try await consumer.topics().map { ($0.name, $0.partitionCount) }, uniquingKeysWith: max)
+        let partitions = Set(
+            settings.sourceTopics.flatMap { topic in (0..<(counts[topic] ?? 0)).map { KafkaTopicPartition(topic: topic, partition: Int32($0)) } })
+        if partitions == previous { return partitions }
+        let rewound = previous ?? []
+        try consumer.assign(
+            Dictionary(
+                uniqueKeysWithValues: partitions.map { partition in
+                    (partition, settings.fromBeginning && !rewound.contains(partition) ? KafkaStartOffset.beginning : nil)
+                }))
+        let missing = settings.sourceTopics.filter { counts[$0] == nil }
+        logger.info(
+            "Took the source partitions directly",
+            metadata: ["partitions": "\(partitions.count)", "kafka.topics.missing": "\(missing.joined(separator: ","))"])
+        return partitions
     }
 
     /// Classifies, produces, waits for acknowledgement, then commits the batch's offsets.

@@ -31,9 +31,11 @@ struct FakeBrokerTests {
         #expect(results.allSatisfy { (try? $0.get()) != nil })
     }
 
-    func makeBroker(topics: [String], destination: String, group: String, seed: UInt64? = 11, reset: Bool = false) throws -> FakeBroker {
+    func makeBroker(
+        topics: [String], destination: String, group: String, seed: UInt64? = 11, reset: Bool = false, alone: Bool = false
+    ) throws -> FakeBroker {
         FakeBroker(
-            settings: .init(sourceTopics: topics, destinationTopic: destination, seed: seed, batchSize: 500),
+            settings: .init(sourceTopics: topics, destinationTopic: destination, seed: seed, batchSize: 500, alone: alone, fromBeginning: reset),
             consumer: try KafkaConsumer(configuration: KafkaTestCluster.configuration, groupId: group, startAtBeginning: reset, logger: logger),
             producer: try KafkaProducer(configuration: KafkaTestCluster.configuration, logger: logger),
             logger: logger)
@@ -84,19 +86,13 @@ struct FakeBrokerTests {
         let destination = KafkaTestCluster.uniqueName("classifications")
         let group = KafkaTestCluster.uniqueName("fb")
         try await produceAlerts(0..<300, to: source)
-        func alone() throws -> FakeBroker {
-            FakeBroker(
-                settings: .init(sourceTopics: [source], destinationTopic: destination, seed: 5, batchSize: 100, alone: true, fromBeginning: false),
-                consumer: try KafkaConsumer(configuration: KafkaTestCluster.configuration, groupId: group, logger: logger),
-                producer: try KafkaProducer(configuration: KafkaTestCluster.configuration, logger: logger), logger: logger)
-        }
-        let first = try alone()
+        let first = try makeBroker(topics: [source], destination: destination, group: group, seed: 5, alone: true)
         try await first.run(shouldStop: { first.counts.alertsIn >= 300 })
         #expect(first.counts.alertsIn == 300)
         #expect(first.readiness.ok && first.readiness.detail == "6 partitions assigned")
         // More alerts; a new instance of the same group answers only those.
         try await produceAlerts(300..<400, to: source)
-        let second = try alone()
+        let second = try makeBroker(topics: [source], destination: destination, group: group, seed: 5, alone: true)
         try await second.run(shouldStop: { second.counts.alertsIn >= 100 })
         #expect(second.counts.alertsIn == 100)
         let messages = try classifications(on: destination, count: 800)
@@ -148,13 +144,13 @@ struct FakeBrokerTests {
         #expect(nugent.filter { $0 >= 1000 }.count == 30)
     }
 
-    @Test("A source topic created after start is picked up without a restart")
-    func lateTopic() async throws {
+    @Test("A source topic created after start is picked up without a restart, in a group or alone", arguments: [false, true])
+    func lateTopic(alone: Bool) async throws {
         let early = KafkaTestCluster.uniqueName("early")
         let late = KafkaTestCluster.uniqueName("late")
         let destination = KafkaTestCluster.uniqueName("classifications")
         try await produceAlerts(0..<50, to: early)
-        let broker = try makeBroker(topics: [early, late], destination: destination, group: KafkaTestCluster.uniqueName("fb"))
+        let broker = try makeBroker(topics: [early, late], destination: destination, group: KafkaTestCluster.uniqueName("fb"), alone: alone)
         async let running: Void = broker.run(shouldStop: { broker.counts.alertsIn >= 110 })
         // Once the existing topic has been answered, the late topic comes into being.
         try await TestEnvironment.waitUntil { broker.counts.alertsIn >= 50 }
