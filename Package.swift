@@ -45,9 +45,11 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CFitsio", pkgConfig: "cfitsio", providers: [.apt(["libcfitsio-dev"])]),
         .target(name: "CAvroShims", dependencies: ["CAvro"]),
+        .target(name: "CMallocTuning"),
 
         // Wrappers: the only modules that import C.
         .target(name: "BlockingWork"),
+        .target(name: "HeapTuning", dependencies: ["CMallocTuning"]),
         .target(name: "SeededRandom"),
         .target(name: "FITS", dependencies: ["CFitsio"]),
         .target(name: "Kafka", dependencies: ["CRdKafka", "BlockingWork", logging]),
@@ -101,9 +103,9 @@ let package = Package(
         ),
 
         // Executables: argument parsing and wiring only.
-        .executableTarget(name: "AlertSender", dependencies: ["AlertSending", "CommandSupport", argumentParser]),
-        .executableTarget(name: "FakeBroker", dependencies: ["FakeBrokering", "CommandSupport", "Monitoring", argumentParser]),
-        .executableTarget(name: "BrokerPoll", dependencies: ["BrokerPolling", "CommandSupport", "Monitoring", argumentParser]),
+        .executableTarget(name: "AlertSender", dependencies: ["AlertSending", "CommandSupport", "HeapTuning", argumentParser]),
+        .executableTarget(name: "FakeBroker", dependencies: ["FakeBrokering", "CommandSupport", "Monitoring", "HeapTuning", argumentParser]),
+        .executableTarget(name: "BrokerPoll", dependencies: ["BrokerPolling", "CommandSupport", "Monitoring", "HeapTuning", argumentParser]),
         .executableTarget(name: "PPDBCommand", dependencies: ["PPDB", "TOMDatabase", "SourceUpdating", "CommandSupport", argumentParser]),
         .target(
             name: "TOMWebAPI",
@@ -116,7 +118,7 @@ let package = Package(
             name: "ElasticcAPI",
             dependencies: [
                 "TOMWebAPI", "TOMAccounts", "TOMDatabase", "ReadOnlySQL", "StreamPages", "BlockingWork", "Postgres", "CommandSupport", "Monitoring",
-                argumentParser,
+                "HeapTuning", argumentParser,
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         .executableTarget(name: "KafkaMockCommand", dependencies: ["Kafka", "CommandSupport", argumentParser, logging]),

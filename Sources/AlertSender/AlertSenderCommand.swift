@@ -3,6 +3,7 @@ import ArgumentParser
 import AvroSchemas
 import CommandSupport
 import Foundation
+import HeapTuning
 import Kafka
 import Logging
 
@@ -64,6 +65,7 @@ struct Send: AsyncParsableCommand {
 
     func run() async throws {
         ParseOnly.exitIfRequested()
+        HeapTuning.limitMallocArenas()
         let logger = logging.bootstrap(label: "alert-sender")
         let kafkaConfiguration = try kafka.configuration(servers: kafkaServer, clientId: "alert-sender")
         KafkaConfigurationCheck.exitIfRequested([("producer", kafkaConfiguration, false)])

@@ -2,6 +2,7 @@ import ArgumentParser
 import BrokerPolling
 import CommandSupport
 import Foundation
+import HeapTuning
 import Kafka
 import Logging
 import Monitoring
@@ -86,6 +87,7 @@ struct BrokerPollCommand: AsyncParsableCommand {
 
     func run() async throws {
         ParseOnly.exitIfRequested()
+        HeapTuning.limitMallocArenas()
         let logger = logging.bootstrap(label: "broker-poll")
         MonitoringServer.bootstrap()
         let sources = try sources()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CommandSupport
 import Foundation
+import HeapTuning
 import Hummingbird
 import Monitoring
 import Postgres
@@ -39,6 +40,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         ParseOnly.exitIfRequested()
+        HeapTuning.limitMallocArenas()
         let logger = logging.bootstrap(label: "elasticc-api")
         MonitoringServer.bootstrap()
         guard let (host, port) = address else { return }

@@ -3,6 +3,7 @@ import AvroSchemas
 import CommandSupport
 import FakeBrokering
 import Foundation
+import HeapTuning
 import Kafka
 import Logging
 import Monitoring
@@ -56,6 +57,7 @@ struct FakeBrokerCommand: AsyncParsableCommand {
 
     func run() async throws {
         ParseOnly.exitIfRequested()
+        HeapTuning.limitMallocArenas()
         let logger = logging.bootstrap(label: "fake-broker")
         MonitoringServer.bootstrap()
         let chosen = classifiers.isEmpty ? Classifiers.all : try Classifiers.named(classifiers)
