@@ -125,7 +125,7 @@ let package = Package(
         .executableTarget(
             name: "Bench",
             dependencies: [
-                "AvroSchemas", "Kafka", "Postgres", "PPDB", "TOMDatabase", "FakeBrokering", "BrokerPolling", argumentParser, logging,
+                "AvroSchemas", "Kafka", "Postgres", "TOMDatabase", "FakeBrokering", argumentParser, logging,
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

@@ -8,7 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Print ElasticcStream's performance figures.",
         subcommands: [
-            Codec.self, FakeBrokerThroughput.self, FakeBrokerFromStart.self, IngestThroughput.self, IngestFromStart.self, RESTPush.self, WebAPI.self,
+            Codec.self, FakeBrokerFromStart.self, IngestFromStart.self, RESTPush.self, WebAPI.self,
         ])
 
     struct Codec: ParsableCommand {
@@ -35,46 +35,6 @@ struct BenchCommand: AsyncParsableCommand {
             }
             try write(figures, to: json)
         }
-    }
-}
-
-struct FakeBrokerThroughput: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "fake-broker", abstract: "Alerts in → classifications acknowledged out.")
-    @Option(help: "Kafka bootstrap servers.") var bootstrap: String
-    @Option(help: "Alert topic to fill (create it with many partitions: the mock keeps about 5 MB each).") var sourceTopic: String
-    @Option(help: "Topic for the classifications.") var destinationTopic: String
-    @Option(help: "Alerts to answer.") var alerts = 100_000
-    @Option(help: "Write the figures as JSON here.") var json: String?
-
-    func run() async throws {
-        let figures = try await PipelineBenchmarks.fakeBroker(
-            bootstrap: bootstrap, source: sourceTopic, destination: destinationTopic, alerts: alerts)
-        print(
-            String(
-                format: "fake-broker: %d alerts in %.2f s: %.0f alerts/s in, %.0f classifications/s out, peak RSS %.0f MB",
-                figures.items, figures.seconds, figures.perSecond, 2 * figures.perSecond, figures.peakResidentMegabytes))
-        try write(figures, to: json)
-    }
-}
-
-struct IngestThroughput: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ingest", abstract: "Broker messages into PostgreSQL through broker-poll's code.")
-    @Option(help: "Kafka bootstrap servers.") var bootstrap: String
-    @Option(help: "Topic to fill with broker messages.") var topic: String
-    @Option(help: "Migrated PostgreSQL database.") var db: String
-    @Option(help: "Messages to store.") var messages = 200_000
-    @Option(help: "Write the figures as JSON here.") var json: String?
-    @Flag(help: "Take the partitions directly, as broker-poll --instances 1 does, instead of joining a consumer group.") var alone = false
-
-    func run() async throws {
-        let figures = try await PipelineBenchmarks.ingest(bootstrap: bootstrap, topic: topic, conninfo: db, messages: messages, alone: alone)
-        print(
-            String(
-                format:
-                    "ingest%@: %d broker messages in %.2f s: %.0f messages/s after the first batch; %.0f messages/s from start (%.2f s); peak RSS %.0f MB",
-                alone ? " (partitions taken directly)" : " (consumer group)", figures.items, figures.seconds, figures.perSecond,
-                figures.fromStartPerSecond ?? 0, figures.fromStartSeconds ?? 0, figures.peakResidentMegabytes))
-        try write(figures, to: json)
     }
 }
 

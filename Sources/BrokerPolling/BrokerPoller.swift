@@ -207,9 +207,7 @@ public final class BrokerPoller: Sendable {
         case .names(let names): topics = names.filter { available.contains($0) }
         case .datedPattern: topics = source.topicsToSubscribe(available: available)
         }
-        let counts = Dictionary(metadata.map { ($0.name, $0.partitionCount) }, uniquingKeysWith: max)
-        let partitions = Set(
-            topics.flatMap { topic in (0..<(counts[topic] ?? 0)).map { KafkaTopicPartition(topic: topic, partition: Int32($0)) } })
+        let partitions = metadata.partitions(of: topics)
         if partitions == previous { return partitions }
         if reset { try await store.forgetOffsets(topics: topics) }
         let stored = try await store.storedOffsets(for: Array(partitions))

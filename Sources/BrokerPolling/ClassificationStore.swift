@@ -239,11 +239,14 @@ actor ClassificationStore {
                 }
             }
 
-            let ids = try classifierIds(for: messages, adding: &newClassifiers)
+            // Rows built ahead hold every message (none was stored before) and their classifiers'
+            // ids, all known then: nothing to look up or create.
+            let prebuilt = rows.flatMap { $0.rowCount == messages.count ? $0 : nil }
+            let ids = prebuilt == nil ? try classifierIds(for: messages, adding: &newClassifiers) : [:]
             outcome.classifiersAdded = newClassifiers.count
             if !messages.isEmpty {
-                if let rows, rows.rowCount == messages.count {
-                    try connection.copyIn(Self.copySQL, payload: rows, statement: "copy broker messages")
+                if let prebuilt {
+                    try connection.copyIn(Self.copySQL, payload: prebuilt, statement: "copy broker messages")
                 } else {
                     let ingested = PostgresTimestamp.now
                     try connection.copyIn(Self.copySQL, statement: "copy broker messages") { buffer in

@@ -146,9 +146,8 @@ public final class FakeBroker: Sendable {
     /// offset (or the beginning with `fromBeginning`, the first time only). Nothing changes
     /// when the partitions are those already taken.
     private func takeSourcePartitions(previous: Set<KafkaTopicPartition>?) async throws -> Set<KafkaTopicPartition> {
-        let counts = Dictionary(try await consumer.topics().map { ($0.name, $0.partitionCount) }, uniquingKeysWith: max)
-        let partitions = Set(
-            settings.sourceTopics.flatMap { topic in (0..<(counts[topic] ?? 0)).map { KafkaTopicPartition(topic: topic, partition: Int32($0)) } })
+        let metadata = try await consumer.topics()
+        let partitions = metadata.partitions(of: settings.sourceTopics)
         if partitions == previous { return partitions }
         let rewound = previous ?? []
         try consumer.assign(
@@ -156,7 +155,7 @@ public final class FakeBroker: Sendable {
                 uniqueKeysWithValues: partitions.map { partition in
                     (partition, settings.fromBeginning && !rewound.contains(partition) ? KafkaStartOffset.beginning : nil)
                 }))
-        let missing = settings.sourceTopics.filter { counts[$0] == nil }
+        let missing = settings.sourceTopics.filter { topic in !metadata.contains { $0.name == topic } }
         logger.info(
             "Took the source partitions directly",
             metadata: ["partitions": "\(partitions.count)", "kafka.topics.missing": "\(missing.joined(separator: ","))"])

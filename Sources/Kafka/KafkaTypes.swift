@@ -94,6 +94,15 @@ public struct KafkaTopicMetadata: Sendable, Hashable {
     public var partitionCount: Int
 }
 
+extension [KafkaTopicMetadata] {
+    /// Every partition of `topics` that this metadata lists (a topic it does not list has none):
+    /// what a consumer that takes its partitions itself assigns.
+    public func partitions(of topics: [String]) -> Set<KafkaTopicPartition> {
+        let counts = Dictionary(map { ($0.name, $0.partitionCount) }, uniquingKeysWith: Swift.max)
+        return Set(topics.flatMap { topic in (0..<(counts[topic] ?? 0)).map { KafkaTopicPartition(topic: topic, partition: Int32($0)) } })
+    }
+}
+
 public struct KafkaWatermarks: Sendable, Hashable {
     public var low: Int64
     public var high: Int64
