@@ -24,6 +24,11 @@ struct IngestFromStart: AsyncParsableCommand {
     var db: String
     @Option(help: "The broker-poll executable.") var brokerPoll: String
     @Option(help: "Messages in the backlog: 1 to 25 classifications each, one in 20,000 malformed.") var messages = 200_000
+    @Option(
+        help:
+            "Messages for each source, one a classifier: the TOM's alert-cycle data has 3 (1,950 messages for 650 sources), brokers answering the same alert."
+    )
+    var classifiersPerSource = 3
     @Option(help: "Runs; the figures are their median, min and max.") var runs = 3
     @Option(help: "broker-poll's --batch-size.") var batchSize = 10_000
     @Flag(help: "Join a consumer group instead of taking the partitions (--instances 1).") var group = false
@@ -53,7 +58,8 @@ struct IngestFromStart: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await PipelineBenchmarks.fill(topic, bootstrap: bootstrap, count: messages, make: Self.message)
+        let perSource = classifiersPerSource
+        try await PipelineBenchmarks.fill(topic, bootstrap: bootstrap, count: messages) { Self.message($0, classifiersPerSource: perSource) }
         // The backlog broker-poll finds: what this fill added, and anything an earlier one left.
         let (backlog, end) = try await backlog()
         let messages = backlog
@@ -93,15 +99,17 @@ struct IngestFromStart: AsyncParsableCommand {
         try write(figures, to: json)
     }
 
-    /// Broker messages as brokers send them: 1 to 25 classifications, a malformed one now and then.
-    @Sendable static func message(_ index: Int) -> [UInt8] {
+    /// Broker messages as brokers send them: 1 to 25 classifications, a malformed one now and
+    /// then, each source answered by `classifiersPerSource` classifiers one after the other.
+    @Sendable static func message(_ index: Int, classifiersPerSource: Int) -> [UInt8] {
         if index % 20_000 == 19_999 { return [0xFF, 0x01, 0x02] }
         let classes = 1 + index % 25
+        let source = Int64(index / max(classifiersPerSource, 1))
         return AvroCodec.encode(
             BrokerClassification(
-                alertId: Int64(index), diaSourceId: Int64(index), elasticcPublishTimestamp: 1_700_000_000_000 + Int64(index),
+                alertId: source, diaSourceId: source, elasticcPublishTimestamp: 1_700_000_000_000 + source,
                 brokerIngestTimestamp: 1_700_000_000_500 + Int64(index), brokerName: "BenchBroker", brokerVersion: "1.0",
-                classifierName: index % 2 == 0 ? "Nugent" : "RandomSNType", classifierParams: "bench",
+                classifierName: "Classifier\(index % max(classifiersPerSource, 1))", classifierParams: "bench",
                 classifications: (0..<classes).map { .init(classId: 2222 + Int32($0), probability: 1 / Float(classes)) }))
     }
 

@@ -22,11 +22,11 @@ struct BrokerPollMetrics: Sendable {
     static let lag = "elasticc_brokerpoll_consumer_lag_messages"
     static let errors = "elasticc_brokerpoll_errors_total"
 
-    /// A batch read from Kafka and stored.
-    func recordBatch(_ messages: [KafkaMessage], outcome: ClassificationStore.Outcome, storeDuration: Duration) {
-        var consumed: [String: Int] = [:]
-        for message in messages { consumed[message.topic, default: 0] += 1 }
-        for (topic, count) in consumed { Counter(label: Self.consumed, dimensions: dimensions(topic)).increment(by: count) }
+    /// A batch read from Kafka (`consumed`: its items by topic, every one counted new) and stored.
+    func recordBatch(consumed: [String: TopicCounts], outcome: ClassificationStore.Outcome, storeDuration: Duration) {
+        for (topic, counts) in consumed {
+            Counter(label: Self.consumed, dimensions: dimensions(topic)).increment(by: counts.stored + counts.deadLetters)
+        }
         for (topic, counts) in outcome.byTopic {
             Counter(label: Self.stored, dimensions: dimensions(topic)).increment(by: counts.stored)
             Counter(label: Self.alreadyStored, dimensions: dimensions(topic)).increment(by: counts.alreadyStored)

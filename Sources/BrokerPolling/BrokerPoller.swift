@@ -122,9 +122,9 @@ public final class BrokerPoller: Sendable {
                 subscribed = try await subscribe(consumer, reset: false, store: store, previous: subscribed)
                 nextRefresh = clock.now + topicRefresh
             }
-            let (messages, batch) = pending
+            let batch = pending
             let items = batch.items
-            if messages.isEmpty {
+            if items.isEmpty {
                 if let error = consumer.lastError, statistics.withLock({ $0.lastError }) != error.description {
                     statistics.withLock { $0.lastError = error.description }
                     metrics.recordError(kind: "kafka")
@@ -136,7 +136,7 @@ public final class BrokerPoller: Sendable {
             async let following = Self.fetch(consumer, batchSize, store)
             let storing = ContinuousClock.now
             let outcome = try await store.storeCancellably(batch)
-            metrics.recordBatch(messages, outcome: outcome, storeDuration: ContinuousClock.now - storing)
+            metrics.recordBatch(consumed: batch.summary.byTopic, outcome: outcome, storeDuration: ContinuousClock.now - storing)
             storedNext.withLock { $0.merge(outcome.nextOffsets) { max($0, $1) } }
             statistics.withLock {
                 $0.messages += outcome.messages
@@ -156,7 +156,8 @@ public final class BrokerPoller: Sendable {
                 }
             }
             // Informational only: the stored offsets are the truth, so the group commit is not awaited.
-            do { try await consumer.commit(KafkaConsumer.offsetsToCommit(after: messages), waiting: false) } catch {
+            let read = batch.summary.nextOffsets.map { KafkaTopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) }
+            do { try await consumer.commit(read, waiting: false) } catch {
                 logger.debug("Kafka group commit failed", metadata: ["error": "\(error)"])
             }
             pending = try await following
@@ -167,9 +168,9 @@ public final class BrokerPoller: Sendable {
     /// The next batch, each message decoded and checked (or made a dead letter), its rows built.
     private static func fetch(
         _ consumer: KafkaConsumer, _ batchSize: Int, _ store: ClassificationStore
-    ) async throws -> (messages: [KafkaMessage], batch: ClassificationStore.PreparedBatch) {
+    ) async throws -> ClassificationStore.PreparedBatch {
         let messages = try await consumer.poll(maxMessages: batchSize, timeout: .milliseconds(100))
-        return (messages, store.prepare(messages.map(ClassificationValidation.validate)))
+        return store.prepare(messages.map(ClassificationValidation.validate))
     }
 
     /// Subscribes to the broker's topics (for a dated pattern, those in today's window).

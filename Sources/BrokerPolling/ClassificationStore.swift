@@ -22,9 +22,10 @@ actor ClassificationStore {
         var nextOffsets: [KafkaTopicPartition: Int64] = [:]
     }
 
-    /// A consumed batch, with its COPY rows built ahead when every classifier's id was known.
+    /// A consumed batch, summed up, with its COPY rows built ahead when every classifier's id was known.
     struct PreparedBatch: Sendable {
         var items: [Result<StoredClassification, DeadLetter>]
+        var summary: BatchSummary
         /// The rows of every decoded message, in order.
         var rows: CopyPayload?
     }
@@ -59,12 +60,14 @@ actor ClassificationStore {
     /// batch was taken in. Without every classifier's id (a new classifier), the rows are
     /// built in the transaction instead.
     nonisolated func prepare(_ items: [Result<StoredClassification, DeadLetter>]) -> PreparedBatch {
-        let messages = items.compactMap { if case .success(let message) = $0 { message } else { nil } }
-        guard !messages.isEmpty else { return PreparedBatch(items: items, rows: nil) }
+        let summary = BatchSummary(items)
+        guard !summary.messages.isEmpty else { return PreparedBatch(items: items, summary: summary, rows: nil) }
         let known = knownClassifierIds.withLock { $0 }
         let ingested = PostgresTimestamp.now
-        let rows = try? CopyPayload.build { buffer in try Self.appendRows(messages, classifierIds: known, ingested: ingested, to: buffer) }
-        return PreparedBatch(items: items, rows: rows)
+        let rows = try? CopyPayload.build { buffer in
+            try Self.appendRows(summary.messages, classifierIds: known, ingested: ingested, to: buffer)
+        }
+        return PreparedBatch(items: items, summary: summary, rows: rows)
     }
 
     static let copySQL = """
@@ -148,20 +151,20 @@ actor ClassificationStore {
     func store(_ batch: PreparedBatch) throws -> Outcome {
         let items = batch.items
         guard !items.isEmpty else { return Outcome() }
-        let sources = sourceIds.start(items.compactMap { if case .success(let stored) = $0 { stored.message.diaSourceId } else { nil } })
+        let sources = sourceIds.start(batch.summary.sourceIds)
         do {
             defer { _ = try? sources.wait() }  // the second session is idle again whatever happened here
-            return try storeInOneTransaction(items, rows: batch.rows, sources: sources)
+            return try storeInOneTransaction(items, summary: batch.summary, rows: batch.rows, sources: sources)
         } catch let failure as PostgresError where !failure.isConnectionLoss && !failure.isCancellation && items.count > 1 {
             // Something the checks did not foresee: store one by one so only the culprit is set aside.
             var total = Outcome()
             for item in items {
                 let single: Outcome
                 do {
-                    single = try storeInOneTransaction([item], rows: nil, sources: nil)
+                    single = try storeInOneTransaction([item], summary: BatchSummary([item]), rows: nil, sources: nil)
                 } catch let failure as PostgresError where !failure.isConnectionLoss && !failure.isCancellation {
-                    single = try storeInOneTransaction(
-                        [.failure(Self.deadLetter(for: item, error: failure.description))], rows: nil, sources: nil)
+                    let letter: BatchSummary.Item = .failure(Self.deadLetter(for: item, error: failure.description))
+                    single = try storeInOneTransaction([letter], summary: BatchSummary([letter]), rows: nil, sources: nil)
                 }
                 total.messages += single.messages
                 total.classifiersAdded += single.classifiersAdded
@@ -185,22 +188,17 @@ actor ClassificationStore {
         }
     }
 
-    /// `rows`: the decoded messages' rows built ahead (sent only when none was stored before);
-    /// `sources`: the batch's source ids, being stored on the second session (waited for before
-    /// the commit); nil stores them in this transaction.
+    /// `summary`: the items' summary; `rows`: the decoded messages' rows built ahead (sent only
+    /// when none was stored before); `sources`: the batch's source ids, being stored on the second
+    /// session (waited for before the commit); nil stores them in this transaction.
     private func storeInOneTransaction(
-        _ items: [Result<StoredClassification, DeadLetter>], rows: CopyPayload?, sources: PendingSourceIds?
+        _ items: [BatchSummary.Item], summary: BatchSummary, rows: CopyPayload?, sources: PendingSourceIds?
     ) throws -> Outcome {
         var outcome = Outcome()
         var newClassifiers: [ClassifierKey: Int64] = [:]
+        var learnedIds: [ClassifierKey: Int64] = [:]
         try connection.transaction {
-            let position = { (item: Result<StoredClassification, DeadLetter>) -> (KafkaTopicPartition, Int64) in
-                switch item {
-                case .success(let stored): (KafkaTopicPartition(topic: stored.topic, partition: stored.partition), stored.offset)
-                case .failure(let letter): (KafkaTopicPartition(topic: letter.topic, partition: letter.partition), letter.offset)
-                }
-            }
-            let partitions = Array(Set(items.map { position($0).0 }))
+            let partitions = Array(summary.firstOffsets.keys)
             let topics = partitions.map(\.topic)
             let numbers = partitions.map(\.partition)
             try connection.query(
@@ -220,29 +218,34 @@ actor ClassificationStore {
                 stored[KafkaTopicPartition(topic: try locked.value(row, 0), partition: try locked.value(row, 1))] = try locked.value(
                     row, 2, as: Int64.self)
             }
-            // One look-up an item (each hashes its topic), and no copies when nothing was stored before.
-            let isFresh = items.map { item in
-                let (partition, offset) = position(item)
-                return offset >= stored[partition, default: 0]
-            }
-            let allFresh = !isFresh.contains(false)
-            let fresh = allFresh ? items : zip(items, isFresh).filter(\.1).map(\.0)
-            outcome.alreadyStored = items.count - fresh.count
-            let messages = fresh.compactMap { if case .success(let message) = $0 { message } else { nil } }
-            let letters = fresh.compactMap { if case .failure(let letter) = $0 { letter } else { nil } }
-            for (item, isFresh) in zip(items, isFresh) {
-                let topic = position(item).0.topic
-                switch (item, isFresh) {
-                case (_, false): outcome.byTopic[topic, default: TopicCounts()].alreadyStored += 1
-                case (.success, true): outcome.byTopic[topic, default: TopicCounts()].stored += 1
-                case (.failure, true): outcome.byTopic[topic, default: TopicCounts()].deadLetters += 1
+            // Usually nothing was stored before: a comparison a partition. Otherwise the items
+            // already stored are left out, and the rest summed up again.
+            let fresh: BatchSummary
+            if summary.firstOffsets.allSatisfy({ $0.value >= stored[$0.key, default: 0] }) {
+                fresh = summary
+                outcome.byTopic = summary.byTopic
+            } else {
+                var freshItems: [BatchSummary.Item] = []
+                for item in items {
+                    let (partition, offset) = BatchSummary.position(of: item)
+                    if offset >= stored[partition, default: 0] {
+                        freshItems.append(item)
+                    } else {
+                        outcome.byTopic[partition.topic, default: TopicCounts()].alreadyStored += 1
+                    }
                 }
+                fresh = BatchSummary(freshItems)
+                outcome.byTopic.merge(fresh.byTopic) { $0 + $1 }
+                outcome.alreadyStored = items.count - freshItems.count
             }
+            let messages = fresh.messages
+            let letters = fresh.letters
 
             // Rows built ahead hold every message (none was stored before) and their classifiers'
             // ids, all known then: nothing to look up or create.
             let prebuilt = rows.flatMap { $0.rowCount == messages.count ? $0 : nil }
             let ids = prebuilt == nil ? try classifierIds(for: messages, adding: &newClassifiers) : [:]
+            learnedIds = ids
             outcome.classifiersAdded = newClassifiers.count
             if !messages.isEmpty {
                 if let prebuilt {
@@ -254,7 +257,7 @@ actor ClassificationStore {
                     }
                 }
                 if sources == nil {
-                    try SourceIdWriter.insert(Array(Set(messages.map(\.message.diaSourceId))).sorted(), on: connection, inTransaction: true)
+                    try SourceIdWriter.insert(fresh.sourceIds, on: connection, inTransaction: true)
                 }
             }
             for letter in letters {
@@ -267,11 +270,7 @@ actor ClassificationStore {
                             \(PostgresValue.bytea(letter.payload)), \(Int32(clamping: letter.size)), \(letter.error))
                     """, statement: "insert dead letter")
             }
-            var next: [KafkaTopicPartition: Int64] = [:]
-            for item in fresh {
-                let (partition, offset) = position(item)
-                next[partition] = max(next[partition] ?? 0, offset + 1)
-            }
+            let next = fresh.nextOffsets
             if !next.isEmpty {
                 let keys = Array(next.keys)
                 try connection.query(
@@ -287,9 +286,12 @@ actor ClassificationStore {
             outcome.deadLetters = letters.count
             try sources?.wait()
         }
-        // Only ids from a committed transaction are remembered.
-        classifierIds.merge(newClassifiers) { old, _ in old }
-        if !newClassifiers.isEmpty { knownClassifierIds.withLock { $0 = classifierIds } }
+        // Only ids from a committed transaction are remembered: those it created and those it
+        // found (stored by an earlier run or another instance), so the next batches' rows are
+        // built ahead and no batch looks them up again.
+        let knownBefore = classifierIds.count
+        classifierIds.merge(learnedIds) { old, _ in old }
+        if classifierIds.count != knownBefore { knownClassifierIds.withLock { $0 = classifierIds } }
         return outcome
     }
 

@@ -22,10 +22,12 @@ final class SourceIdWriter: Sendable {
     }
 
     /// Starts storing `ids` on this writer's session; `wait()` on the result before committing
-    /// anything that relies on them.
+    /// anything that relies on them. Ids sorted without repeats (as a batch summary has them)
+    /// are taken as they are.
     func start(_ ids: [Int64]) -> PendingSourceIds {
         let pending = PendingSourceIds()
-        let fresh = stored.withLock { known in Array(Set(ids).subtracting(known)).sorted() }
+        let sortedIds = zip(ids, ids.dropFirst()).allSatisfy { $0 < $1 } ? ids : Array(Set(ids)).sorted()
+        let fresh = stored.withLock { known in sortedIds.filter { !known.contains($0) } }
         guard !fresh.isEmpty else {
             pending.finish(nil)
             return pending

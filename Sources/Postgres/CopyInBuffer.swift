@@ -5,43 +5,85 @@
 /// is that every value must be written with the Swift type of its column: `Int64` for bigint,
 /// `Int32` for integer, `Float` for real, `Double` for double precision.
 public final class CopyInBuffer {
-    private var bytes: [UInt8] = []
+    /// Raw storage written with unaligned stores: the rows' many 2-, 4- and 8-byte fields went
+    /// through `Array.append(contentsOf:)` and a `memmove` each, most of building a row.
+    private var storage: UnsafeMutableRawPointer
+    private var capacity: Int
+    private var count = 0
     /// Where the current row's field count goes, once the row is complete.
     private var rowStart = -1
     private var fieldCount: Int16 = 0
     public private(set) var rowCount = 0
     private let flushThreshold: Int
-    private let sink: ([UInt8]) throws(PostgresError) -> Void
+    private let sink: (UnsafeRawBufferPointer) throws(PostgresError) -> Void
 
     /// PostgreSQL's element type OIDs for the arrays we write.
     private static let smallintOID: UInt32 = 21
     private static let realOID: UInt32 = 700
     /// Microseconds from the Unix epoch to PostgreSQL's, 2000-01-01.
     private static let postgresEpochMicroseconds: Int64 = 946_684_800_000_000
+    private static let signature: [UInt8] = Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00]
 
-    init(flushThreshold: Int = 1 << 20, sink: @escaping ([UInt8]) throws(PostgresError) -> Void) {
+    /// `sink` gets each chunk while it is valid only: it must send or copy it.
+    init(flushThreshold: Int = 1 << 20, sink: @escaping (UnsafeRawBufferPointer) throws(PostgresError) -> Void) {
         self.flushThreshold = flushThreshold
         self.sink = sink
-        bytes.reserveCapacity(flushThreshold + 4096)
+        capacity = flushThreshold + 4096
+        storage = .allocate(byteCount: capacity, alignment: 16)
         // Signature, flags, header extension length.
-        bytes.append(contentsOf: Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00])
+        Self.signature.withUnsafeBytes { appendBytes($0) }
         appendBigEndian(UInt32(0))
         appendBigEndian(UInt32(0))
     }
 
+    deinit {
+        storage.deallocate()
+    }
+
+    /// Room for `bytes` more; a row larger than the threshold grows the storage.
     @inline(__always)
-    private func beginField(length: Int) {
-        if rowStart < 0 {
-            rowStart = bytes.count
-            bytes.append(contentsOf: [0, 0])
-        }
-        fieldCount += 1
-        appendBigEndian(UInt32(bitPattern: Int32(length)))
+    private func reserve(_ bytes: Int) {
+        if count + bytes > capacity { grow(to: count + bytes) }
+    }
+
+    private func grow(to needed: Int) {
+        let larger = max(needed, capacity * 2)
+        let moved = UnsafeMutableRawPointer.allocate(byteCount: larger, alignment: 16)
+        moved.copyMemory(from: storage, byteCount: count)
+        storage.deallocate()
+        storage = moved
+        capacity = larger
+    }
+
+    private func appendBytes(_ source: UnsafeRawBufferPointer) {
+        reserve(source.count)
+        if let base = source.baseAddress { (storage + count).copyMemory(from: base, byteCount: source.count) }
+        count += source.count
+    }
+
+    /// Stores without a capacity check: the caller reserved the room.
+    @inline(__always)
+    private func storeBigEndian<T: FixedWidthInteger>(_ value: T) {
+        storage.storeBytes(of: value.bigEndian, toByteOffset: count, as: T.self)
+        count += MemoryLayout<T>.size
     }
 
     @inline(__always)
     private func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
-        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+        reserve(MemoryLayout<T>.size)
+        storeBigEndian(value)
+    }
+
+    /// The field's length word, and room for its `length` bytes of value.
+    @inline(__always)
+    private func beginField(length: Int) {
+        reserve(2 + 4 + max(length, 0))
+        if rowStart < 0 {
+            rowStart = count
+            count += 2
+        }
+        fieldCount += 1
+        storeBigEndian(UInt32(bitPattern: Int32(length)))
     }
 
     public func appendNull() {
@@ -51,7 +93,7 @@ public final class CopyInBuffer {
     /// A `bigint`.
     public func append(_ value: Int64) {
         beginField(length: 8)
-        appendBigEndian(value)
+        storeBigEndian(value)
     }
 
     public func append(_ value: Int64?) {
@@ -62,13 +104,13 @@ public final class CopyInBuffer {
     /// An `integer`.
     public func append(_ value: Int32) {
         beginField(length: 4)
-        appendBigEndian(value)
+        storeBigEndian(value)
     }
 
     /// A `double precision`.
     public func append(_ value: Double) {
         beginField(length: 8)
-        appendBigEndian(value.bitPattern)
+        storeBigEndian(value.bitPattern)
     }
 
     public func append(_ value: Double?) {
@@ -79,7 +121,7 @@ public final class CopyInBuffer {
     /// A `real`.
     public func append(_ value: Float) {
         beginField(length: 4)
-        appendBigEndian(value.bitPattern)
+        storeBigEndian(value.bitPattern)
     }
 
     public func append(_ value: Float?) {
@@ -89,7 +131,7 @@ public final class CopyInBuffer {
 
     public func append(_ value: Bool) {
         beginField(length: 1)
-        bytes.append(value ? 1 : 0)
+        storeBigEndian(UInt8(value ? 1 : 0))
     }
 
     /// A `text` or `character varying`, as UTF-8 (the server's encoding).
@@ -97,7 +139,8 @@ public final class CopyInBuffer {
         var value = value
         value.withUTF8 { utf8 in
             beginField(length: utf8.count)
-            bytes.append(contentsOf: utf8)
+            if let base = utf8.baseAddress { (storage + count).copyMemory(from: base, byteCount: utf8.count) }
+            count += utf8.count
         }
     }
 
@@ -109,7 +152,7 @@ public final class CopyInBuffer {
     /// A `timestamp with time zone`.
     public func append(_ value: PostgresTimestamp) {
         beginField(length: 8)
-        appendBigEndian(value.microsecondsSinceEpoch - Self.postgresEpochMicroseconds)
+        storeBigEndian(value.microsecondsSinceEpoch - Self.postgresEpochMicroseconds)
     }
 
     public func append(_ value: PostgresTimestamp?) {
@@ -121,8 +164,8 @@ public final class CopyInBuffer {
     public func append(smallints values: [Int16]) {
         appendArray(count: values.count, elementOID: Self.smallintOID, elementLength: 2) {
             for value in values {
-                appendBigEndian(UInt32(2))
-                appendBigEndian(value)
+                storeBigEndian(UInt32(2))
+                storeBigEndian(value)
             }
         }
     }
@@ -131,44 +174,45 @@ public final class CopyInBuffer {
     public func append(reals values: [Float]) {
         appendArray(count: values.count, elementOID: Self.realOID, elementLength: 4) {
             for value in values {
-                appendBigEndian(UInt32(4))
-                appendBigEndian(value.bitPattern)
+                storeBigEndian(UInt32(4))
+                storeBigEndian(value.bitPattern)
             }
         }
     }
 
     /// A one-dimensional array without nulls: dimensions, flags, element type, then each
     /// element with its length. An empty array has no dimensions.
-    private func appendArray(count: Int, elementOID: UInt32, elementLength: Int, elements: () -> Void) {
-        let dimensions = count == 0 ? 0 : 1
-        beginField(length: 12 + dimensions * 8 + count * (4 + elementLength))
-        appendBigEndian(UInt32(dimensions))
-        appendBigEndian(UInt32(0))
-        appendBigEndian(elementOID)
+    private func appendArray(count elementCount: Int, elementOID: UInt32, elementLength: Int, elements: () -> Void) {
+        let dimensions = elementCount == 0 ? 0 : 1
+        // Reserves room for every element: they are stored without checks.
+        beginField(length: 12 + dimensions * 8 + elementCount * (4 + elementLength))
+        storeBigEndian(UInt32(dimensions))
+        storeBigEndian(UInt32(0))
+        storeBigEndian(elementOID)
         if dimensions == 1 {
-            appendBigEndian(UInt32(count))
-            appendBigEndian(UInt32(1))
+            storeBigEndian(UInt32(elementCount))
+            storeBigEndian(UInt32(1))
         }
         elements()
     }
 
     public func endRow() throws(PostgresError) {
         if rowStart < 0 {
-            rowStart = bytes.count
-            bytes.append(contentsOf: [0, 0])
+            reserve(2)
+            rowStart = count
+            count += 2
         }
-        bytes[rowStart] = UInt8(truncatingIfNeeded: fieldCount >> 8)
-        bytes[rowStart + 1] = UInt8(truncatingIfNeeded: fieldCount)
+        storage.storeBytes(of: UInt16(bitPattern: fieldCount).bigEndian, toByteOffset: rowStart, as: UInt16.self)
         rowStart = -1
         fieldCount = 0
         rowCount += 1
-        if bytes.count >= flushThreshold { try flush() }
+        if count >= flushThreshold { try flush() }
     }
 
     func flush() throws(PostgresError) {
-        guard !bytes.isEmpty else { return }
-        try sink(bytes)
-        bytes.removeAll(keepingCapacity: true)
+        guard count > 0 else { return }
+        try sink(UnsafeRawBufferPointer(start: storage, count: count))
+        count = 0
     }
 
     /// The trailer, then everything still held.

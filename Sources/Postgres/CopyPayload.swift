@@ -8,7 +8,7 @@ public struct CopyPayload: Sendable {
     /// Builds the rows `rows` appends, as `copyIn` would send them.
     public static func build(_ rows: (CopyInBuffer) throws -> Void) throws -> CopyPayload {
         let collected = ChunkCollector()
-        let buffer = CopyInBuffer { (chunk: [UInt8]) throws(PostgresError) in collected.chunks.append(chunk) }
+        let buffer = CopyInBuffer { (chunk: UnsafeRawBufferPointer) throws(PostgresError) in collected.chunks.append(Array(chunk)) }
         try rows(buffer)
         try buffer.finish()
         return CopyPayload(chunks: collected.chunks, rowCount: buffer.rowCount)

@@ -182,18 +182,16 @@ public final class PostgresConnection: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let connection = self.connection
-        return try copyInLocked(copySQL, freeze: false, statement: statement) { () throws(PostgresError) in
+        return try copyInLocked(copySQL, freeze: false, statement: statement) {
             for chunk in payload.chunks {
-                try Self.putCopyData(chunk, on: connection, statement: statement)
+                try chunk.withUnsafeBytes { try Self.putCopyData($0, on: connection, statement: statement) }
             }
             return payload.rowCount
         }
     }
 
-    private static func putCopyData(_ chunk: [UInt8], on connection: OpaquePointer?, statement: String) throws(PostgresError) {
-        let status = chunk.withUnsafeBufferPointer { pointer in
-            pointer.withMemoryRebound(to: CChar.self) { PQputCopyData(connection, $0.baseAddress, Int32($0.count)) }
-        }
+    private static func putCopyData(_ chunk: UnsafeRawBufferPointer, on connection: OpaquePointer?, statement: String) throws(PostgresError) {
+        let status = PQputCopyData(connection, chunk.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(chunk.count))
         guard status == 1 else {
             throw PostgresError(kind: .connection, statement: statement, message: String(cString: PQerrorMessage(connection)))
         }
@@ -208,7 +206,9 @@ public final class PostgresConnection: @unchecked Sendable {
         defer { lock.unlock() }
         let connection = self.connection
         return try copyInLocked(copySQL, freeze: freeze, statement: statement) {
-            let buffer = CopyInBuffer { (chunk: [UInt8]) throws(PostgresError) in try Self.putCopyData(chunk, on: connection, statement: statement) }
+            let buffer = CopyInBuffer { (chunk: UnsafeRawBufferPointer) throws(PostgresError) in
+                try Self.putCopyData(chunk, on: connection, statement: statement)
+            }
             try rows(buffer)
             try buffer.finish()
             return buffer.rowCount

@@ -237,6 +237,21 @@ struct PostgresConnectionTests {
         }
         #expect(throws: PostgresError.self) { try connection.copyIn("COPY prebuilt (id) FROM STDIN", payload: wrong, statement: "copy wrong rows") }
         #expect(try connection.query("SELECT count(*) FROM prebuilt", statement: "recount").int64(0, 0) == 60_000)
+        // A row larger than the buffer's megabyte grows it; the rows around it are intact.
+        let large = String(repeating: "é", count: 1_500_000)
+        let grown = try CopyPayload.build { buffer in
+            for (id, note) in [(Int64(-1), "before"), (-2, large), (-3, "after")] {
+                buffer.append(id)
+                buffer.append(smallints: [7, 8])
+                buffer.append(note)
+                try buffer.endRow()
+            }
+        }
+        #expect(try connection.copyIn("COPY prebuilt (id, classes, note) FROM STDIN", payload: grown, statement: "copy a large row") == 3)
+        let notes = try connection.query("SELECT id, length(note), classes::text FROM prebuilt WHERE id < 0 ORDER BY id DESC", statement: "large")
+        #expect(try (0..<3).map { try notes.int64($0, 0) } == [-1, -2, -3])
+        #expect(try (0..<3).map { try notes.int64($0, 1) } == [6, 1_500_000, 5])
+        #expect(notes.string(1, 2) == "{7,8}")
     }
 
     @Test("COPY writes integers, booleans, timestamps and arrays exactly, empty arrays and nulls included")
