@@ -31,6 +31,7 @@ struct IngestFromStart: AsyncParsableCommand {
     var classifiersPerSource = 3
     @Option(help: "Runs; the figures are their median, min and max.") var runs = 3
     @Option(help: "broker-poll's --batch-size.") var batchSize = 10_000
+    @Option(help: "broker-poll's --store-sessions (its default if left out).") var storeSessions: Int?
     @Flag(help: "Join a consumer group instead of taking the partitions (--instances 1).") var group = false
     @Flag(help: "Keep the rows the table holds (each run's own are deleted after it); no floor is timed.") var keepRows = false
     @Option(help: "Write the figures as JSON here.") var json: String?
@@ -142,7 +143,7 @@ struct IngestFromStart: AsyncParsableCommand {
         let timing = try await ProcessFromStart.run(
             executable: brokerPoll,
             arguments: ["--server", bootstrap, "--topic", topic, "--group-id", groupId, "--db", db, "--batch-size", String(batchSize)]
-                + ["--log-level", "warning"] + (group ? [] : ["--instances", "1"]),
+                + ["--log-level", "warning"] + (group ? [] : ["--instances", "1"]) + (storeSessions.map { ["--store-sessions", String($0)] } ?? []),
             target: end
         ) {
             // The offsets are committed with the rows: when they reach the end, so have the rows.

@@ -39,6 +39,11 @@ struct BrokerPollCommand: AsyncParsableCommand {
             "How many broker-poll instances share each consumer group. 1: this is the only one, so it takes every partition itself (no group join or rebalance, seconds faster to start); leave it out to scale out with the group protocol.",
             valueName: "n"))
     var instances: Int?
+    @Option(
+        help: ArgumentHelp(
+            "Database sessions storing each broker's batches side by side (each partition always on the same one), plus one for source ids. One backend's COPY is the limit on a backlog; two run at about 1.6 times one.",
+            valueName: "n"))
+    var storeSessions = 2
     @Flag(help: "Print the brokers that would be polled, and exit.") var printConfig = false
     @Option(help: "Seconds a batch may still take after a stop signal before it is cancelled (rolled back; read again on restart).")
     var stopGrace: Double = 5
@@ -61,6 +66,7 @@ struct BrokerPollCommand: AsyncParsableCommand {
         }
         guard stopGrace >= 0 else { throw ValidationError("--stop-grace must not be negative.") }
         guard statsInterval > 0, batchSize > 0 else { throw ValidationError("--stats-interval and --batch-size must be positive.") }
+        guard (1...16).contains(storeSessions) else { throw ValidationError("--store-sessions must be between 1 and 16.") }
         if let instances, instances < 1 { throw ValidationError("--instances must be at least 1.") }
     }
 
@@ -100,7 +106,8 @@ struct BrokerPollCommand: AsyncParsableCommand {
         KafkaConfigurationCheck.exitIfRequested(try sources.map { (name: $0.name, configuration: try $0.kafkaConfiguration(), consumer: true) })
         let service = BrokerPollService(
             sources: sources, conninfo: database.resolved.conninfo, logger: logger,
-            statsInterval: .milliseconds(Int(statsInterval * 1000)), batchSize: batchSize, alone: instances == 1)
+            statsInterval: .milliseconds(Int(statsInterval * 1000)), batchSize: batchSize, alone: instances == 1,
+            storingSessions: storeSessions)
         logger.info("broker-poll started", metadata: ["brokers": "\(sources.map(\.name).joined(separator: ","))"])
         // SIGUSR1 is the TOM's stop signal for brokerpoll2.
         let ready = readiness.signal()

@@ -7,11 +7,15 @@ public struct BrokerPollService: Sendable {
     let logger: Logger
     let statsInterval: Duration
 
-    /// `alone`: this is the only broker-poll of its groups, so each takes its partitions directly.
+    /// `alone`: this is the only broker-poll of its groups, so each takes its partitions directly;
+    /// `storingSessions`: each broker's database sessions storing batches side by side.
     public init(
-        sources: [BrokerSource], conninfo: String, logger: Logger, statsInterval: Duration = .seconds(30), batchSize: Int = 5000, alone: Bool = false
+        sources: [BrokerSource], conninfo: String, logger: Logger, statsInterval: Duration = .seconds(30), batchSize: Int = 5000, alone: Bool = false,
+        storingSessions: Int = 2
     ) {
-        pollers = sources.map { BrokerPoller(source: $0, conninfo: conninfo, logger: logger, batchSize: batchSize, alone: alone) }
+        pollers = sources.map {
+            BrokerPoller(source: $0, conninfo: conninfo, logger: logger, batchSize: batchSize, alone: alone, storingSessions: storingSessions)
+        }
         self.logger = logger
         self.statsInterval = statsInterval
     }

@@ -29,9 +29,12 @@ public final class BrokerPoller: Sendable {
     /// The only instance: take every partition directly instead of joining the consumer group
     /// (no join, no rebalance delay); the stored offsets say where each resumes either way.
     private let alone: Bool
+    /// Sessions storing batches side by side, each partition always on the same one.
+    private let storingSessions: Int
 
     public init(
-        source: BrokerSource, conninfo: String, logger: Logger, batchSize: Int = 5000, topicRefresh: Duration = .seconds(60), alone: Bool = false
+        source: BrokerSource, conninfo: String, logger: Logger, batchSize: Int = 5000, topicRefresh: Duration = .seconds(60), alone: Bool = false,
+        storingSessions: Int = 2
     ) {
         self.source = source
         self.conninfo = conninfo
@@ -42,6 +45,7 @@ public final class BrokerPoller: Sendable {
         self.topicRefresh = topicRefresh
         metrics = BrokerPollMetrics(broker: source.name)
         self.alone = alone
+        self.storingSessions = max(storingSessions, 1)
     }
 
     public var stats: Statistics { statistics.withLock { $0 } }
@@ -72,7 +76,8 @@ public final class BrokerPoller: Sendable {
     }
 
     private func session(reset: Bool, shouldStop: @escaping @Sendable () -> Bool) async throws {
-        let store = try await ClassificationStore.open(conninfo: conninfo, group: source.groupId)
+        let lanes = try await StoringLanes.open(conninfo: conninfo, group: source.groupId, sessions: storingSessions)
+        let store = lanes.any
         let logger = self.logger
         let resumeAtStoredOffsets: KafkaConsumer.RebalanceHandler = { [self] event in
             guard case .assigned(let partitions) = event else { return [:] }
@@ -91,7 +96,7 @@ public final class BrokerPoller: Sendable {
             rebalanceHandler: alone ? nil : resumeAtStoredOffsets)
         currentConsumer.withLock { $0 = consumer }
         do {
-            try await consume(consumer, store: store, reset: reset, shouldStop: shouldStop)
+            try await consume(consumer, lanes: lanes, reset: reset, shouldStop: shouldStop)
         } catch {
             currentConsumer.withLock { $0 = nil }
             await consumer.close()
@@ -101,8 +106,8 @@ public final class BrokerPoller: Sendable {
         await consumer.close()
     }
 
-    private func consume(_ consumer: KafkaConsumer, store: ClassificationStore, reset: Bool, shouldStop: @escaping @Sendable () -> Bool) async throws
-    {
+    private func consume(_ consumer: KafkaConsumer, lanes: StoringLanes, reset: Bool, shouldStop: @escaping @Sendable () -> Bool) async throws {
+        let store = lanes.any
         let clock = ContinuousClock()
         var subscribed: [String] = []
         var taken: Set<KafkaTopicPartition> = []
@@ -112,7 +117,7 @@ public final class BrokerPoller: Sendable {
             subscribed = try await subscribe(consumer, reset: reset, store: store, previous: nil)
         }
         var nextRefresh = clock.now + (taken.isEmpty && alone ? .seconds(2) : topicRefresh)
-        var pending = try await Self.fetch(consumer, batchSize, store)
+        var pending = try await Self.fetch(consumer, batchSize, lanes)
         while !shouldStop() {
             if alone, clock.now >= nextRefresh {
                 // New topics and partitions are taken as they appear (sooner while there are none).
@@ -122,21 +127,26 @@ public final class BrokerPoller: Sendable {
                 subscribed = try await subscribe(consumer, reset: false, store: store, previous: subscribed)
                 nextRefresh = clock.now + topicRefresh
             }
-            let batch = pending
-            let items = batch.items
-            if items.isEmpty {
+            let parts = pending
+            if parts.isEmpty {
                 if let error = consumer.lastError, statistics.withLock({ $0.lastError }) != error.description {
                     statistics.withLock { $0.lastError = error.description }
                     metrics.recordError(kind: "kafka")
                 }
-                pending = try await Self.fetch(consumer, batchSize, store)
+                pending = try await Self.fetch(consumer, batchSize, lanes)
                 continue
             }
             // Fetch and decode the next batch while this one is stored.
-            async let following = Self.fetch(consumer, batchSize, store)
+            async let following = Self.fetch(consumer, batchSize, lanes)
             let storing = ContinuousClock.now
-            let outcome = try await store.storeCancellably(batch)
-            metrics.recordBatch(consumed: batch.summary.byTopic, outcome: outcome, storeDuration: ContinuousClock.now - storing)
+            let outcome = try await lanes.store(parts)
+            var consumed: [String: TopicCounts] = [:]
+            var read: [KafkaTopicPartition: Int64] = [:]
+            for part in parts {
+                consumed.merge(part.batch.summary.byTopic) { $0 + $1 }
+                read.merge(part.batch.summary.nextOffsets) { max($0, $1) }
+            }
+            metrics.recordBatch(consumed: consumed, outcome: outcome, storeDuration: ContinuousClock.now - storing)
             storedNext.withLock { $0.merge(outcome.nextOffsets) { max($0, $1) } }
             statistics.withLock {
                 $0.messages += outcome.messages
@@ -146,7 +156,7 @@ public final class BrokerPoller: Sendable {
                 $0.lastError = nil
             }
             if outcome.deadLetters > 0 {
-                for case .failure(let letter) in items {
+                for letter in parts.flatMap(\.batch.summary.letters) {
                     logger.warning(
                         "Dead letter",
                         metadata: [
@@ -156,8 +166,8 @@ public final class BrokerPoller: Sendable {
                 }
             }
             // Informational only: the stored offsets are the truth, so the group commit is not awaited.
-            let read = batch.summary.nextOffsets.map { KafkaTopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) }
-            do { try await consumer.commit(read, waiting: false) } catch {
+            let commits = read.map { KafkaTopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) }
+            do { try await consumer.commit(commits, waiting: false) } catch {
                 logger.debug("Kafka group commit failed", metadata: ["error": "\(error)"])
             }
             pending = try await following
@@ -165,12 +175,13 @@ public final class BrokerPoller: Sendable {
         // Messages fetched but not stored are read again after a restart, from the stored offsets.
     }
 
-    /// The next batch, each message decoded and checked (or made a dead letter), its rows built.
+    /// The next batch, each message decoded and checked (or made a dead letter), split by
+    /// storing lane, each part's rows built.
     private static func fetch(
-        _ consumer: KafkaConsumer, _ batchSize: Int, _ store: ClassificationStore
-    ) async throws -> ClassificationStore.PreparedBatch {
+        _ consumer: KafkaConsumer, _ batchSize: Int, _ lanes: StoringLanes
+    ) async throws -> [(lane: Int, batch: ClassificationStore.PreparedBatch)] {
         let messages = try await consumer.poll(maxMessages: batchSize, timeout: .milliseconds(100))
-        return store.prepare(messages.map(ClassificationValidation.validate))
+        return lanes.prepare(messages.map(ClassificationValidation.validate))
     }
 
     /// Subscribes to the broker's topics (for a dated pattern, those in today's window).

@@ -20,6 +20,15 @@ actor ClassificationStore {
         var byTopic: [String: TopicCounts] = [:]
         /// The next offset to read of each partition this batch advanced.
         var nextOffsets: [KafkaTopicPartition: Int64] = [:]
+
+        mutating func add(_ other: Outcome) {
+            messages += other.messages
+            classifiersAdded += other.classifiersAdded
+            deadLetters += other.deadLetters
+            alreadyStored += other.alreadyStored
+            byTopic.merge(other.byTopic) { $0 + $1 }
+            nextOffsets.merge(other.nextOffsets) { max($0, $1) }
+        }
     }
 
     /// A consumed batch, summed up, with its COPY rows built ahead when every classifier's id was known.
@@ -40,18 +49,19 @@ actor ClassificationStore {
 
     nonisolated var unownedExecutor: UnownedSerialExecutor { connection.executor.asUnownedSerialExecutor() }
 
-    init(connection: PostgresConnection, sourceIdConnection: PostgresConnection, group: String) {
+    init(connection: PostgresConnection, sourceIds: SourceIdWriter, group: String) {
         self.connection = connection
-        self.sourceIds = SourceIdWriter(connection: sourceIdConnection)
+        self.sourceIds = sourceIds
         self.group = group
     }
 
-    static func open(conninfo: String, group: String) async throws -> ClassificationStore {
+    /// A store on a new session; `sourceIds`: a source-id session shared with other stores
+    /// (nil: one of its own).
+    static func open(conninfo: String, group: String, sourceIds: SourceIdWriter? = nil) async throws -> ClassificationStore {
         async let messages = PostgresConnection.open(conninfo, applicationName: "broker-poll")
-        async let sources = PostgresConnection.open(conninfo, applicationName: "broker-poll source ids")
-        let sourceConnection = try await sources
-        try await SourceIdWriter.prepareSession(sourceConnection)
-        return ClassificationStore(connection: try await messages, sourceIdConnection: sourceConnection, group: group)
+        let writer: SourceIdWriter
+        if let sourceIds { writer = sourceIds } else { writer = try await SourceIdWriter.open(conninfo: conninfo) }
+        return ClassificationStore(connection: try await messages, sourceIds: writer, group: group)
     }
 
     /// Builds a batch's COPY rows on the calling thread (the poller's, while the connection
@@ -166,12 +176,7 @@ actor ClassificationStore {
                     let letter: BatchSummary.Item = .failure(Self.deadLetter(for: item, error: failure.description))
                     single = try storeInOneTransaction([letter], summary: BatchSummary([letter]), rows: nil, sources: nil)
                 }
-                total.messages += single.messages
-                total.classifiersAdded += single.classifiersAdded
-                total.deadLetters += single.deadLetters
-                total.alreadyStored += single.alreadyStored
-                total.byTopic.merge(single.byTopic) { $0 + $1 }
-                total.nextOffsets.merge(single.nextOffsets) { max($0, $1) }
+                total.add(single)
             }
             return total
         }

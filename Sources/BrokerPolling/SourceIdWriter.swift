@@ -21,6 +21,13 @@ final class SourceIdWriter: Sendable {
         self.connection = connection
     }
 
+    /// A writer on a new session of its own.
+    static func open(conninfo: String) async throws -> SourceIdWriter {
+        let connection = try await PostgresConnection.open(conninfo, applicationName: "broker-poll source ids")
+        try await prepareSession(connection)
+        return SourceIdWriter(connection: connection)
+    }
+
     /// Starts storing `ids` on this writer's session; `wait()` on the result before committing
     /// anything that relies on them. Ids sorted without repeats (as a batch summary has them)
     /// are taken as they are.

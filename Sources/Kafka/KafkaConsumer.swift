@@ -108,10 +108,17 @@ public final class KafkaConsumer: Sendable {
     private func handle(_ event: OpaquePointer, into messages: inout [KafkaMessage]) throws(KafkaError) {
         switch Int32(rd_kafka_event_type(event)) {
         case Int32(RD_KAFKA_EVENT_FETCH):
+            // A fetch event's messages share a topic or a few: its name is made a String once.
+            var topicName: (handle: OpaquePointer?, name: String) = (nil, "")
+            var delivered = false
+            defer { if delivered { recentError.withLock { $0 = nil } } }
             while let message = rd_kafka_event_message_next(event) {
                 if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                    recentError.withLock { $0 = nil }
-                    messages.append(Self.copy(message))
+                    delivered = true
+                    if topicName.handle != message.pointee.rkt {
+                        topicName = (message.pointee.rkt, String(cString: rd_kafka_topic_name(message.pointee.rkt)))
+                    }
+                    messages.append(Self.copy(message, topic: topicName.name))
                 } else {
                     let error = KafkaError(message.pointee.err)
                     let level: Logger.Level = message.pointee.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ? .debug : .warning
@@ -175,7 +182,7 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
-    private static func copy(_ message: UnsafePointer<rd_kafka_message_t>) -> KafkaMessage {
+    private static func copy(_ message: UnsafePointer<rd_kafka_message_t>, topic: String) -> KafkaMessage {
         let raw = message.pointee
         var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let timestamp = rd_kafka_message_timestamp(message, &timestampType)
@@ -201,7 +208,7 @@ public final class KafkaConsumer: Sendable {
             default: .notAvailable
             }
         return KafkaMessage(
-            topic: String(cString: rd_kafka_topic_name(raw.rkt)),
+            topic: topic,
             partition: raw.partition,
             offset: raw.offset,
             key: raw.key.map { Array(UnsafeRawBufferPointer(start: $0, count: raw.key_len)) },
