@@ -17,7 +17,7 @@ public enum AvroCodec {
     public static func encode<R: AvroRecord>(_ record: R, reservingCapacity capacity: Int = 2048) -> [UInt8] {
         var writer = AvroBinaryWriter(reservingCapacity: capacity)
         record.encode(to: &writer)
-        return writer.bytes
+        return writer.finish()
     }
 
     /// Encodes with Confluent framing, for producers that talk to a schema registry.
@@ -25,7 +25,7 @@ public enum AvroCodec {
         var writer = AvroBinaryWriter(reservingCapacity: 2048)
         writer.writeRaw([0] + withUnsafeBytes(of: schemaId.bigEndian) { Array($0) })
         record.encode(to: &writer)
-        return writer.bytes
+        return writer.finish()
     }
 
     /// Decodes exactly one schemaless record that must fill `bytes`.

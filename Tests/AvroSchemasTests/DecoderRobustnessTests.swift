@@ -105,6 +105,31 @@ struct DecoderRobustnessTests {
         #expect(message.classifications.map(\.classId) == [2222, 2223, 2224])
     }
 
+    @Test("The writer encodes byte for byte as Avro says, growing past the room it reserved; non-ASCII strings read back")
+    func writerEncodingAndGrowth() throws {
+        var writer = AvroBinaryWriter(reservingCapacity: 4)
+        for value: Int64 in [0, -1, 1, 63, -64, 64, .max, .min] { writer.writeLong(value) }
+        writer.writeFloat(1)
+        writer.writeDouble(1)
+        writer.writeBoolean(true)
+        writer.writeString("héllo")
+        let expected: [UInt8] =
+            [0x00, 0x01, 0x02, 0x7E, 0x7F, 0x80, 0x01]
+            + [0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01] + [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]
+            + [0x00, 0x00, 0x80, 0x3F] + [0, 0, 0, 0, 0, 0, 0xF0, 0x3F] + [0x01] + [0x0C] + Array("héllo".utf8)
+        #expect(writer.bytes == expected)
+        let long = String(repeating: "ü", count: 5000)
+        writer.writeString(long)
+        let finished = writer.finish()
+        #expect(finished.count == expected.count + 3 + 10_000 && Array(finished.prefix(expected.count)) == expected)
+        var message = BrokerClassification(
+            alertId: 1, diaSourceId: 2, elasticcPublishTimestamp: 3, brokerIngestTimestamp: nil, brokerName: "Brökér", brokerVersion: "1",
+            classifierName: long, classifierParams: "", classifications: [])
+        #expect(try AvroCodec.decode(BrokerClassification.self, from: AvroCodec.encode(message, reservingCapacity: 8)) == message)
+        message.brokerName = "plain"
+        #expect(try AvroCodec.decode(BrokerClassification.self, from: AvroCodec.encode(message)).brokerName == "plain")
+    }
+
     @Test("Invalid UTF-8 is an error naming the field")
     func invalidUTF8() {
         var writer = AvroBinaryWriter()
