@@ -80,7 +80,8 @@ let package = Package(
             ]),
         .target(name: "AlertRules", dependencies: ["AvroSchemas"]),
         .target(
-            name: "AlertSending", dependencies: ["AlertRules", "AvroSchemas", "BlockingWork", "Kafka", "Postgres", "TOMDatabase", logging]),
+            name: "AlertSending",
+            dependencies: ["AlertRules", "AvroSchemas", "BlockingWork", "HeapTuning", "Kafka", "Postgres", "TOMDatabase", logging]),
         .target(name: "JSONOutput"),
         .target(name: "TOMScience", dependencies: ["AlertRules", "AvroSchemas", "JSONOutput", "Postgres", "TOMDatabase"]),
         .target(name: "ReadOnlySQL", dependencies: ["JSONOutput", "Postgres"]),

@@ -7,7 +7,18 @@ public enum HeapTuning {
     /// threads (five connections, the producer, the encoders) kept eleven arenas resident,
     /// 954 MB at 10⁷ alerts. With two: 314 → 193 MB at 10⁶ alerts, and no slower.
     /// (`MALLOC_ARENA_MAX` in the environment does the same before any allocation.)
+    ///
+    /// And blocks of a megabyte or more (a batch's rows, results and messages) mapped on their
+    /// own: glibc otherwise raises its mapping threshold each time such a block is freed, after
+    /// which they come from the arenas and leave holes there that a long run never gives back.
     public static func limitMallocArenas(to arenas: Int32 = 2) {
         _ = elasticc_limit_malloc_arenas(arenas)
+        _ = elasticc_fix_mmap_threshold(1 << 20)
+    }
+
+    /// Returns the arenas' free pages to the system. For a long run between batches: the
+    /// pages freed inside an arena otherwise stay resident.
+    public static func releaseFreeMemory() {
+        _ = elasticc_release_free_heap()
     }
 }

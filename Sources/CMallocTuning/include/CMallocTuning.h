@@ -5,4 +5,11 @@
 /// does not expose mallopt.
 int elasticc_limit_malloc_arenas(int arenas);
 
+/// Allocations of at least `bytes` are mapped on their own and unmapped when freed (mallopt
+/// M_MMAP_THRESHOLD, which also stops glibc raising the threshold as large blocks are freed).
+int elasticc_fix_mmap_threshold(int bytes);
+
+/// Gives the free pages of every arena back to the system (malloc_trim(0)); returns 1 if any.
+int elasticc_release_free_heap(void);
+
 #endif
