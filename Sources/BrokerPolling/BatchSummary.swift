@@ -20,32 +20,29 @@ struct BatchSummary: Sendable {
 
     init(_ items: [Item]) {
         messages.reserveCapacity(items.count)
-        // Batches come a partition after another: counting runs of one topic saves a hash an item.
-        var runTopic: String?
-        var run = TopicCounts()
+        // Batches come a partition after another: one run's offsets and counts are kept in
+        // locals and written out when the partition changes, not hashed in item by item.
         var runPartition: KafkaTopicPartition?
         var runFirst: Int64 = 0
         var runNext: Int64 = 0
-        func closePartitionRun() {
+        var run = TopicCounts()
+        func closeRun() {
             guard let partition = runPartition else { return }
             firstOffsets[partition] = min(firstOffsets[partition] ?? runFirst, runFirst)
             nextOffsets[partition] = max(nextOffsets[partition] ?? runNext, runNext)
+            byTopic[partition.topic, default: TopicCounts()] = byTopic[partition.topic, default: TopicCounts()] + run
         }
         for item in items {
             let (partition, offset) = Self.position(of: item)
             if partition != runPartition {
-                closePartitionRun()
+                closeRun()
                 runPartition = partition
                 runFirst = offset
                 runNext = offset + 1
+                run = TopicCounts()
             } else {
                 runFirst = min(runFirst, offset)
                 runNext = max(runNext, offset + 1)
-            }
-            if partition.topic != runTopic {
-                if let topic = runTopic { byTopic[topic, default: TopicCounts()] = byTopic[topic, default: TopicCounts()] + run }
-                runTopic = partition.topic
-                run = TopicCounts()
             }
             switch item {
             case .success(let message):
@@ -56,8 +53,7 @@ struct BatchSummary: Sendable {
                 run.deadLetters += 1
             }
         }
-        closePartitionRun()
-        if let topic = runTopic { byTopic[topic, default: TopicCounts()] = byTopic[topic, default: TopicCounts()] + run }
+        closeRun()
         var ids = messages.map(\.message.diaSourceId)
         ids.sort()
         for id in ids where id != sourceIds.last { sourceIds.append(id) }
