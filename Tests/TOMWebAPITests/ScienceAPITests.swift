@@ -293,11 +293,14 @@ struct ScienceAPITests {
             // Highest priority first.
             #expect(entries.compactMap { $0["oid"] as? Int }.map(Int64.init) == [objects[1], objects[0], objects[2]], "\(wanted.text)")
             #expect(entries.first?["req"] as? String == "RESSPECT" && entries.first?["prio"] as? Int == 5)
+            // Output columns named apart from midpointtai: ORDER BY resolves a bare name to an output column
+            // first, and two visits minutes apart are one real (float4) value, which left the pick to chance.
             let latest = try await connection.query(
                 """
-                SELECT DISTINCT ON (filtername) filtername, midpointtai::real, (-2.5 * log(psflux) + 27)::real FROM elasticc2_diaforcedsource
+                SELECT DISTINCT ON (filtername) filtername, midpointtai::real AS mjd, (-2.5 * log(psflux) + 27)::real AS mag
+                  FROM elasticc2_diaforcedsource
                  WHERE diaobject_id = \(objects[1]) AND psflux > 0 AND psflux > 3 * psfluxerr
-                 ORDER BY filtername, midpointtai DESC
+                 ORDER BY filtername, midpointtai DESC, diaforcedsource_id DESC
                 """, statement: "latest")
             let reported = entries.first?["latest"] as? [String: [String: Double]] ?? [:]
             #expect(reported.count == latest.rowCount)
