@@ -162,7 +162,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AlertSendingTests",
-            dependencies: ["AlertSending", "PPDB", "TOMDatabase", "Postgres", "Kafka", "TestSupport"]
+            dependencies: ["AlertRules", "AlertSending", "AvroSchemas", "PPDB", "TOMDatabase", "Postgres", "Kafka", "TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

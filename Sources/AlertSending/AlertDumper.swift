@@ -32,7 +32,7 @@ public struct AlertDumper {
             for pending in page {
                 guard let objectId = pending.source.diaObjectId, let history = histories[objectId] else { continue }
                 let alert = history.alert(alertId: pending.alertId, source: pending.source, historyDays: AlertTopics.fullHistoryDays)
-                alerts.append((Int(pending.source.midPointTai.rounded(.down)), "\(pending.alertId).avro", AvroCodec.encode(alert)))
+                alerts.append((Int(pending.source.midPointTai.rounded(.down)), "\(pending.alertId).avro", alert))
             }
             try await files.write(alerts)
         }

@@ -43,7 +43,11 @@ actor AlertStore {
             """
             SELECT (SELECT max(s.midpointtai) FROM elasticc2_ppdbalert a JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
                      WHERE a.alertsenttimestamp IS NOT NULL),
-                   (SELECT min(s.midpointtai) FROM elasticc2_ppdbalert a JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id)
+                   -- The earliest source with an alert, walking the TOM's midpointtai index: 0.2 ms
+                   -- where min() over the whole join took 55 ms at 10^5 alerts, before anything else.
+                   (SELECT s.midpointtai FROM elasticc2_ppdbdiasource s
+                     WHERE EXISTS (SELECT 1 FROM elasticc2_ppdbalert a WHERE a.diasource_id = s.diasource_id)
+                     ORDER BY s.midpointtai LIMIT 1)
             """, statement: "alert window edges")
         return (try result.optional(0, 0, as: Double.self), try result.optional(0, 1, as: Double.self))
     }
@@ -63,7 +67,7 @@ actor AlertStore {
     }
 
     /// The histories of a time-ordered page of alerts' objects, each object read once per run.
-    func histories(for page: [PendingAlert]) async throws -> [Int64: ObjectHistory] {
+    func histories(for page: [PendingAlert]) async throws -> [Int64: EncodedHistory] {
         let requests = cache.missing(for: page)
         if !requests.isEmpty {
             cache.add(try await rows(requests), for: requests)
@@ -128,14 +132,14 @@ actor AlertStore {
                    SELECT diasource_id, midpointtai, filtername, ra, decl, psflux, psfluxerr, snr FROM elasticc2_ppdbdiasource
                     WHERE diaobject_id = w.id AND midpointtai <= w.through ORDER BY midpointtai, diasource_id) s
             """, statement: "sources of a batch", results: .binary)
-        for row in 0..<sources.rowCount {
-            let objectId = try sources.value(row, 1, as: Int64.self)
-            rows.sources[objectId, default: []].append(
+        rows.sources = try Self.groupedByObject(
+            sources.rowCount, object: { try sources.value($0, 1, as: Int64.self) },
+            row: { row, objectId in
                 DiaSource(
                     diaSourceId: try sources.value(row, 0), diaObjectId: objectId, midPointTai: try sources.value(row, 2),
                     filterName: try sources.value(row, 3), ra: try sources.value(row, 4), decl: try sources.value(row, 5),
-                    psFlux: try sources.value(row, 6), psFluxErr: try sources.value(row, 7), snr: try sources.value(row, 8)))
-        }
+                    psFlux: try sources.value(row, 6), psFluxErr: try sources.value(row, 7), snr: try sources.value(row, 8))
+            })
         Self.keepTimeOrder(&rows.sources) { ($0.midPointTai, $0.diaSourceId) }
         return rows
     }
@@ -166,16 +170,37 @@ actor AlertStore {
                    SELECT diaforcedsource_id, midpointtai, filtername, psflux, psfluxerr FROM elasticc2_ppdbdiaforcedsource
                     WHERE diaobject_id = w.id AND midpointtai >= greatest(w.since, first.earliest) AND midpointtai < w.through) f
             """, statement: "forced sources of a batch", results: .binary)
-        var rows: [Int64: [DiaForcedSource]] = [:]
-        for row in 0..<forced.rowCount {
-            let objectId = try forced.value(row, 1, as: Int64.self)
-            rows[objectId, default: []].append(
+        var rows = try groupedByObject(
+            forced.rowCount, object: { try forced.value($0, 1, as: Int64.self) },
+            row: { row, objectId in
                 DiaForcedSource(
                     diaForcedSourceId: try forced.value(row, 0), diaObjectId: objectId, midPointTai: try forced.value(row, 2),
-                    filterName: try forced.value(row, 3), psFlux: try forced.value(row, 4), psFluxErr: try forced.value(row, 5)))
-        }
+                    filterName: try forced.value(row, 3), psFlux: try forced.value(row, 4), psFluxErr: try forced.value(row, 5))
+            })
         keepTimeOrder(&rows) { ($0.midPointTai, $0.diaForcedSourceId) }
         return rows
+    }
+
+    /// Rows grouped by object. They come object by object (each object's lateral read in
+    /// turn), so each run of one object's rows is built as one array and stored with one
+    /// dictionary access, not one a row (hashing and appending per row was a twentieth of
+    /// reading a batch).
+    static func groupedByObject<Row>(
+        _ count: Int, object: (Int) throws -> Int64, row: (Int, Int64) throws -> Row
+    ) rethrows -> [Int64: [Row]] {
+        var groups: [Int64: [Row]] = [:]
+        var start = 0
+        while start < count {
+            let objectId = try object(start)
+            var end = start + 1
+            while end < count, try object(end) == objectId { end += 1 }
+            var run: [Row] = []
+            run.reserveCapacity(end - start)
+            for index in start..<end { run.append(try row(index, objectId)) }
+            if groups[objectId] == nil { groups[objectId] = run } else { groups[objectId]!.append(contentsOf: run) }
+            start = end
+        }
+        return groups
     }
 
     /// Records that these alerts were delivered, each with its own time as the TOM stamps them

@@ -12,7 +12,7 @@ import AlertRules
 /// State of the reading connection: kept inside `AlertStore`, the actor on that connection.
 struct HistoryCache {
     private struct Entry {
-        var history: ObjectHistory
+        var history: EncodedHistory
         var lastAlert: Double
         var lastBatch: Int
     }
@@ -44,31 +44,30 @@ struct HistoryCache {
             guard let (object, isDDF) = read.objects[request.objectId] else { continue }
             let sources = read.sources[request.objectId] ?? []
             let forced = read.forcedSources[request.objectId] ?? []
-            let history = ObjectHistory(
-                object: object, isDDF: isDDF, sources: sources, forcedSources: forced,
-                firstSourceTime: sources.first?.midPointTai ?? .infinity)
+            let history = EncodedHistory(
+                ObjectHistory(
+                    object: object, isDDF: isDDF, sources: sources, forcedSources: forced,
+                    firstSourceTime: sources.first?.midPointTai ?? .infinity))
             entries[request.objectId] = Entry(history: history, lastAlert: request.through, lastBatch: batch + 1)
-            cachedRows += sources.count + forced.count
+            cachedRows += history.rowCount
         }
     }
 
     /// The histories of the page's objects; forgets each object whose last alert of the run is
     /// in this page.
-    mutating func take(for page: [PendingAlert]) -> [Int64: ObjectHistory] {
+    mutating func take(for page: [PendingAlert]) -> [Int64: EncodedHistory] {
         guard let first = page.first, let last = page.last else { return [:] }
         batch += 1
         let oldestNeeded = first.source.midPointTai - AlertTopics.fullHistoryDays
         let ids = Set(page.compactMap(\.source.diaObjectId))
-        var result: [Int64: ObjectHistory] = [:]
+        var result: [Int64: EncodedHistory] = [:]
         result.reserveCapacity(ids.count)
         for id in ids {
             guard var entry = entries[id] else { continue }
             // Later alerts are later in time: rows before this batch's reach are never needed again.
-            let stale = entry.history.forcedSources.partitioningIndex { $0.midPointTai >= oldestNeeded }
-            if stale > 0 {
-                entry.history.forcedSources.removeFirst(stale)
-                cachedRows -= stale
-            }
+            let (kept, dropped) = entry.history.droppingForcedSources(before: oldestNeeded)
+            entry.history = kept
+            cachedRows -= dropped
             entry.lastBatch = batch
             result[id] = entry.history
             // This batch builds the object's last alert of the run: nothing later needs it.
@@ -83,7 +82,7 @@ struct HistoryCache {
     }
 
     private mutating func forget(_ id: Int64, _ entry: Entry) {
-        cachedRows -= entry.history.sources.count + entry.history.forcedSources.count
+        cachedRows -= entry.history.rowCount
         entries[id] = nil
     }
 

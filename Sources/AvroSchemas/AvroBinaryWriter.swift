@@ -11,6 +11,9 @@ public struct AvroBinaryWriter: Sendable {
         storage = Array(repeating: 0, count: max(capacity, 16))
     }
 
+    /// How many bytes were written so far.
+    public var byteCount: Int { count }
+
     /// The bytes written so far (a copy; `finish()` hands them over without one).
     public var bytes: [UInt8] { Array(storage[..<count]) }
 
@@ -118,6 +121,10 @@ public struct AvroBinaryWriter: Sendable {
     }
 
     public mutating func writeRaw(_ raw: [UInt8]) {
+        raw.withUnsafeBytes { appendRaw($0) }
+    }
+
+    public mutating func writeRaw(_ raw: ArraySlice<UInt8>) {
         raw.withUnsafeBytes { appendRaw($0) }
     }
 }
