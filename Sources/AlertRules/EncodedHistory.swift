@@ -86,6 +86,8 @@ private struct EncodedRows: Sendable {
             offsets.append(UInt32(writer.byteCount))
         }
         bytes = writer.finish()
+        // Kept for the whole run: not with the slack of the writer's guess (48 bytes a row, ~30 used).
+        if bytes.capacity > bytes.count + bytes.count / 8 { bytes = bytes.withUnsafeBufferPointer { Array($0) } }
     }
 
     var count: Int { times.count }
