@@ -10,8 +10,7 @@ import AlertRules
 /// it (an evicted object is simply read again); rows older than any later alert can use are
 /// dropped. At 10⁶ alerts (synth) the run needs about 1.1 M rows at once: with a 10⁶-row
 /// budget emptied to half whenever it overflowed, a quarter of all forced sources were read
-/// twice (6.9 M rows read instead of 5.2 M, 24 % of the reading time). Kept encoded, two
-/// million rows are about 90 MB.
+/// twice (6.9 M rows read instead of 5.2 M). Kept encoded, two million rows are about 90 MB.
 ///
 /// State of the reading connection: kept inside `AlertStore`, the actor on that connection.
 struct HistoryCache {
