@@ -40,12 +40,9 @@ public final class EncodedHistory: Sendable {
     /// The encoded alert for `source` (one of this object's), by `ObjectHistory.alert`'s rules.
     public func alert(alertId: Int64, source: DiaSource, historyDays: Double) -> [UInt8] {
         let t = source.midPointTai
-        let earliest = t - historyDays
-        let previous = sources.range(from: earliest, before: t)
-        var forced = 0..<0
-        if t - firstSourceTime >= 0.5 {
-            forced = forcedSources.range(from: max(earliest, firstSourceTime - ObjectHistory.forcedDaysBeforeFirstSource), before: t)
-        }
+        let reach = ObjectHistory.reach(of: t, historyDays: historyDays, firstSourceTime: firstSourceTime)
+        let previous = sources.range(from: reach.sourcesFrom, before: t)
+        let forced = reach.forcedFrom.map { forcedSources.range(from: $0, before: t) } ?? 0..<0
         let size = sources.byteCount(of: previous) + forcedSources.byteCount(of: forced) + objectBytes.count + source.filterName.utf8.count + 96
         var writer = AvroBinaryWriter(reservingCapacity: size)
         writer.writeLong(alertId)
@@ -94,9 +91,7 @@ private struct EncodedRows: Sendable {
 
     /// Indices of the rows with `from ≤ time < before`.
     func range(from: Double, before: Double) -> Range<Int> {
-        let lower = times.partitioningIndex { $0 >= from }
-        let upper = times.partitioningIndex { $0 >= before }
-        return lower..<max(lower, upper)
+        times.timeRange(from: from, before: before) { $0 }
     }
 
     func byteCount(of range: Range<Int>) -> Int {

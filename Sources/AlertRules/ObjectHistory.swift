@@ -27,28 +27,30 @@ public struct ObjectHistory: Sendable {
     /// ≥ first source − 30 and < t, none at all when t is within half a day of the first source.
     public func alert(alertId: Int64, source: DiaSource, historyDays: Double) -> Alert {
         let t = source.midPointTai
-        let earliest = t - historyDays
-        let previous = sources[range(of: sources, from: earliest, before: t)]
-        var forced: ArraySlice<DiaForcedSource> = []
-        if t - firstSourceTime >= 0.5 {
-            forced = forcedSources[range(of: forcedSources, from: max(earliest, firstSourceTime - Self.forcedDaysBeforeFirstSource), before: t)]
-        }
+        let reach = Self.reach(of: t, historyDays: historyDays, firstSourceTime: firstSourceTime)
+        let previous = sources[sources.timeRange(from: reach.sourcesFrom, before: t, by: \.midPointTai)]
+        let forced = reach.forcedFrom.map { forcedSources[forcedSources.timeRange(from: $0, before: t, by: \.midPointTai)] } ?? []
         return Alert(alertId: alertId, diaSource: source, prvDiaSources: Array(previous), prvDiaForcedSources: Array(forced), diaObject: object)
     }
 
-    /// Indices of the time-sorted rows with `from ≤ time < before`.
-    private func range<Row: TimedRow>(of rows: [Row], from: Double, before: Double) -> Range<Int> {
-        let lower = rows.partitioningIndex { $0.midPointTai >= from }
-        let upper = rows.partitioningIndex { $0.midPointTai >= before }
-        return lower..<max(lower, upper)
+    /// How far back an alert at `time` reaches (both kinds of history end before `time`):
+    /// sources from `time − historyDays`; forced sources from that and no earlier than the first
+    /// source − 30 days, or none at all (nil) when `time` is within half a day of the first source.
+    public static func reach(of time: Double, historyDays: Double, firstSourceTime: Double) -> (sourcesFrom: Double, forcedFrom: Double?) {
+        let earliest = time - historyDays
+        guard time - firstSourceTime >= 0.5 else { return (earliest, nil) }
+        return (earliest, max(earliest, firstSourceTime - forcedDaysBeforeFirstSource))
     }
 }
 
-protocol TimedRow { var midPointTai: Double { get } }
-extension DiaSource: TimedRow {}
-extension DiaForcedSource: TimedRow {}
-
 extension Array {
+    /// Indices of the time-sorted rows with `from ≤ time < before`.
+    public func timeRange(from: Double, before: Double, by time: (Element) -> Double) -> Range<Int> {
+        let lower = partitioningIndex { time($0) >= from }
+        let upper = partitioningIndex { time($0) >= before }
+        return lower..<Swift.max(lower, upper)
+    }
+
     /// The first index whose element satisfies `predicate`, for a predicate false then true along the array.
     public func partitioningIndex(where predicate: (Element) -> Bool) -> Int {
         var low = 0

@@ -65,7 +65,7 @@ struct Send: AsyncParsableCommand {
 
     func run() async throws {
         ParseOnly.exitIfRequested()
-        HeapTuning.limitMallocArenas()
+        HeapTuning.apply()
         let logger = logging.bootstrap(label: "alert-sender")
         let kafkaConfiguration = try kafka.configuration(servers: kafkaServer, clientId: "alert-sender")
         KafkaConfigurationCheck.exitIfRequested([("producer", kafkaConfiguration, false)])

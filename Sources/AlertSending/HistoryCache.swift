@@ -21,19 +21,13 @@ struct HistoryCache {
     }
 
     private var entries: [Int64: Entry] = [:]
-    private var cachedRows = 0
+    private(set) var cachedRows = 0
     private var batch = 0
     let maximumRows: Int
 
     init(maximumRows: Int = 2_000_000) {
         self.maximumRows = maximumRows
     }
-
-    /// Rows held now.
-    var rowCount: Int { cachedRows }
-
-    /// Objects held now.
-    var objectIds: Set<Int64> { Set(entries.keys) }
 
     /// What a time-ordered page of alerts needs read: each object not yet held, through the
     /// time of its last alert of the run.

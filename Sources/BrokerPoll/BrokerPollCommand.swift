@@ -93,7 +93,7 @@ struct BrokerPollCommand: AsyncParsableCommand {
 
     func run() async throws {
         ParseOnly.exitIfRequested()
-        HeapTuning.limitMallocArenas()
+        HeapTuning.apply()
         let logger = logging.bootstrap(label: "broker-poll")
         MonitoringServer.bootstrap()
         let sources = try sources()

@@ -40,7 +40,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         ParseOnly.exitIfRequested()
-        HeapTuning.limitMallocArenas()
+        HeapTuning.apply()
         let logger = logging.bootstrap(label: "elasticc-api")
         MonitoringServer.bootstrap()
         guard let (host, port) = address else { return }

@@ -57,7 +57,7 @@ struct FakeBrokerCommand: AsyncParsableCommand {
 
     func run() async throws {
         ParseOnly.exitIfRequested()
-        HeapTuning.limitMallocArenas()
+        HeapTuning.apply()
         let logger = logging.bootstrap(label: "fake-broker")
         MonitoringServer.bootstrap()
         let chosen = classifiers.isEmpty ? Classifiers.all : try Classifiers.named(classifiers)

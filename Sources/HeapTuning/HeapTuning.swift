@@ -2,7 +2,7 @@ import CMallocTuning
 
 /// The process heap's settings, applied first thing by each long-running tool.
 public enum HeapTuning {
-    /// At most two malloc arenas. glibc gives each thread that meets contention its own 64 MB
+    /// Applies the settings. At most two malloc arenas: glibc gives each thread that meets contention its own 64 MB
     /// arena, up to eight per core, and keeps what every arena once held: alert-sender's
     /// threads (five connections, the producer, the encoders) kept eleven arenas resident,
     /// 954 MB at 10⁷ alerts. With two: 314 → 193 MB at 10⁶ alerts, and no slower.
@@ -11,7 +11,7 @@ public enum HeapTuning {
     /// And blocks of a megabyte or more (a batch's rows, results and messages) mapped on their
     /// own: glibc otherwise raises its mapping threshold each time such a block is freed, after
     /// which they come from the arenas and leave holes there that a long run never gives back.
-    public static func limitMallocArenas(to arenas: Int32 = 2) {
+    public static func apply(mallocArenas arenas: Int32 = 2) {
         _ = elasticc_limit_malloc_arenas(arenas)
         _ = elasticc_fix_mmap_threshold(1 << 20)
     }

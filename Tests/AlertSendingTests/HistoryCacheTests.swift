@@ -44,16 +44,15 @@ struct HistoryCacheTests {
         #expect(Set(requests.map(\.objectId)) == Set(1...4))
         cache.add(Self.rows(1...4, &generator), for: requests)
         #expect(cache.take(for: first).count == 4)
-        #expect(cache.rowCount == 80)
+        #expect(cache.cachedRows == 80)
 
         let second = Self.page(5...6, at: 60_020)
         cache.add(Self.rows(5...6, &generator), for: cache.missing(for: second))
         #expect(cache.take(for: second).count == 2)
         // 120 rows held, budget 100: two of the objects last used by the first page go (120 → 80 ≤ 90).
-        #expect(cache.rowCount == 80)
-        #expect(cache.objectIds.count == 4 && cache.objectIds.isSuperset(of: [5, 6]))
-
-        let third = Self.page(1...4, at: 60_030)
-        #expect(Set(cache.missing(for: third).map(\.objectId)) == Set(1...4).subtracting(cache.objectIds))
+        #expect(cache.cachedRows == 80)
+        // Exactly those two are read again when next needed; the newer objects are still held.
+        let readAgain = Set(cache.missing(for: Self.page(1...6, at: 60_030)).map(\.objectId))
+        #expect(readAgain.count == 2 && readAgain.isSubset(of: 1...4))
     }
 }
