@@ -6,13 +6,14 @@ import PackageDescription
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 
 let package = Package(
     name: "ElasticcStream",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "kafka-mock", targets: ["KafkaMockCommand"]),
-        .executable(name: "ppdb", targets: ["PPDBCommand"]),
+        .executable(name: "kafka-mock", targets: ["KafkaMock"]),
+        .executable(name: "ppdb", targets: ["PPDB"]),
         .executable(name: "alert-sender", targets: ["AlertSender"]),
         .executable(name: "fake-broker", targets: ["FakeBroker"]),
         .executable(name: "broker-poll", targets: ["BrokerPoll"]),
@@ -39,7 +40,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
     ],
     targets: [
-        // C libraries, found through pkg-config.
+        // C libraries, found through pkg-config, and two small C shims of our own.
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         .systemLibrary(name: "CAvro", pkgConfig: "avro-c", providers: [.apt(["libavro-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
@@ -47,13 +48,14 @@ let package = Package(
         .target(name: "CAvroShims", dependencies: ["CAvro"]),
         .target(name: "CMallocTuning"),
 
-        // Wrappers: the only modules that import C.
+        // Clients: the only modules that import a C library (each C client on its own executor).
         .target(name: "BlockingWork"),
-        .target(name: "HeapTuning", dependencies: ["CMallocTuning"]),
-        .target(name: "SeededRandom"),
-        .target(name: "FITS", dependencies: ["CFitsio"]),
         .target(name: "Kafka", dependencies: ["CRdKafka", "BlockingWork", logging]),
         .target(name: "Postgres", dependencies: ["CLibPQ", "BlockingWork"]),
+        .target(name: "FITS", dependencies: ["CFitsio"]),
+        .target(name: "HeapTuning", dependencies: ["CMallocTuning"]),
+
+        // The codec of the design card, and small shared pieces.
         .target(
             name: "AvroSchemas",
             resources: [
@@ -64,65 +66,51 @@ let package = Package(
                 .embedInCode("Schemas/elasticc.v0_9_1.brokerClassification.avsc"),
             ]
         ),
+        .target(name: "JSON"),
+        .target(name: "SeededRandom"),
         // Apache Avro C as a test oracle: linked by the tests only.
         .target(name: "AvroCOracle", dependencies: ["CAvro", "CAvroShims", "AvroSchemas"]),
 
-        // The pipeline's logic.
+        // One library per stage of the cycle, in the order data flows.
         .target(name: "TOMDatabase", dependencies: ["Postgres", "AvroSchemas", logging]),
-        .target(name: "PPDB", dependencies: ["TOMDatabase", "Postgres", "AvroSchemas", "FITS", "SeededRandom", logging]),
-        .target(name: "SourceUpdating", dependencies: ["Postgres", logging]),
-        .target(name: "BrokerPush", dependencies: ["Postgres", "TOMDatabase"]),
-        .target(
-            name: "TOMAccounts",
-            dependencies: [
-                "Postgres", "TOMDatabase", .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
-            ]),
-        .target(name: "AlertRules", dependencies: ["AvroSchemas"]),
+        .target(name: "PPDBLoading", dependencies: ["TOMDatabase", "Postgres", "AvroSchemas", "FITS", "SeededRandom", logging]),
         .target(
             name: "AlertSending",
-            dependencies: ["AlertRules", "AvroSchemas", "BlockingWork", "HeapTuning", "Kafka", "Postgres", "TOMDatabase", logging]),
-        .target(name: "JSONOutput"),
-        .target(name: "TOMScience", dependencies: ["AlertRules", "AvroSchemas", "JSONOutput", "Postgres", "TOMDatabase"]),
-        .target(name: "ReadOnlySQL", dependencies: ["JSONOutput", "Postgres"]),
-        .target(name: "StreamPages", dependencies: ["Postgres", "TOMDatabase"]),
-        .target(name: "FakeBrokering", dependencies: ["AvroSchemas", "Kafka", "SeededRandom", logging, metrics]),
-        .target(name: "BrokerPolling", dependencies: ["AvroSchemas", "Kafka", "Postgres", "TOMDatabase", "Yams", logging, metrics]),
+            dependencies: ["AvroSchemas", "BlockingWork", "HeapTuning", "Kafka", "Postgres", "TOMDatabase", logging, serviceLifecycle]),
+        .target(name: "FakeBrokering", dependencies: ["AvroSchemas", "Kafka", "SeededRandom", logging, metrics, serviceLifecycle]),
         .target(
-            name: "Monitoring",
+            name: "BrokerIngest",
+            dependencies: ["AvroSchemas", "JSON", "Kafka", "Postgres", "TOMDatabase", "Yams", logging, metrics, serviceLifecycle]),
+        .target(
+            name: "WebAPI",
             dependencies: [
-                "JSONOutput", "Postgres", argumentParser, logging, metrics, .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "AlertSending", "AvroSchemas", "BlockingWork", "BrokerIngest", "JSON", "Postgres", "TOMDatabase", logging, metrics, serviceLifecycle,
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),
+
+        // What every long-running tool shares: command options, monitoring, the stop signals.
         .target(
-            name: "CommandSupport",
+            name: "ServiceSupport",
             dependencies: [
-                "Postgres", "Kafka", argumentParser, logging,
+                "BlockingWork", "HeapTuning", "JSON", "Kafka", "Postgres", argumentParser, logging, metrics,
+                .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ]
-        ),
-
-        // Executables: argument parsing and wiring only.
-        .executableTarget(name: "AlertSender", dependencies: ["AlertSending", "CommandSupport", "HeapTuning", argumentParser]),
-        .executableTarget(name: "FakeBroker", dependencies: ["FakeBrokering", "CommandSupport", "Monitoring", "HeapTuning", argumentParser]),
-        .executableTarget(name: "BrokerPoll", dependencies: ["BrokerPolling", "CommandSupport", "Monitoring", "HeapTuning", argumentParser]),
-        .executableTarget(name: "PPDBCommand", dependencies: ["PPDB", "TOMDatabase", "SourceUpdating", "CommandSupport", argumentParser]),
-        .target(
-            name: "TOMWebAPI",
-            dependencies: [
-                "TOMAccounts", "BrokerPush", "BlockingWork", "JSONOutput", "Postgres", "ReadOnlySQL", "StreamPages", "TOMScience", logging, metrics,
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),
+
+        // Executables, each named for its tool: argument parsing, wiring and running only.
+        .executableTarget(name: "PPDB", dependencies: ["PPDBLoading", "TOMDatabase", "ServiceSupport", argumentParser]),
+        .executableTarget(name: "AlertSender", dependencies: ["HeapTuning", "AlertSending", "ServiceSupport", argumentParser]),
+        .executableTarget(name: "FakeBroker", dependencies: ["HeapTuning", "FakeBrokering", "ServiceSupport", argumentParser]),
+        .executableTarget(name: "BrokerPoll", dependencies: ["HeapTuning", "BrokerIngest", "ServiceSupport", argumentParser]),
         .executableTarget(
             name: "ElasticcAPI",
             dependencies: [
-                "TOMWebAPI", "TOMAccounts", "TOMDatabase", "ReadOnlySQL", "StreamPages", "BlockingWork", "Postgres", "CommandSupport", "Monitoring",
-                "HeapTuning", argumentParser,
+                "WebAPI", "TOMDatabase", "BlockingWork", "HeapTuning", "Postgres", "ServiceSupport", argumentParser,
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
-        .executableTarget(name: "KafkaMockCommand", dependencies: ["Kafka", "CommandSupport", argumentParser, logging]),
+        .executableTarget(name: "KafkaMock", dependencies: ["Kafka", "ServiceSupport", argumentParser, logging, serviceLifecycle]),
         .executableTarget(
             name: "Bench",
             dependencies: [
@@ -133,36 +121,37 @@ let package = Package(
 
         .target(
             name: "TestSupport",
-            dependencies: ["AvroSchemas", "BlockingWork", "Postgres", "Kafka", "SeededRandom", logging],
+            dependencies: [
+                "AvroSchemas", "BlockingWork", "Postgres", "Kafka", "SeededRandom", logging, serviceLifecycle,
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "AvroSchemasTests", dependencies: ["AvroSchemas", "AvroCOracle", "TestSupport"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "AvroSchemas", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
-        .testTarget(name: "PPDBTests", dependencies: ["PPDB", "TOMDatabase", "Postgres", "TestSupport"]),
+        .testTarget(name: "TOMDatabaseTests", dependencies: ["PPDBLoading", "TOMDatabase", "Postgres", "TestSupport"]),
+        .testTarget(
+            name: "AlertSendingTests",
+            dependencies: ["PPDBLoading", "AlertSending", "AvroSchemas", "TOMDatabase", "Postgres", "Kafka", "TestSupport"]
+        ),
         .testTarget(name: "FakeBrokeringTests", dependencies: ["FakeBrokering", "AvroSchemas", "Kafka", "TestSupport"]),
         .testTarget(
-            name: "BrokerPollingTests",
-            dependencies: ["BrokerPolling", "PPDB", "TOMDatabase", "Postgres", "Kafka", "AvroSchemas", "TestSupport"]
+            name: "BrokerIngestTests",
+            dependencies: ["BrokerIngest", "TOMDatabase", "Postgres", "Kafka", "AvroSchemas", "TestSupport"]
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["PPDB", "TOMDatabase", "Postgres", "Kafka", "TestSupport"]),
-        .testTarget(name: "BrokerPushTests", dependencies: ["BrokerPush", "TOMDatabase", "Postgres", "TestSupport"]),
         .testTarget(
-            name: "TOMWebAPITests",
+            name: "WebAPITests",
             dependencies: [
-                "TOMWebAPI", "TOMAccounts", "TOMDatabase", "PPDB", "ReadOnlySQL", "StreamPages", "Postgres", "TestSupport",
+                "PPDBLoading",
+                "WebAPI", "BrokerIngest", "TOMDatabase", "Postgres", "Kafka", "AvroSchemas", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),
-        .testTarget(name: "TOMAccountsTests", dependencies: ["TOMAccounts", "TOMDatabase", "Postgres", "TestSupport"]),
-        .testTarget(name: "SourceUpdatingTests", dependencies: ["SourceUpdating", "PPDB", "TOMDatabase", "Postgres", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["AvroSchemas", "TOMDatabase", "Postgres", "Kafka", "TestSupport"]),
         .testTarget(
             name: "ReliabilityTests",
-            dependencies: ["AlertSending", "BrokerPolling", "Kafka", "PPDB", "TOMDatabase", "Postgres", "AvroSchemas", "TestSupport"]
-        ),
-        .testTarget(
-            name: "AlertSendingTests",
-            dependencies: ["AlertRules", "AlertSending", "AvroSchemas", "PPDB", "TOMDatabase", "Postgres", "Kafka", "TestSupport"]
+            dependencies: ["PPDBLoading", "AlertSending", "BrokerIngest", "Kafka", "TOMDatabase", "Postgres", "AvroSchemas", "TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,11 +1,11 @@
 import AlertSending
 import ArgumentParser
 import AvroSchemas
-import CommandSupport
 import Foundation
 import HeapTuning
 import Kafka
 import Logging
+import ServiceSupport
 
 @main
 struct AlertSenderCommand: AsyncParsableCommand {
@@ -95,8 +95,8 @@ struct Send: AsyncParsableCommand {
                 RunMetricsTextfile.render(outcome: outcome, summary: summary, topics: topicNames, now: Date(), previous: previous), to: metricsFile)
         }
         do {
-            try await BatchLoopService.run(logger: logger) { shouldStop in
-                let sender = AlertSender(settings: settings, conninfo: conninfo, producer: producer, logger: logger, shouldStop: shouldStop)
+            try await ToolServices.run(logger: logger) {
+                let sender = AlertSender(settings: settings, conninfo: conninfo, producer: producer, logger: logger)
                 let summary = try await sender.run()
                 print(SummaryTable.render(summary, topics: settings.topics))
                 if let summaryJson {

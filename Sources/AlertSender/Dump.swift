@@ -1,6 +1,6 @@
 import AlertSending
 import ArgumentParser
-import CommandSupport
+import ServiceSupport
 
 struct Dump: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

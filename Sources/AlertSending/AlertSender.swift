@@ -1,10 +1,10 @@
-import AlertRules
 import AvroSchemas
 import Foundation
 import HeapTuning
 import Kafka
 import Logging
 import Postgres
+import ServiceLifecycle
 
 /// Sends the night's alerts: reads unsent alerts in time order a batch at a time, rebuilds each
 /// batch with three queries, encodes it on every core while the previous batch is in flight,
@@ -26,26 +26,21 @@ public final class AlertSender: Sendable {
     private let conninfo: String
     private let producer: KafkaProducer?
     private let logger: Logger
-    private let shouldStop: @Sendable () -> Bool
     /// For fault tests: called before reading batch `n` (0, 1, …); a throw fails that read.
     let beforeRead: @Sendable (Int) throws -> Void
 
-    public convenience init(
-        settings: AlertSenderSettings, conninfo: String, producer: KafkaProducer?, logger: Logger,
-        shouldStop: @escaping @Sendable () -> Bool = { false }
-    ) {
-        self.init(settings: settings, conninfo: conninfo, producer: producer, logger: logger, shouldStop: shouldStop, beforeRead: { _ in })
+    public convenience init(settings: AlertSenderSettings, conninfo: String, producer: KafkaProducer?, logger: Logger) {
+        self.init(settings: settings, conninfo: conninfo, producer: producer, logger: logger, beforeRead: { _ in })
     }
 
     init(
         settings: AlertSenderSettings, conninfo: String, producer: KafkaProducer?, logger: Logger,
-        shouldStop: @escaping @Sendable () -> Bool, beforeRead: @escaping @Sendable (Int) throws -> Void
+        beforeRead: @escaping @Sendable (Int) throws -> Void
     ) {
         self.settings = settings
         self.conninfo = conninfo
         self.producer = producer
         self.logger = logger
-        self.shouldStop = shouldStop
         self.beforeRead = beforeRead
     }
 
@@ -158,7 +153,8 @@ public final class AlertSender: Sendable {
                             "\(batch.alertIds.count - sentIds.count) alerts were not acknowledged by Kafka after a retry; they stay unsent for the next run"
                     )
                 }
-                if shouldStop() {
+                // Graceful shutdown (a stop signal) ends the run between batches.
+                if Task.isShuttingDownGracefully || Task.isCancelled {
                     summary.outcome = .stopped
                     logger.notice("Stopping on request after delivering and marking the alerts in flight")
                     break
@@ -167,7 +163,7 @@ public final class AlertSender: Sendable {
                 if let rate = settings.rate {
                     let wanted = Duration.seconds(Double(batch.alertIds.count) / rate)
                     let elapsed = ContinuousClock.now - batchStart
-                    if elapsed < wanted { try await Task.sleep(for: wanted - elapsed) }
+                    if elapsed < wanted { try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wanted - elapsed) } }
                 }
                 next = upcoming
             }

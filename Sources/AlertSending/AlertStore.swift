@@ -1,4 +1,3 @@
-import AlertRules
 import AvroSchemas
 import Foundation
 import Logging

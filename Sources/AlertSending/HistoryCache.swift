@@ -1,5 +1,3 @@
-import AlertRules
-
 /// Object histories kept across batches. Alerts go out in time order and an object's alerts
 /// fall into several batches, so an object is read once, when its first alert of the run comes
 /// up, through the time of its last alert of the run, and kept until that alert is built. The

@@ -1,11 +1,10 @@
 import ArgumentParser
-import BrokerPolling
-import CommandSupport
+import BrokerIngest
 import Foundation
 import HeapTuning
 import Kafka
 import Logging
-import Monitoring
+import ServiceSupport
 
 @main
 struct BrokerPollCommand: AsyncParsableCommand {
@@ -104,27 +103,23 @@ struct BrokerPollCommand: AsyncParsableCommand {
             return
         }
         KafkaConfigurationCheck.exitIfRequested(try sources.map { (name: $0.name, configuration: try $0.kafkaConfiguration(), consumer: true) })
+        // SIGUSR1 is the TOM's stop signal for brokerpoll2.
         let service = BrokerPollService(
             sources: sources, conninfo: database.resolved.conninfo, logger: logger,
             statsInterval: .milliseconds(Int(statsInterval * 1000)), batchSize: batchSize, alone: instances == 1,
-            storingSessions: storeSessions)
+            storingSessions: storeSessions, onReady: readiness.signal())
         logger.info("broker-poll started", metadata: ["brokers": "\(sources.map(\.name).joined(separator: ","))"])
-        // SIGUSR1 is the TOM's stop signal for brokerpoll2.
-        let ready = readiness.signal()
         let conninfo = database.resolved.conninfo
         let monitor = monitoring.address.map { address in
             MonitoringServer.service(
                 listen: address,
                 readiness: {
                     MonitoringServer.Readiness([await ReadinessChecks.database(conninfo: conninfo)] + service.brokerReadiness)
-                }, logger: logger)
+                }, liveness: monitoring.liveness { service.lastProgress }, logger: logger)
         }
-        try await BatchLoopService.run(
-            signals: [.sigterm, .sigint, .sigusr1], cancelAfter: .milliseconds(Int(stopGrace * 1000)), alongside: monitor.map { [$0] } ?? [],
-            logger: logger
-        ) { shouldStop in
-            await service.run(shouldStop: shouldStop, onReady: ready)
-        }
+        try await ToolServices.run(
+            service, alongside: monitor.map { [$0] } ?? [], signals: [.sigterm, .sigint, .sigusr1],
+            cancelAfter: .milliseconds(Int(stopGrace * 1000)), logger: logger)
         for poller in service.pollers {
             let stats = poller.stats
             logger.info(

@@ -1,9 +1,9 @@
 import ArgumentParser
 import BlockingWork
-import CommandSupport
 import Foundation
 import Postgres
-import TOMAccounts
+import ServiceSupport
+import WebAPI
 
 @main
 struct ElasticcAPICommand: AsyncParsableCommand {

@@ -1,14 +1,11 @@
 import ArgumentParser
-import CommandSupport
 import Foundation
 import HeapTuning
 import Hummingbird
-import Monitoring
 import Postgres
-import ReadOnlySQL
-import StreamPages
+import ServiceSupport
 import TOMDatabase
-import TOMWebAPI
+import WebAPI
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -73,29 +70,8 @@ struct Serve: AsyncParsableCommand {
             MonitoringServer.service(
                 listen: address, readiness: { MonitoringServer.Readiness([await ReadinessChecks.database(conninfo: conninfo)]) }, logger: logger)
         }
-        // The diagnostic pages' sums follow the message table in the background, so a page
-        // view never waits for more than the last few minutes of messages.
-        let settle = summarySettle
-        try await BatchLoopService.run(alongside: [application] + (monitor.map { [$0] } ?? []), logger: logger) { shouldStop in
-            let clock = ContinuousClock()
-            var next = clock.now
-            while !shouldStop() {
-                if clock.now >= next {
-                    do {
-                        try await pool.withConnection { connection in
-                            try await connection.run { connection in
-                                // One pass over the whole backlog: a first catch-up (from 0) needs no look-back.
-                                while !shouldStop(), try StreamSummary.refresh(settleSeconds: settle, limit: .max / 2, on: connection) > 0 {}
-                            }
-                        }
-                    } catch {
-                        logger.warning("Summing broker messages for the pages failed; will retry", metadata: ["error": "\(error)"])
-                    }
-                    next = clock.now + .seconds(60)
-                }
-                try? await Task.sleep(for: .milliseconds(200))
-            }
-        }
+        let refresher = PageSumsRefresher(pool: pool, settleSeconds: summarySettle, logger: logger)
+        try await ToolServices.run(application, alongside: [refresher] + (monitor.map { [$0] } ?? []), logger: logger)
         pool.close()
     }
 }

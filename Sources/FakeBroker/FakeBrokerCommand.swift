@@ -1,12 +1,11 @@
 import ArgumentParser
 import AvroSchemas
-import CommandSupport
 import FakeBrokering
 import Foundation
 import HeapTuning
 import Kafka
 import Logging
-import Monitoring
+import ServiceSupport
 
 @main
 struct FakeBrokerCommand: AsyncParsableCommand {
@@ -74,10 +73,12 @@ struct FakeBrokerCommand: AsyncParsableCommand {
         logger.info("fake-broker started", metadata: ["kafka.topics": "\(sourceTopics.joined(separator: ","))", "kafka.destination": "\(destTopic)"])
         let ready = readiness.signal()
         let monitor = monitoring.address.map { address in
-            MonitoringServer.service(listen: address, readiness: { MonitoringServer.Readiness([broker.readiness]) }, logger: logger)
+            MonitoringServer.service(
+                listen: address, readiness: { MonitoringServer.Readiness([broker.readiness]) }, liveness: monitoring.liveness { broker.lastProgress },
+                logger: logger)
         }
-        try await BatchLoopService.run(alongside: monitor.map { [$0] } ?? [], logger: logger) { shouldStop in
-            try await broker.run(shouldStop: shouldStop, onReady: ready)
+        try await ToolServices.run(alongside: monitor.map { [$0] } ?? [], logger: logger) {
+            try await broker.run(onReady: ready)
         }
         let counts = broker.counts
         logger.info(

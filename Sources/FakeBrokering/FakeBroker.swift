@@ -3,6 +3,7 @@ import Foundation
 import Kafka
 import Logging
 import Metrics
+import ServiceLifecycle
 import Synchronization
 
 /// Plays an alert broker: consumes alerts, answers each with one brokerClassification per
@@ -55,6 +56,10 @@ public final class FakeBroker: Sendable {
     private let producer: KafkaProducer
     private let logger: Logger
     private let counters = Mutex(Counters())
+    /// When the answering loop last went round: `/health` judges a wedged loop by it.
+    private let progress = Mutex(ContinuousClock.now)
+
+    public var lastProgress: ContinuousClock.Instant { progress.withLock { $0 } }
 
     public init(settings: Settings, consumer: KafkaConsumer, producer: KafkaProducer, logger: Logger) {
         self.settings = settings
@@ -77,9 +82,9 @@ public final class FakeBroker: Sendable {
     static let batchDuration = "elasticc_fakebroker_batch_duration_seconds"
     static let errors = "elasticc_fakebroker_errors_total"
 
-    /// Runs until `shouldStop` says so between batches, then flushes and commits what is in hand.
-    /// `onReady` runs once the consumer first has partitions assigned.
-    public func run(shouldStop: @escaping @Sendable () -> Bool, onReady: @Sendable () -> Void = {}) async throws {
+    /// Runs until graceful shutdown (or cancellation), seen between batches; then flushes and
+    /// commits what is in hand. `onReady` runs once the consumer first has partitions assigned.
+    public func run(onReady: @Sendable () -> Void = {}) async throws {
         var taken: Set<KafkaTopicPartition> = []
         if settings.alone {
             taken = try await takeSourcePartitions(previous: nil)
@@ -94,7 +99,8 @@ public final class FakeBroker: Sendable {
         var lastLog = clock.now
         var loggedAlerts = 0
         var pending = try await consumer.poll(maxMessages: settings.batchSize, timeout: .milliseconds(100))
-        while !shouldStop() {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            progress.withLock { $0 = .now }
             let messages = pending
             if !consumer.assignment.isEmpty { onReady() }
             // The next batch is fetched while this one is answered; offsets are committed in order.

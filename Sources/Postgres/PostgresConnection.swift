@@ -19,14 +19,17 @@ public final class PostgresConnection: @unchecked Sendable {
     private let cancelLock = NSLock()
     private let conninfo: String
     private let applicationName: String
+    /// libpq's `connect_timeout` in whole seconds (it takes 2 at least), or none: wait as long as the system does.
+    private let connectTimeoutSeconds: Int?
     /// Where this connection's blocking calls run when called from async code.
     public let executor: BlockingExecutor
 
     /// Connects with a libpq conninfo string or `postgresql://` URL ("" uses libpq's PG* defaults),
     /// blocking the calling thread.
-    public init(_ conninfo: String, applicationName: String = "elasticc-stream") throws(PostgresError) {
+    public init(_ conninfo: String, applicationName: String = "elasticc-stream", connectTimeout: Duration? = nil) throws(PostgresError) {
         self.conninfo = conninfo
         self.applicationName = applicationName
+        connectTimeoutSeconds = connectTimeout.map(Self.wholeSeconds)
         executor = BlockingExecutor(label: "postgres: \(applicationName)")
         try connect()
     }
@@ -41,6 +44,7 @@ public final class PostgresConnection: @unchecked Sendable {
     private init(unconnected conninfo: String, applicationName: String) {
         self.conninfo = conninfo
         self.applicationName = applicationName
+        connectTimeoutSeconds = nil
         executor = BlockingExecutor(label: "postgres: \(applicationName)")
     }
 
@@ -52,8 +56,12 @@ public final class PostgresConnection: @unchecked Sendable {
     private func connect() throws(PostgresError) {
         lock.lock()
         defer { lock.unlock() }
-        let keys = ["dbname", "application_name", "options"]
-        let values = [conninfo, applicationName, "-c TimeZone=UTC -c DateStyle=ISO"]
+        var keys = ["dbname", "application_name", "options"]
+        var values = [conninfo, applicationName, "-c TimeZone=UTC -c DateStyle=ISO"]
+        if let connectTimeoutSeconds {
+            keys.append("connect_timeout")
+            values.append(String(connectTimeoutSeconds))
+        }
         let handle = withCStrings(keys) { keyPointers in
             withCStrings(values) { valuePointers in
                 PQconnectdbParams(keyPointers, valuePointers, 1)
@@ -71,6 +79,10 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         if let old = connection { PQfinish(old) }
         connection = handle
+    }
+
+    private static func wholeSeconds(_ duration: Duration) -> Int {
+        max(2, Int((duration / .seconds(1)).rounded(.up)))
     }
 
     /// Drops the connection and opens a new one (after a server restart, say).

@@ -1,7 +1,7 @@
 import Foundation
 import Kafka
 import Logging
-import PPDB
+import PPDBLoading
 import Postgres
 import TOMDatabase
 import TestSupport
@@ -86,7 +86,7 @@ struct AlertSenderTests {
             script: "kafka_peer.py",
             arguments: [
                 "alerts", KafkaTestCluster.shared.bootstrapServers, String(count),
-                TestEnvironment.referenceSchema("elasticc.v0_9_1.alert.avsc").path, KafkaTestCluster.uniqueName("pycheck"),
+                try TestEnvironment.reference("schema/elasticc.v0_9_1.alert.avsc").path, KafkaTestCluster.uniqueName("pycheck"),
             ] + topics,
             input: "")
         return output.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
@@ -227,7 +227,7 @@ struct AlertSenderTests {
             configuration: KafkaConfiguration(bootstrapServers: KafkaTestCluster.shared.bootstrapServers), logger: logger)
         let failing = AlertSender(
             settings: AlertSenderSettings(mode: .throughDay(60578), topics: topics, flushEvery: 100),
-            conninfo: url, producer: producer, logger: logger, shouldStop: { false },
+            conninfo: url, producer: producer, logger: logger,
             beforeRead: { batch in if batch == 1 { throw InjectedReadFailure() } })
         async let failed: Result<SendSummary, any Error> = {
             do { return .success(try await failing.run()) } catch { return .failure(error) }
@@ -324,7 +324,8 @@ struct AlertSenderTests {
             """, statement: "alerts in dump window"
         ).value(0, 0, as: Int64.self)
         let output = try await TestEnvironment.runPython(
-            script: "kafka_peer.py", arguments: ["dump", directory, TestEnvironment.referenceSchema("elasticc.v0_9_1.alert.avsc").path], input: "")
+            script: "kafka_peer.py", arguments: ["dump", directory, try TestEnvironment.reference("schema/elasticc.v0_9_1.alert.avsc").path],
+            input: "")
         let lines = output.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
         #expect(lines.count == Int(expected) && expected > 0)
         #expect(counts.values.reduce(0, +) == Int(expected))

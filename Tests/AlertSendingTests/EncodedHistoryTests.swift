@@ -1,4 +1,3 @@
-import AlertRules
 import AlertSending
 import AvroSchemas
 import TestSupport

@@ -26,7 +26,7 @@ struct InteropTests {
             "{\"record\":\(render(record)),\"ours\":\"\(bytes.hex)\"}\n"
         }.joined()
         let output = try TestEnvironment.runPython(
-            script: "fastavro_roundtrip.py", arguments: [TestEnvironment.referenceSchema(referenceFile).path], input: input)
+            script: "fastavro_roundtrip.py", arguments: [try TestEnvironment.reference("schema/" + referenceFile).path], input: input)
         let lines = output.split(separator: "\n")
         try #require(lines.count == records.count)
         for (index, line) in lines.enumerated() {

@@ -8,7 +8,7 @@ import Testing
 struct SchemaContractTests {
     @Test("Parsing Canonical Form equals the reference file's", arguments: ElasticcSchemas.Name.allCases)
     func canonicalFormMatchesReference(name: ElasticcSchemas.Name) throws {
-        let reference = try String(contentsOf: TestEnvironment.referenceSchema(name.fileName), encoding: .utf8)
+        let reference = try String(contentsOf: try TestEnvironment.reference("schema/" + name.fileName), encoding: .utf8)
         let ours = try ParsingCanonicalForm.of(json: name.jsonText)
         #expect(ours == (try ParsingCanonicalForm.of(json: reference)))
         #expect(ours.hasPrefix("{\"name\":\"elasticc.v0_9_1."))
@@ -16,7 +16,7 @@ struct SchemaContractTests {
 
     @Test("Canonical form tells the v0_9 schemas apart from v0_9_1")
     func olderSchemaDiffers() throws {
-        let older = try String(contentsOf: TestEnvironment.referenceSchema("elasticc.v0_9.alert.avsc"), encoding: .utf8)
+        let older = try String(contentsOf: try TestEnvironment.reference("schema/elasticc.v0_9.alert.avsc"), encoding: .utf8)
         #expect(try ParsingCanonicalForm.of(json: older) != ParsingCanonicalForm.of(json: ElasticcSchemas.Name.alert.jsonText))
     }
 

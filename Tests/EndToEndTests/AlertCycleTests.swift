@@ -1,6 +1,6 @@
 import Foundation
-import PPDB
 import Postgres
+import TOMDatabase
 import TestSupport
 import Testing
 
@@ -129,8 +129,8 @@ struct AlertCycleTests {
         let output = try await TestEnvironment.runPython(
             script: "api_classifier.py",
             arguments: [
-                TestEnvironment.referenceDirectory.appendingPathComponent("tom_desc").path, "http://\(address)", "apibroker", "testing",
-                stack.bootstrap, String(alerts), TestEnvironment.referenceSchema("elasticc.v0_9_1.alert.avsc").path,
+                try TestEnvironment.reference("tom_desc").path, "http://\(address)", "apibroker", "testing",
+                stack.bootstrap, String(alerts), try TestEnvironment.reference("schema/elasticc.v0_9_1.alert.avsc").path,
                 "apiclassifier-\(UUID().uuidString)", topics.wfd, topics.ddfFull,
             ], input: "")
         let result = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])

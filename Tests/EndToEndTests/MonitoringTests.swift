@@ -1,3 +1,4 @@
+import AvroSchemas
 import Foundation
 import Kafka
 import Postgres
@@ -141,5 +142,92 @@ struct MonitoringTests {
         let ready = try await PrometheusScrape.status("http://127.0.0.1:\(port)/ready")
         #expect(ready.code == 503 && ready.body.contains("\"database\":{\"ok\":false"), "\(ready.body)")
         #expect(try await PrometheusScrape.status("http://127.0.0.1:\(port)/health").code == 200)
+    }
+}
+
+/// `/health` against a wedged main loop, `/ready` against a database that never answers.
+@Suite("A stuck tool is seen: /health for a wedged loop, /ready in bounded time", .serialized)
+struct StuckToolTests {
+    func classification(_ id: Int64) -> [UInt8] {
+        AvroCodec.encode(
+            BrokerClassification(
+                alertId: id, diaSourceId: id, elasticcPublishTimestamp: 1_700_000_000_000, brokerIngestTimestamp: nil, brokerName: "Stuck",
+                brokerVersion: "1", classifierName: "c", classifierParams: "p", classifications: [.init(classId: 2222, probability: 1)]))
+    }
+
+    @Test("broker-poll whose store is held: /health 503 after --health-stall-seconds while /metrics answers; 200 again once it moves on")
+    func wedgedLoop() async throws {
+        let url = try PostgresTestServer.shared.makeDatabase("wedged")
+        let stack = try ProcessStack(databaseURL: url)
+        #expect(try stack.run("ppdb", ["migrate"]).status == 0)
+        let port = try await PrometheusScrape.freePort()
+        let topic = KafkaTestCluster.uniqueName("wedged")
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: stack.bootstrap), logger: KafkaTestCluster.logger)
+        _ = await producer.send([KafkaOutgoingMessage(topic: topic, key: nil, value: classification(1))])
+        try await stack.startService(
+            "broker-poll",
+            [
+                "--server", stack.bootstrap, "--topic", topic, "--group-id", "wedged", "--instances", "1", "--metrics-listen", "127.0.0.1:\(port)",
+                "--health-stall-seconds", "2",
+            ])
+        let connection = try PostgresConnection(url)
+        func stored() async throws -> Int {
+            try await connection.query("SELECT count(*) FROM elasticc2_brokermessage", statement: "stored").value(0, 0, as: Int.self)
+        }
+        try await TestEnvironment.waitUntil(timeout: .seconds(60), "the first message stored") { try await stored() == 1 }
+        #expect(try await PrometheusScrape.status("http://127.0.0.1:\(port)/health").code == 200)
+
+        // The stored offsets are held, so the next batch's transaction waits: the loop is wedged.
+        let holder = try PostgresConnection(url)
+        try holder.execute(script: "BEGIN; LOCK TABLE elasticcstream_kafka_offset IN ACCESS EXCLUSIVE MODE", statement: "wedge")
+        _ = await producer.send([KafkaOutgoingMessage(topic: topic, key: nil, value: classification(2))])
+        try await TestEnvironment.waitUntil(timeout: .seconds(60), "/health reports the stall") {
+            try await PrometheusScrape.status("http://127.0.0.1:\(port)/health").code == 503
+        }
+        let health = try await PrometheusScrape.status("http://127.0.0.1:\(port)/health")
+        #expect(health.body.contains("\"status\":\"stalled\"") && health.body.contains("limit 2 s"), "\(health.body)")
+        #expect(try await PrometheusScrape.status("http://127.0.0.1:\(port)/metrics").code == 200)
+
+        try holder.execute(script: "ROLLBACK", statement: "unwedge")
+        try await TestEnvironment.waitUntil(timeout: .seconds(60), "the second message stored") { try await stored() == 2 }
+        try await TestEnvironment.waitUntil(timeout: .seconds(30), "/health well again") {
+            try await PrometheusScrape.status("http://127.0.0.1:\(port)/health").code == 200
+        }
+    }
+
+    @Test("A database that accepts connections and never speaks: /ready answers 503 within its timeout, naming the database")
+    func silentDatabase() async throws {
+        // A listener that never accepts: connections complete in its backlog and hear nothing.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(listener >= 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0 }
+        }
+        #expect(bound && listen(listener, 64) == 0)
+        let silentPort = Int(UInt16(bigEndian: address.sin_port))
+
+        let stack = try ProcessStack(databaseURL: "postgresql://nobody@127.0.0.1:\(silentPort)/silent")
+        let port = try await PrometheusScrape.freePort()
+        let poll = TestEnvironment.launch([
+            TestEnvironment.executable("broker-poll"), "--db", stack.databaseURL, "--server", stack.bootstrap, "--topic", "silent",
+            "--group-id", "silent", "--metrics-listen", "127.0.0.1:\(port)", "--log-level", "warning",
+        ])
+        try poll.run()
+        defer {
+            kill(poll.processIdentifier, SIGKILL)
+            poll.waitUntilExit()
+        }
+        try await TestEnvironment.waitUntil(timeout: .seconds(30), "the monitoring listener up") {
+            (try? await PrometheusScrape.status("http://127.0.0.1:\(port)/metrics"))?.code == 200
+        }
+        let started = ContinuousClock.now
+        let ready = try await PrometheusScrape.status("http://127.0.0.1:\(port)/ready")
+        #expect(ContinuousClock.now - started < .seconds(8))
+        #expect(ready.code == 503 && ready.body.contains("\"database\":{\"ok\":false"), "\(ready.body)")
     }
 }

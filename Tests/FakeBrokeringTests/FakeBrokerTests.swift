@@ -47,7 +47,7 @@ struct FakeBrokerTests {
             script: "kafka_peer.py",
             arguments: [
                 "classifications", KafkaTestCluster.shared.bootstrapServers, topic, String(count),
-                TestEnvironment.referenceSchema("elasticc.v0_9_1.brokerClassification.avsc").path, KafkaTestCluster.uniqueName("py"),
+                try TestEnvironment.reference("schema/elasticc.v0_9_1.brokerClassification.avsc").path, KafkaTestCluster.uniqueName("py"),
             ],
             input: "")
         return output.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
@@ -59,7 +59,11 @@ struct FakeBrokerTests {
         let destination = KafkaTestCluster.uniqueName("classifications")
         try await produceAlerts(0..<400, to: source, garbage: 5)
         let broker = try makeBroker(topics: [source], destination: destination, group: KafkaTestCluster.uniqueName("fb"))
-        try await broker.run(shouldStop: { broker.counts.alertsIn + broker.counts.badAlerts >= 405 })
+        try await TestEnvironment.runUntil {
+            broker.counts.alertsIn + broker.counts.badAlerts >= 405
+        } work: {
+            try await broker.run()
+        }
         #expect(broker.counts == FakeBroker.Counters(alertsIn: 400, messagesOut: 800, badAlerts: 5))
 
         let messages = try classifications(on: destination, count: 800)
@@ -87,13 +91,21 @@ struct FakeBrokerTests {
         let group = KafkaTestCluster.uniqueName("fb")
         try await produceAlerts(0..<300, to: source)
         let first = try makeBroker(topics: [source], destination: destination, group: group, seed: 5, alone: true)
-        try await first.run(shouldStop: { first.counts.alertsIn >= 300 })
+        try await TestEnvironment.runUntil {
+            first.counts.alertsIn >= 300
+        } work: {
+            try await first.run()
+        }
         #expect(first.counts.alertsIn == 300)
         #expect(first.readiness.ok && first.readiness.detail == "6 partitions assigned")
         // More alerts; a new instance of the same group answers only those.
         try await produceAlerts(300..<400, to: source)
         let second = try makeBroker(topics: [source], destination: destination, group: group, seed: 5, alone: true)
-        try await second.run(shouldStop: { second.counts.alertsIn >= 100 })
+        try await TestEnvironment.runUntil {
+            second.counts.alertsIn >= 100
+        } work: {
+            try await second.run()
+        }
         #expect(second.counts.alertsIn == 100)
         let messages = try classifications(on: destination, count: 800)
         let answered = messages.map { "\(($0["alertId"] as! NSNumber).int64Value)-\($0["classifierName"]!)" }
@@ -109,7 +121,11 @@ struct FakeBrokerTests {
         for _ in 0..<2 {
             let destination = KafkaTestCluster.uniqueName("classifications")
             let broker = try makeBroker(topics: [source], destination: destination, group: KafkaTestCluster.uniqueName("fb"), seed: 99)
-            try await broker.run(shouldStop: { broker.counts.alertsIn >= 100 })
+            try await TestEnvironment.runUntil {
+                broker.counts.alertsIn >= 100
+            } work: {
+                try await broker.run()
+            }
             var byKey: [String: [Double]] = [:]
             for message in try classifications(on: destination, count: 200) {
                 byKey["\(message["alertId"]!)-\(message["classifierName"]!)"] = (message["probabilities"] as! [NSNumber]).map(\.doubleValue)
@@ -129,11 +145,19 @@ struct FakeBrokerTests {
         try await produceAlerts(0..<50, to: old)
         // A first run answers everything and commits: without -r, a restart would answer nothing again.
         let first = try makeBroker(topics: [old], destination: destination, group: group)
-        try await first.run(shouldStop: { first.counts.alertsIn >= 50 })
+        try await TestEnvironment.runUntil {
+            first.counts.alertsIn >= 50
+        } work: {
+            try await first.run()
+        }
         // With -r it answers the old topic's alerts once more, then joins the late topic, which
         // brings a rebalance that must not rewind the old topic a second time.
         let second = try makeBroker(topics: [old, late], destination: destination, group: group, reset: true)
-        async let running: Void = second.run(shouldStop: { second.counts.alertsIn >= 80 })
+        async let running: Void = TestEnvironment.runUntil {
+            second.counts.alertsIn >= 80
+        } work: {
+            try await second.run()
+        }
         try await TestEnvironment.waitUntil(timeout: .seconds(60), "the old topic answered again") { second.counts.alertsIn >= 50 }
         try await produceAlerts(1000..<1030, to: late)
         try await running
@@ -151,7 +175,11 @@ struct FakeBrokerTests {
         let destination = KafkaTestCluster.uniqueName("classifications")
         try await produceAlerts(0..<50, to: early)
         let broker = try makeBroker(topics: [early, late], destination: destination, group: KafkaTestCluster.uniqueName("fb"), alone: alone)
-        async let running: Void = broker.run(shouldStop: { broker.counts.alertsIn >= 110 })
+        async let running: Void = TestEnvironment.runUntil {
+            broker.counts.alertsIn >= 110
+        } work: {
+            try await broker.run()
+        }
         // Once the existing topic has been answered, the late topic comes into being.
         try await TestEnvironment.waitUntil { broker.counts.alertsIn >= 50 }
         #expect(broker.counts.alertsIn == 50)

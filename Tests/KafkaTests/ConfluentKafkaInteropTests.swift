@@ -15,7 +15,7 @@ struct ConfluentKafkaInteropTests {
             script: "kafka_peer.py",
             arguments: [
                 "produce", KafkaTestCluster.shared.bootstrapServers, topic, "120",
-                TestEnvironment.referenceSchema("elasticc.v0_9_1.brokerClassification.avsc").path,
+                try TestEnvironment.reference("schema/elasticc.v0_9_1.brokerClassification.avsc").path,
             ],
             input: "")
         #expect(output.contains("\"undelivered\": 0"))
@@ -62,7 +62,7 @@ struct ConfluentKafkaInteropTests {
             script: "kafka_peer.py",
             arguments: [
                 "consume", KafkaTestCluster.shared.bootstrapServers, topic, "80",
-                TestEnvironment.referenceSchema("elasticc.v0_9_1.alert.avsc").path, KafkaTestCluster.uniqueName("pyg"),
+                try TestEnvironment.reference("schema/elasticc.v0_9_1.alert.avsc").path, KafkaTestCluster.uniqueName("pyg"),
             ],
             input: "")
         let lines = output.split(separator: "\n").map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }

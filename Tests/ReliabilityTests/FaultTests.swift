@@ -1,10 +1,10 @@
 import AlertSending
 import AvroSchemas
-import BrokerPolling
+import BrokerIngest
 import Foundation
 import Kafka
 import Logging
-import PPDB
+import PPDBLoading
 import Postgres
 import TOMDatabase
 import TestSupport
@@ -68,18 +68,14 @@ struct FaultTests {
                 name: "chaos", servers: cluster.bootstrapServers, topics: .names([topic]), groupId: "chaos-\(UUID().uuidString)",
                 properties: ["session.timeout.ms": "6000", "reconnect.backoff.max.ms": "1000"]),
             conninfo: url, logger: logger, batchSize: 500)
-        let stop = TestFlag()
-        async let polling: Void = poller.run(shouldStop: { stop.isSet })
-        do {
+        try await TestEnvironment.runUntil(timeout: .seconds(180), "every message stored") {
+            try done()
+        } work: {
+            // A fault that fails cancels the poller, which stops as it does on shutdown.
+            async let polling: Void = poller.run()
             try await fault()
-            try await TestEnvironment.waitUntil(timeout: .seconds(180), "every message stored") { try done() }
-        } catch {
-            stop.set()
             await polling
-            throw error
         }
-        stop.set()
-        await polling
     }
 
     @Test("A Kafka broker down during ingestion: consumers recover without a restart, nothing lost or doubled")

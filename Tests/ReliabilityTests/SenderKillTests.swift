@@ -2,7 +2,7 @@ import AvroSchemas
 import Foundation
 import Kafka
 import Logging
-import PPDB
+import PPDBLoading
 import Postgres
 import TOMDatabase
 import TestSupport

@@ -46,7 +46,7 @@ public final class PostgresTestServer: Sendable {
 
 extension PostgresTestServer {
     public static var snapshotPath: String {
-        TestEnvironment.referenceDirectory.appendingPathComponent("tom_desc/elasticc2_alertcycle_complete.psqlc").path
+        get throws { try TestEnvironment.reference("tom_desc/elasticc2_alertcycle_complete.psqlc").path }
     }
 }
 

@@ -6,6 +6,7 @@ public enum TestEnvironment {
     public static let packageRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+    /// `ELASTICC_REFERENCE_DIR`, else `../shared/reference` beside the clone.
     public static var referenceDirectory: URL {
         if let override = ProcessInfo.processInfo.environment["ELASTICC_REFERENCE_DIR"] {
             return URL(fileURLWithPath: override)
@@ -13,8 +14,25 @@ public enum TestEnvironment {
         return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/reference")
     }
 
-    public static func referenceSchema(_ fileName: String) -> URL {
-        referenceDirectory.appendingPathComponent("schema").appendingPathComponent(fileName)
+    /// A reference file the tests read; a missing one fails the test that needs it with a
+    /// sentence saying which public file to put where.
+    public static func reference(_ relativePath: String) throws -> URL {
+        let url = referenceDirectory.appendingPathComponent(relativePath)
+        guard FileManager.default.fileExists(atPath: url.path) else { throw MissingReference(path: url.path) }
+        return url
+    }
+
+    public struct MissingReference: Error, CustomStringConvertible {
+        public var path: String
+        public var description: String {
+            """
+            reference data missing: \(path) does not exist. Put the public reference files in ../shared/reference beside the \
+            clone, or set ELASTICC_REFERENCE_DIR to their folder: schema/*.avsc (the ELAsTiCC v0_9_1 and v0_9 Avro schemas, \
+            LSSTDESC/elasticc alert_schema), tom_elasticc2_schema.sql and tom_desc/ (LSSTDESC/tom_desc: tom_client.py, \
+            admin_tools/, and its test data elasticc2_alertcycle_complete.psqlc, elasticc2_dump_10obj.sql, \
+            elasticc2_alert_test_data.tar.bz2)
+            """
+        }
     }
 
     /// `execute` for async callers: the wait for the child runs on a thread of its own, so a
@@ -69,8 +87,9 @@ public enum TestEnvironment {
         try process.run()
         if let input {
             // A thread of its own: a large input must not wait for us to drain the outputs.
+            // A child that exits before reading it all is its own failure, reported by its status.
             let writer = Thread {
-                stdin.fileHandleForWriting.write(Data(input.utf8))
+                try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
                 try? stdin.fileHandleForWriting.close()
             }
             writer.start()
@@ -84,6 +103,7 @@ public enum TestEnvironment {
     /// A process for `arguments` (a path, or a name looked up on PATH) with the environment
     /// merged over ours; the caller sets its pipes and runs it.
     public static func launch(_ arguments: [String], environment: [String: String] = [:]) -> Process {
+        ignoreBrokenPipes
         let process = Process()
         if arguments[0].hasPrefix("/") {
             process.executableURL = URL(fileURLWithPath: arguments[0])
@@ -95,6 +115,12 @@ public enum TestEnvironment {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         return process
     }
+
+    /// A write to a child that has gone (a Python peer that failed) must fail that write, not
+    /// end the whole test process with SIGPIPE.
+    private static let ignoreBrokenPipes: Void = {
+        signal(SIGPIPE, SIG_IGN)
+    }()
 
     /// A new file in the temporary directory holding `text`; returns its path.
     public static func temporaryFile(_ text: String, prefix: String = "test") throws -> String {

@@ -1,0 +1,248 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PPDBLoading
+import ServiceSupport
+import TOMDatabase
+
+@main
+struct PPDBCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ppdb",
+        abstract: "Manage the TOM's PPDB tables: migrate, load data, report.",
+        subcommands: [
+            Migrate.self, Restore.self, LoadSNANA.self, Synth.self, Stats.self, ResetSent.self, UpdateSources.self, GrantQueryRole.self,
+            Replicate.self,
+        ])
+}
+
+struct Migrate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create the TOM tables this pipeline uses and our own tables (idempotent).")
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func run() throws {
+        ParseOnly.exitIfRequested()
+        let logger = logging.bootstrap(label: "ppdb")
+        let report = try Migrator.migrate(try database.connect(applicationName: "ppdb migrate"), logger: logger)
+        print(
+            "migrations applied: \(report.appliedVersions.isEmpty ? "none (up to date)" : report.appliedVersions.map(String.init).joined(separator: ", "))"
+        )
+        if !report.createdTables.isEmpty { print("tables created: \(report.createdTables.joined(separator: ", "))") }
+        let kept = report.existingTables
+        if !kept.isEmpty { print("tables already there, left as they are: \(kept.joined(separator: ", "))") }
+        print("q3c sky indexes: \(report.q3cAvailable ? "present" : "skipped (q3c extension not available)")")
+    }
+}
+
+struct Restore: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Restore a TOM database dump (pg_dump custom format) into migrated tables.",
+        discussion: "Restores the PPDB, truth and broker tables with pg_restore --data-only in one transaction.")
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+    @Argument(help: "The .psqlc dump, such as elasticc2_alertcycle_complete.psqlc.") var dump: String
+    @Flag(help: "Restore only the PPDB and truth tables, not the broker tables.") var ppdbOnly = false
+
+    func validate() throws {
+        guard FileManager.default.fileExists(atPath: dump) else { throw ValidationError("No dump file at \(dump).") }
+    }
+
+    func run() throws {
+        ParseOnly.exitIfRequested()
+        _ = logging.bootstrap(label: "ppdb")
+        try SnapshotRestorer.restore(dump: dump, conninfo: database.resolved.conninfo, includeBrokerTables: !ppdbOnly)
+        print(try StatisticsTable.render(PPDBStatistics.read(database.connect(applicationName: "ppdb restore"))))
+    }
+}
+
+struct LoadSNANA: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load-snana",
+        abstract: "Load SNANA FITS output (*HEAD.FITS.gz / *PHOT.FITS.gz pairs and <dir>/<dirname>.DUMP) into the PPDB.")
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+    @Option(help: "simversion of the loaded objects.") var simversion = "2023-04-01"
+    @Argument(help: "SNANA output directories.") var directories: [String]
+
+    func validate() throws {
+        guard !directories.isEmpty else { throw ValidationError("Give at least one SNANA directory.") }
+        for directory in directories {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("\(directory) is not a directory.")
+            }
+        }
+    }
+
+    func run() throws {
+        ParseOnly.exitIfRequested()
+        let logger = logging.bootstrap(label: "ppdb")
+        let summary = try SNANALoader(connection: database.connect(applicationName: "ppdb load-snana"), simVersion: simversion, logger: logger)
+            .load(directories: directories)
+        print(
+            String(
+                format: "load-snana: %d objects, %d sources = alerts, %d forced sources, %d truth rows in %.2f s (%.0f forced sources/s)",
+                summary.objects, summary.sources, summary.forcedSources, summary.truthRows, summary.seconds,
+                Double(summary.forcedSources) / max(summary.seconds, 1e-9)))
+    }
+}
+
+struct Synth: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Generate realistic ELAsTiCC-like PPDB data at any scale (same seed, same rows).")
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+    @Option(help: "Number of objects (about 5 alerts and 150 forced sources each).") var objects: Int = 1000
+    @Option(help: "Random seed.") var seed: UInt64 = 1
+    // The snapshot has no DDF object among 346 (under 1 % at 95 % confidence); 1 % keeps the DDF topics busy.
+    @Option(help: "Fraction of objects in deep-drilling fields.") var ddfFraction: Double = 0.01
+    @Option(help: "First night of the simulated survey (MJD).") var startMjd: Double = 60_500
+    @Option(help: "Length of the simulated survey in days.") var days: Double = 365
+    @Option(help: "Id of the first object (sources are id × 100000 + n).") var firstObjectId: Int64 = 10_000_000
+
+    func validate() throws {
+        guard objects > 0 else { throw ValidationError("--objects must be positive.") }
+        guard (0...1).contains(ddfFraction) else { throw ValidationError("--ddf-fraction must be between 0 and 1.") }
+        guard days > 0 else { throw ValidationError("--days must be positive.") }
+        guard firstObjectId > 0, firstObjectId + Int64(objects) < 90_000_000_000_000 else {
+            throw ValidationError("--first-object-id and --objects must keep source ids (id × 100000) within bigint.")
+        }
+    }
+
+    func run() throws {
+        ParseOnly.exitIfRequested()
+        let logger = logging.bootstrap(label: "ppdb")
+        let settings = SynthGenerator.Settings(
+            objects: objects, seed: seed, ddfFraction: ddfFraction, startMJD: startMjd,
+            days: days, firstObjectId: firstObjectId)
+        let summary = try SynthLoader(settings: settings, conninfo: database.resolved.conninfo, logger: logger).run()
+        print(
+            String(
+                format: "synth: %d objects (%d DDF), %d sources = alerts, %d forced sources in %.1f s (%.0f alerts/s, %.0f forced sources/s)%@",
+                summary.objects, summary.ddfObjects, summary.sources, summary.forcedSources, summary.seconds,
+                Double(summary.sources) / summary.seconds, Double(summary.forcedSources) / summary.seconds,
+                summary.deferredIndexes ? "; indexes built after the rows" : ""))
+    }
+}
+
+struct Stats: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print PPDB and broker-message counts.")
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func run() throws {
+        ParseOnly.exitIfRequested()
+        _ = logging.bootstrap(label: "ppdb")
+        print(try StatisticsTable.render(PPDBStatistics.read(database.connect(applicationName: "ppdb stats"))))
+    }
+}
+
+struct ResetSent: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Clear alertsenttimestamp on every alert, as the TOM's tests do.")
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func run() throws {
+        ParseOnly.exitIfRequested()
+        _ = logging.bootstrap(label: "ppdb")
+        let cleared = try PPDBStatistics.resetSent(database.connect(applicationName: "ppdb reset-sent"))
+        print("alerts marked unsent: \(cleared)")
+    }
+}
+
+enum StatisticsTable {
+    static func render(_ stats: PPDBStatistics) -> String {
+        var lines = [
+            "objects            \(stats.objects) (\(stats.ddfObjects) DDF)",
+            "sources            \(stats.sources)",
+            "forced sources     \(stats.forcedSources)",
+            "alerts             \(stats.alerts) (\(stats.alertsSent) sent, \(stats.alertsUnsent) unsent)",
+            "simulated date     " + (stats.simulatedDateReached.map { String(format: "MJD %.5f", $0) } ?? "none sent"),
+            "truth rows         \(stats.truthRows)",
+            "broker messages    \(stats.brokerMessages)",
+        ]
+        for (classifier, messages) in stats.messagesPerClassifier {
+            lines.append("  \(classifier): \(messages)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+struct UpdateSources: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "update-sources",
+        abstract: "Copy the objects, sources and forced sources brokers answered for into the TOM's tables (update_elasticc2_sources).",
+        discussion: """
+            Processes the source ids in elasticc2_brokersourceids (with --doall: every diasource_id in elasticc2_brokermessage), \
+            all in one transaction, and consumes them (not with --doall).
+            """)
+    @Flag(help: "Process every source id in elasticc2_brokermessage, and consume none.") var doall = false
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func run() throws {
+        ParseOnly.exitIfRequested()
+        let logger = logging.bootstrap(label: "ppdb")
+        let connection = try database.connect(applicationName: "ppdb update-sources")
+        let summary: SourceUpdater.Summary
+        do {
+            summary = try SourceUpdater(logger: logger).run(on: connection, doAll: doall)
+        } catch let refused as SourceUpdater.Refused {
+            throw ValidationError("update-sources refused: \(refused)")
+        }
+        print(
+            """
+            update-sources: \(summary.sourceIds) source ids; new: \(summary.newObjects) objects, \(summary.newSources) sources, \
+            \(summary.newForcedSources) forced sources; \(summary.objectInfoRows) object-info rows; \(summary.idsConsumed) ids consumed; \
+            \(String(format: "%.2f", summary.seconds)) s
+            """)
+    }
+}
+
+struct GrantQueryRole: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grant-query-role",
+        abstract: "Create or update the read-only role elasticc-api's db/runsqlquery/ runs as (the TOM's postgres_ro).",
+        discussion: """
+            The role may log in, read every table of the public schema except the accounts (auth_*), Django's tables and \
+            elasticc-api's login sessions, and create temporary tables; nothing else. Run it again after a migration adds tables.
+            """)
+    @Argument(help: "The role's name.") var role: String
+    @Option(help: "File whose first line is the role's password (none: keep it, or no password).") var passwordFile: String?
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func run() throws {
+        ParseOnly.exitIfRequested()
+        _ = logging.bootstrap(label: "ppdb")
+        let password = try passwordFile.map { path in
+            try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        }
+        try QueryRole.grant(role: role, password: password, on: database.connect(applicationName: "ppdb grant-query-role"))
+        print("query role \(role): may read the science tables and create temporary tables")
+    }
+}
+
+struct Replicate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make the PPDB COPIES times as big: its objects copied with every id shifted, times and values unchanged.",
+        discussion: "Real-shaped data at any size, as `ppdb restore` of the TOM snapshot then `ppdb replicate --copies 50`. Run VACUUM ANALYZE after."
+    )
+    @Option(help: "How many copies in all, the original included.") var copies: Int
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard copies >= 1 else { throw ValidationError("--copies must be at least 1.") }
+    }
+
+    func run() throws {
+        ParseOnly.exitIfRequested()
+        _ = logging.bootstrap(label: "ppdb")
+        let summary = try SnapshotReplicator.replicate(copies: copies, on: database.connect(applicationName: "ppdb replicate"))
+        print(
+            "replicate: \(copies) copies (ids shifted by multiples of \(summary.stride)): \(summary.objects) objects, \(summary.sources) sources, "
+                + "\(summary.forcedSources) forced sources, \(summary.alerts) alerts")
+    }
+}

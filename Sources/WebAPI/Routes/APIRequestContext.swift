@@ -1,0 +1,15 @@
+import Hummingbird
+
+/// A request's context: Hummingbird's core storage and the logged-in user, if any.
+public struct APIRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var user: TOMUser?
+
+    public init(source: Source) {
+        coreContext = .init(source: source)
+        user = nil
+    }
+
+    /// Batches of broker messages may be large; the push route checks its own limit.
+    public var maxUploadSize: Int { APISettings.maximumBodyBytes }
+}

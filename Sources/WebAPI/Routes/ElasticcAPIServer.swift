@@ -1,0 +1,143 @@
+import BlockingWork
+import BrokerIngest
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Metrics
+import Postgres
+
+/// The TOM's HTTP side on Hummingbird: the login TomClient drives, and brokers' REST push.
+/// Database work runs on pooled connections' own threads, password hashing on a thread of its
+/// own: NIO's event loops and the cooperative pool never wait on either.
+public struct ElasticcAPIServer: Sendable {
+    let pool: PostgresPool
+    let settings: APISettings
+    let logger: Logger
+    let hashing = BlockingExecutor(label: "password hashing")
+
+    public static let failedLoginText = "Please enter a correct username and password. Note that both fields may be case-sensitive."
+
+    public init(pool: PostgresPool, settings: APISettings = APISettings(), logger: Logger) {
+        self.pool = pool
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public func router() -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
+        router.add(middleware: RequestMetricsMiddleware())
+        router.add(middleware: SessionMiddleware(pool: pool))
+        router.add(middleware: CSRFMiddleware(logger: logger))
+        router.get("/") { _, context in
+            APIResponses.page(title: "ElasticcStream", body: "<p>Logged in as \(APIResponses.escape(context.user?.username ?? "nobody")).</p>")
+        }
+        router.get("/accounts/login") { request, _ in loginPage(request, failed: false) }
+        router.post("/accounts/login") { request, context in try await login(request, context) }
+        router.put("/elasticc2/brokermessage") { request, context in try await pushBrokerMessages(request, context) }
+        addScienceRoutes(to: router)
+        addPageRoutes(to: router)
+        return router
+    }
+
+    // MARK: Login
+
+    /// The login form, with a `csrftoken` cookie if the client has none yet.
+    func loginPage(_ request: Request, failed: Bool, status: HTTPResponse.Status = .ok) -> Response {
+        let existing = request.cookies["csrftoken"]?.value
+        let secret = existing.flatMap { CSRFToken.isWellFormed($0) ? $0 : nil } ?? CSRFToken.newSecret()
+        let error = failed ? "<ul class=\"errorlist nonfield\"><li>\(Self.failedLoginText)</li></ul>" : ""
+        var response = APIResponses.page(
+            status: status, title: "Log in",
+            body: """
+                \(error)
+                <form method="post" action="/accounts/login/">
+                <input type="hidden" name="csrfmiddlewaretoken" value="\(secret)">
+                <label>Username <input type="text" name="username"></label>
+                <label>Password <input type="password" name="password"></label>
+                <button type="submit">Log in</button>
+                </form>
+                """)
+        if existing != secret {
+            response.setCookie(Cookie(name: "csrftoken", value: secret, maxAge: 31_449_600, path: "/", httpOnly: false, sameSite: .lax))
+        }
+        return response
+    }
+
+    func login(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: 64 * 1024)
+        let form = APIResponses.formFields(String(buffer: body))
+        // The middleware checked the header when there was one; a form token must match too.
+        if request.headers[CSRFMiddleware.header] == nil {
+            guard let cookie = request.cookies["csrftoken"]?.value, let token = form["csrfmiddlewaretoken"],
+                CSRFToken.matches(token: token, cookie: cookie)
+            else {
+                logger.notice("Login refused", metadata: ["user": "\(form["username"] ?? "-")", "reason": "CSRF token missing or incorrect"])
+                return APIResponses.error(.forbidden, "CSRF verification failed: CSRF token missing or incorrect.")
+            }
+        }
+        let username = form["username"] ?? ""
+        let password = form["password"] ?? ""
+        let found = try await pool.withConnection { connection in
+            try await connection.run { connection in try UserDirectory.find(username: username, on: connection) }
+        }
+        // An unknown user costs the same hashing as a known one: no timing tells them apart.
+        let storedHash = found?.passwordHash ?? "pbkdf2_sha256$\(DjangoPassword.defaultIterations)$unknownuserunknownuser$AAAA"
+        let matches = await hashing.run { DjangoPassword.verify(password, against: storedHash) }
+        guard let user = found?.user, user.isActive, matches else {
+            logger.notice("Login refused", metadata: ["user": "\(username)", "reason": "wrong username or password"])
+            return loginPage(request, failed: true)
+        }
+        let lifetime = settings.sessionLifetime
+        let key = try await pool.withConnection { connection in
+            try await connection.run { connection in try SessionStore.create(userId: user.id, lifetime: lifetime, on: connection) }
+        }
+        logger.info("Logged in", metadata: ["user": "\(username)"])
+        var response = APIResponses.page(title: "Logged in", body: "<p>You are logged in as \(APIResponses.escape(username)).</p>")
+        response.setCookie(
+            Cookie(name: "sessionid", value: key, maxAge: Int(lifetime.components.seconds), path: "/", httpOnly: true, sameSite: .lax))
+        return response
+    }
+
+    // MARK: Broker messages
+
+    func pushBrokerMessages(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        guard let user = context.user else { return refuse(request, nil, .forbidden, "log in first (/accounts/login/)") }
+        guard user.mayPushBrokerMessages else {
+            return refuse(request, user, .forbidden, "user \(user.username) may not push broker messages (not in the group Broker)")
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: APISettings.maximumBodyBytes)
+        } catch {
+            return refuse(request, user, .contentTooLarge, "the body is larger than \(APISettings.maximumBodyBytes) bytes")
+        }
+        let messages: [BrokerMessagePush]
+        do {
+            messages = try BrokerMessagePush.parse(Data(buffer: body))
+        } catch {
+            return refuse(request, user, .badRequest, error.description)
+        }
+        let outcome = try await pool.withConnection { connection in
+            try await connection.run { connection in try PushedMessageStore.store(messages, on: connection) }
+        }
+        let id = outcome.firstMessageId ?? -1
+        let host = request.head.authority ?? "localhost"
+        var path = request.uri.path
+        if !path.hasSuffix("/") { path += "/" }
+        Counter(label: "elasticc_api_broker_messages_stored_total", dimensions: [("user", user.username)]).increment(by: outcome.loaded)
+        Counter(label: "elasticc_api_broker_messages_already_stored_total", dimensions: [("user", user.username)]).increment(
+            by: outcome.alreadyStored)
+        logger.debug(
+            "Broker messages stored", metadata: ["user": "\(user.username)", "loaded": "\(outcome.loaded)", "repeated": "\(outcome.alreadyStored)"])
+        return APIResponses.json(
+            .created, ["brokerMessageId": id, "num_loaded": outcome.loaded], headers: [.location: "http://\(host)\(path)\(id)"])
+    }
+
+    func refuse(_ request: Request, _ user: TOMUser?, _ status: HTTPResponse.Status, _ reason: String) -> Response {
+        logger.notice(
+            "Request refused",
+            metadata: ["path": "\(request.uri.path)", "user": "\(user?.username ?? "-")", "status": "\(status.code)", "reason": "\(reason)"])
+        return APIResponses.error(status, reason)
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import JSON
+import Postgres
+
+/// The seed's ELAsTiCC2 web API (light curves, hot transients, spectrum coordination,
+/// classifiers, alerts) and `db/runsqlquery/`, at the TOM's URLs. Every answer is computed on
+/// a pooled connection's own thread; bad parameters get 400 naming the parameter.
+extension ElasticcAPIServer {
+    typealias ScienceAnswer = @Sendable (RequestParameters, TOMUser, PostgresConnection) throws -> [UInt8]
+
+    /// Request bodies of these endpoints are small (ids, filters, SQL).
+    static let maximumQueryBodyBytes = 4 << 20
+
+    func addScienceRoutes(to router: Router<APIRequestContext>) {
+        let readBoth: [HTTPRequest.Method] = [.get, .post]
+        route(router, "/elasticc2/ltcv", readBoth) { parameters, _, connection in try LightCurveEndpoint.answer(parameters, on: connection) }
+        route(router, "/elasticc2/ltcvs", readBoth) { parameters, _, connection in try LightCurveEndpoint.answer(parameters, on: connection) }
+        for method in readBoth {
+            // Large answers: read on several pooled connections side by side.
+            router.on("/elasticc2/gethottransients", method: method) { request, context in
+                try await answer(request, context) { parameters, _ in try await HotTransientsEndpoint.answer(parameters, pool: pool) }
+            }
+        }
+        route(router, "/elasticc2/askforspectrum", [.post]) { parameters, user, connection in
+            try SpectrumRequestEndpoint.answer(parameters, userId: user.id, on: connection)
+        }
+        route(router, "/elasticc2/spectrawanted", [.post]) { parameters, _, connection in
+            try WantedSpectraEndpoint.answer(parameters, on: connection)
+        }
+        route(router, "/elasticc2/planspectrum", [.post]) { parameters, _, connection in try SpectrumPlanEndpoint.plan(parameters, on: connection) }
+        route(router, "/elasticc2/removespectrumplan", [.post]) { parameters, _, connection in
+            try SpectrumPlanEndpoint.remove(parameters, on: connection)
+        }
+        route(router, "/elasticc2/reportspectruminfo", [.post]) { parameters, _, connection in
+            try SpectrumReportEndpoint.answer(parameters, on: connection)
+        }
+        route(router, "/elasticc2/getknownspectruminfo", [.post]) { parameters, _, connection in
+            try KnownSpectraEndpoint.answer(parameters, on: connection)
+        }
+        route(router, "/elasticc2/getalert", readBoth) { parameters, _, connection in try AlertLookupEndpoint.answer(parameters, on: connection) }
+        for method in readBoth {
+            router.on("/elasticc2/classifiers_json", method: method) { request, context in
+                // A page of the TOM's that sends strangers to the login form rather than a 403.
+                guard context.user != nil else { return Self.loginRedirect(request) }
+                return try await answer(request, context) { _, _, connection in try ClassifierListEndpoint.answer(on: connection) }
+            }
+        }
+        router.post("/db/runsqlquery") { request, context in try await runSQLQuery(request, context) }
+        router.get("/db/runsqlquery") { _, _ in Self.methodNotAllowed(allowed: [.post]) }
+    }
+
+    private func route(_ router: Router<APIRequestContext>, _ path: String, _ methods: [HTTPRequest.Method], _ body: @escaping ScienceAnswer) {
+        for method in methods {
+            router.on(RouterPath(path), method: method) { request, context in try await answer(request, context, body) }
+        }
+        if !methods.contains(.get) {
+            router.get(RouterPath(path)) { _, _ in Self.methodNotAllowed(allowed: methods) }
+        }
+    }
+
+    static func methodNotAllowed(allowed: [HTTPRequest.Method]) -> Response {
+        var response = APIResponses.error(.methodNotAllowed, "use \(allowed.map(\.rawValue).joined(separator: " or "))")
+        response.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
+        return response
+    }
+
+    /// Login, body, parameters, then the endpoint on a pooled connection's thread.
+    private func answer(_ request: Request, _ context: APIRequestContext, _ body: @escaping ScienceAnswer) async throws -> Response {
+        try await answer(request, context) { parameters, user in
+            try await pool.withConnection { connection in try await connection.run { connection in try body(parameters, user, connection) } }
+        }
+    }
+
+    /// Login, body and parameters checked, then `body` makes the JSON answer.
+    private func answer(
+        _ request: Request, _ context: APIRequestContext, _ body: @escaping @Sendable (RequestParameters, TOMUser) async throws -> [UInt8]
+    ) async throws -> Response {
+        guard let user = context.user else { return refuse(request, nil, .forbidden, "log in first (/accounts/login/)") }
+        let parameters: RequestParameters
+        do {
+            let bytes = try await request.body.collect(upTo: Self.maximumQueryBodyBytes)
+            parameters = try RequestParameters.parse(Data(buffer: bytes))
+        } catch let error as APIParameterError {
+            return refuse(request, user, .badRequest, error.description)
+        } catch {
+            return refuse(request, user, .contentTooLarge, "the body is larger than \(Self.maximumQueryBodyBytes) bytes")
+        }
+        do {
+            let json = try await body(parameters, user)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
+        } catch let error as APIParameterError {
+            return refuse(request, user, .badRequest, error.description)
+        } catch let error as APINotFound {
+            return refuse(request, user, .notFound, error.description)
+        }
+    }
+
+    func runSQLQuery(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        guard let user = context.user else { return refuse(request, nil, .forbidden, "log in first (/accounts/login/)") }
+        guard let runner = settings.sqlQueries else {
+            return refuse(request, user, .serviceUnavailable, "runsqlquery is not configured here (elasticc-api serve --sql-query-db)")
+        }
+        let query: SQLQueryRequest
+        do {
+            let bytes = try await request.body.collect(upTo: Self.maximumQueryBodyBytes)
+            guard let document = try? JSONValue.parse(Data(buffer: bytes)) else {
+                return refuse(request, user, .badRequest, "the body is not valid JSON")
+            }
+            query = try SQLQueryRequest(document)
+        } catch let error as SQLQueryRequest.Invalid {
+            return refuse(request, user, .badRequest, error.description)
+        } catch {
+            return refuse(request, user, .contentTooLarge, "the body is larger than \(Self.maximumQueryBodyBytes) bytes")
+        }
+        let answer = await runner.run(query)
+        if answer.isError {
+            logger.notice(
+                "SQL query refused or failed", metadata: ["user": "\(user.username)", "answer": "\(String(decoding: answer.json, as: UTF8.self))"])
+        }
+        // The TOM answers SQL errors with 200 and status "error"; tom_client users check that.
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: answer.json)))
+    }
+}

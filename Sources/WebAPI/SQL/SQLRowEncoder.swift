@@ -1,0 +1,78 @@
+import JSON
+import Postgres
+
+/// Writes result rows as `{column: value}` objects the way psycopg2's `RealDictCursor` and
+/// Django's JSON encoder spell them: numbers as numbers (float4 with its shortest spelling),
+/// `numeric` as a string, timestamps in ISO 8601 (milliseconds, `Z` when zoned), json as json,
+/// arrays as lists; anything else as PostgreSQL's text.
+struct SQLRowEncoder {
+    private let columns: [String]
+    private let types: [UInt32]
+
+    init(_ result: PostgresResult) {
+        columns = result.columnNames
+        types = (0..<result.columnCount).map { result.typeOID($0) }
+    }
+
+    func write(_ result: PostgresResult, into writer: inout JSONWriter) {
+        for row in 0..<result.rowCount {
+            writer.beginObject()
+            for column in columns.indices {
+                writer.key(columns[column])
+                guard let text = result.string(row, column) else {
+                    writer.null()
+                    continue
+                }
+                Self.write(text, type: types[column], into: &writer)
+            }
+            writer.endObject()
+        }
+    }
+
+    static func write(_ text: String, type: UInt32, into writer: inout JSONWriter) {
+        switch type {
+        case 16: writer.bool(text == "t")
+        case 20, 21, 23, 26:
+            if let number = Int64(text) { writer.int(number) } else { writer.string(text) }
+        case 700:
+            if let number = Float(text) { writer.float(number) } else { writer.string(text) }
+        case 701:
+            if let number = Double(text) { writer.double(number) } else { writer.string(text) }
+        case 114, 3802: writer.raw(Array(text.utf8))
+        case 1114: writer.string(isoTimestamp(text, zoned: false))
+        case 1184: writer.string(isoTimestamp(text, zoned: true))
+        case 1000, 1005, 1007, 1016, 1021, 1022, 1009, 1015, 1231, 1014, 199, 3807:
+            var parser = ArrayTextParser(text: Array(text.utf8), elementType: elementType(of: type))
+            parser.write(into: &writer)
+        default: writer.string(text)
+        }
+    }
+
+    static func elementType(of arrayType: UInt32) -> UInt32 {
+        switch arrayType {
+        case 1000: 16
+        case 1005: 21
+        case 1007: 23
+        case 1016: 20
+        case 1021: 700
+        case 1022: 701
+        case 199: 114
+        case 3807: 3802
+        default: 25
+        }
+    }
+
+    /// `2026-11-25 14:17:03.99+00` → `2026-11-25T14:17:03.990Z` (the session runs in UTC).
+    static func isoTimestamp(_ text: String, zoned: Bool) -> String {
+        var body = Substring(text)
+        if zoned, let sign = body.lastIndex(where: { $0 == "+" || $0 == "-" }), sign > body.index(body.startIndex, offsetBy: 10) {
+            body = body[..<sign]
+        }
+        var iso = body.replacingOccurrences(of: " ", with: "T")
+        if let dot = iso.firstIndex(of: ".") {
+            let fraction = iso[iso.index(after: dot)...]
+            iso = String(iso[..<dot]) + "." + String((fraction + "000").prefix(3))
+        }
+        return zoned ? iso + "Z" : iso
+    }
+}

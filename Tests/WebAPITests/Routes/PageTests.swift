@@ -1,0 +1,166 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Postgres
+import TestSupport
+import Testing
+import WebAPI
+
+/// The TOM's diagnostic pages, loaded in headless Chromium as a person sees them, their
+/// numbers checked against SQL written here on the snapshot's end state.
+@Suite("elasticc-api's diagnostic pages in headless Chromium")
+struct PageTests {
+    static let pages = [
+        "/elasticc2/brokercompleteness", "/elasticc2/brokertimedelays", "/elasticc2/alertstreamhists", "/elasticc2/classifiers",
+        "/elasticc2/adminsummary",
+    ]
+
+    static func keyed(_ result: PostgresResult, _ key: (Int) throws -> String) throws -> [String: String] {
+        var values: [String: String] = [:]
+        for row in 0..<result.rowCount { values[try key(row)] = result.string(row, result.columnCount - 1) ?? "" }
+        return values
+    }
+
+    @Test("Each page renders (charts, axis labels, no error) and shows the numbers SQL finds; screenshots saved")
+    func pagesInChromium() async throws {
+        let (url, connection) = try ScienceAPITests.database()
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("pages-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let (server, address) = try await TomClientTests.startServer(["--db", url, "--summary-settle", "0"], in: work)
+        defer {
+            if server.isRunning { kill(server.processIdentifier, SIGKILL) }
+        }
+        let output = try await TestEnvironment.runPython(
+            script: "page_screenshots.py", arguments: ["http://\(address)", "root", "pw", work.appendingPathComponent("png").path] + Self.pages,
+            input: "")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: [String: Any]])
+        let classifierCount = try await connection.query("SELECT count(*) FROM elasticc2_brokerclassifier", statement: "classifiers").value(
+            0, 0, as: Int.self)
+        let expectedCharts = [classifierCount, 3 * classifierCount, 1, 0, 0]
+        for (path, charts) in zip(Self.pages, expectedCharts) {
+            let page = try #require(report[path], "\(path) not loaded")
+            #expect(page["status"] as? Int == 200, "\(path)")
+            #expect(page["error_text"] as? Bool == false, "\(path)")
+            #expect(page["svgs"] as? Int == charts, "\(path): \(page["svgs"] ?? "")")
+            #expect((page["width"] as? Int ?? 0) >= 1000 && (page["height"] as? Int ?? 0) >= 600, "\(path)")
+            #expect((page["png_bytes"] as? Int ?? 0) > 10_000, "\(path): screenshot")
+            #expect(FileManager.default.fileExists(atPath: page["png"] as? String ?? ""))
+        }
+        func keys(_ path: String) -> [String: String] { report[path]?["keys"] as? [String: String] ?? [:] }
+        func labels(_ path: String) -> [String] { report[path]?["axisLabels"] as? [String] ?? [] }
+        #expect(labels(Self.pages[0]).contains("Fraction of alerts answered") && labels(Self.pages[0]).contains("Night alerts were sent (UTC date)"))
+        #expect(labels(Self.pages[1]).contains("log10(Δt / s), bin start") && labels(Self.pages[1]).contains("messages per 0.25 dex"))
+        #expect(labels(Self.pages[2]).contains("Alerts sent"))
+
+        // Completeness: alerts answered per classifier and night, counted once each.
+        let answered = try await connection.query(
+            """
+            SELECT m.classifier_id, to_char((a.alertsenttimestamp AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD'), count(DISTINCT m.alert_id)::text
+              FROM elasticc2_brokermessage m JOIN elasticc2_ppdbalert a ON a.alert_id = m.alert_id
+             WHERE a.alertsenttimestamp IS NOT NULL GROUP BY 1, 2
+            """, statement: "answered")
+        let expectedAnswered = try Self.keyed(answered) {
+            "answered/\(try answered.value($0, 0, as: Int.self))/\(try answered.value($0, 1, as: String.self))"
+        }
+        #expect(!expectedAnswered.isEmpty)
+        #expect(keys(Self.pages[0]).filter { $0.value != "0" } == expectedAnswered)
+        // Delays: messages with each delay known, per classifier.
+        let delays = try await connection.query(
+            """
+            SELECT m.classifier_id, d.name, count(*)::text
+              FROM elasticc2_brokermessage m JOIN elasticc2_ppdbalert a ON a.alert_id = m.alert_id
+             CROSS JOIN LATERAL (VALUES ('full', m.descingesttimestamp - a.alertsenttimestamp),
+                                        ('broker', m.msghdrtimestamp - a.alertsenttimestamp),
+                                        ('tom', m.descingesttimestamp - m.msghdrtimestamp)) AS d(name, delay)
+             WHERE a.alertsenttimestamp IS NOT NULL AND d.delay IS NOT NULL GROUP BY 1, 2
+            """, statement: "delays")
+        let expectedDelays = try Self.keyed(delays) { "delay/\(try delays.value($0, 0, as: Int.self))/\(try delays.value($0, 1, as: String.self))" }
+        #expect(keys(Self.pages[1]).filter { $0.value != "0" } == expectedDelays)
+        // Alerts sent per night.
+        let sent = try await connection.query(
+            """
+            SELECT to_char((alertsenttimestamp AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD'), count(*)::text FROM elasticc2_ppdbalert
+             WHERE alertsenttimestamp IS NOT NULL GROUP BY 1
+            """, statement: "sent")
+        #expect(keys(Self.pages[2]) == (try Self.keyed(sent) { "sent/\(try sent.value($0, 0, as: String.self))" }))
+        // Messages per classifier.
+        let messages = try await connection.query(
+            """
+            SELECT c.classifier_id, (SELECT count(*) FROM elasticc2_brokermessage m WHERE m.classifier_id = c.classifier_id)::text
+              FROM elasticc2_brokerclassifier c
+            """, statement: "messages")
+        #expect(keys(Self.pages[3]) == (try Self.keyed(messages) { "messages/\(try messages.value($0, 0, as: Int.self))" }))
+        // Admin summary: the snapshot's table sizes.
+        let admin = keys(Self.pages[4])
+        #expect(admin["rows/PPDBDiaObject"] == "346" && admin["rows/PPDBDiaSource"] == "1862" && admin["rows/PPDBDiaForcedSource"] == "52172")
+        #expect(admin["rows/DiaObject"] == "131" && admin["rows/DiaSource"] == "650" && admin["rows/DiaForcedSource"] == "5765")
+        let alerts = try await connection.query(
+            "SELECT count(*) FILTER (WHERE alertsenttimestamp IS NOT NULL)::text, count(*) FILTER (WHERE alertsenttimestamp IS NULL)::text FROM elasticc2_ppdbalert",
+            statement: "alerts")
+        #expect(admin["alerts/sent"] == alerts.string(0, 0) && admin["alerts/unsent"] == alerts.string(0, 1))
+        let types = try await connection.query(
+            """
+            SELECT coalesce(t.gentype::text, 'none'), count(*)::text FROM elasticc2_diaobject o
+              LEFT JOIN elasticc2_diaobjecttruth t ON t.diaobject_id = o.diaobject_id GROUP BY 1
+            """, statement: "types")
+        #expect(admin.filter { $0.key.hasPrefix("objects/") } == (try Self.keyed(types) { "objects/\(try types.value($0, 0, as: String.self))" }))
+        kill(server.processIdentifier, SIGTERM)
+        try await TestEnvironment.waitUntil(timeout: .seconds(20), "elasticc-api stopped") { !server.isRunning }
+    }
+
+    @Test("Pages need a login (strangers go to the login form); the admin summary needs a superuser")
+    func pageAccess() async throws {
+        let (url, _) = try ScienceAPITests.database()
+        try await RouterTests.application(url).test(.router) { client in
+            for path in Self.pages + ["/elasticc2/"] {
+                try await client.execute(uri: path, method: .get) { response in
+                    #expect(response.status == .found && response.headers[.location]?.hasPrefix("/accounts/login/") == true, "\(path)")
+                }
+            }
+            let scientist = try await RouterTests.logIn(client, "scientist", "pw")
+            let cookie = "csrftoken=\(scientist.csrf); sessionid=\(scientist.session ?? "")"
+            try await client.execute(uri: "/elasticc2/adminsummary", method: .get, headers: [.cookie: cookie]) { response in
+                #expect(response.status == .forbidden)
+            }
+            try await client.execute(uri: "/elasticc2/classifiers", method: .get, headers: [.cookie: cookie]) { response in
+                #expect(response.status == .ok && String(buffer: response.body).contains("<table>"))
+            }
+        }
+    }
+
+    @Test("The nightly sums grow with new messages only: a second answer to an alert is a message, not another answered alert")
+    func incrementalSums() async throws {
+        let (_, connection) = try ScienceAPITests.database()
+        func answeredAndMessages() async throws -> [Int] {
+            let sums = try await connection.query(
+                "SELECT coalesce(sum(answered_alerts), 0), coalesce(sum(messages), 0) FROM elasticcstream_nightly_answers", statement: "sums")
+            return [try sums.value(0, 0, as: Int.self), try sums.value(0, 1, as: Int.self)]
+        }
+        let added = try await connection.run { connection in try StreamSummary.refresh(settleSeconds: 0, on: connection) }
+        let stored = try await connection.query("SELECT count(*) FROM elasticc2_brokermessage", statement: "stored").value(0, 0, as: Int.self)
+        #expect(added > 0)
+        let first = try await answeredAndMessages()
+        #expect(first[1] == stored)
+        // Nothing new: nothing added.
+        #expect(try await connection.run { connection in try StreamSummary.refresh(settleSeconds: 0, on: connection) } == 0)
+        // A repeat answer (same alert and classifier), and an answer from a new classifier.
+        try await connection.query(
+            """
+            INSERT INTO elasticc2_brokerclassifier (brokername, brokerversion, classifiername, classifierparams, modified)
+            VALUES ('late', '1', 'c', 'p', now())
+            """, statement: "new classifier")
+        try await connection.query(
+            """
+            INSERT INTO elasticc2_brokermessage (streammessage_id, topicname, alert_id, diasource_id, msghdrtimestamp, descingesttimestamp,
+                                                 elasticcpublishtimestamp, brokeringesttimestamp, classifier_id, classid, probability)
+            SELECT streammessage_id, topicname, alert_id, diasource_id, msghdrtimestamp, now() - interval '1 minute', elasticcpublishtimestamp,
+                   brokeringesttimestamp, c, classid, probability
+              FROM (SELECT * FROM elasticc2_brokermessage ORDER BY brokermessage_id LIMIT 1) m,
+                   LATERAL (VALUES (m.classifier_id), ((SELECT max(classifier_id) FROM elasticc2_brokerclassifier))) AS x(c)
+            """, statement: "two more answers")
+        #expect(try await connection.run { connection in try StreamSummary.refresh(settleSeconds: 0, on: connection) } == 2)
+        #expect(try await answeredAndMessages() == [first[0] + 1, first[1] + 2])
+    }
+}

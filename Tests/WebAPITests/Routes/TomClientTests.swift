@@ -1,0 +1,126 @@
+import Foundation
+import Logging
+import Postgres
+import TOMDatabase
+import TestSupport
+import Testing
+import WebAPI
+
+/// The built `elasticc-api serve`, driven over real HTTP by the TOM's own `tom_client.py`.
+@Suite("elasticc-api with the TOM's tom_client.py")
+struct TomClientTests {
+    @Test("TomClient logs in, sees a wrong password refused, and PUTs 650 messages in batches of 100, each stored once; /metrics counts it")
+    func tomClientPushes() async throws {
+        let (url, connection) = try RouterTests.database()
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let metricsPort = try await PrometheusScrape.freePort()
+        let (server, address) = try await Self.startServer(["--db", url, "--metrics-listen", "127.0.0.1:\(metricsPort)"], in: work)
+        defer {
+            if server.isRunning { kill(server.processIdentifier, SIGKILL) }
+        }
+        let output = try await TestEnvironment.runPython(
+            script: "tom_client_push.py",
+            arguments: [
+                try TestEnvironment.reference("tom_desc").path, "http://\(address)", "ampel", "pw", "650",
+            ],
+            input: "")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+        #expect(result["failed_login_detected"] as? Bool == true)
+        #expect(result["statuses"] as? [Int] == [201])
+        #expect(result["loaded"] as? Int == 650)
+        let counts = try await connection.query(
+            """
+            SELECT count(*), count(DISTINCT alert_id), sum(array_length(classid, 1)),
+                   count(*) FILTER (WHERE msghdrtimestamp - brokeringesttimestamp BETWEEN interval '0' AND interval '5 seconds'),
+                   count(*) FILTER (WHERE descingesttimestamp - msghdrtimestamp BETWEEN interval '0' AND interval '5 seconds'),
+                   (SELECT count(*) FROM elasticc2_brokersourceids)
+              FROM elasticc2_brokermessage WHERE topicname = 'REST_push'
+            """, statement: "pushed")
+        #expect(try (0..<6).map { try counts.value(0, $0, as: Int.self) } == [650, 650, 1300, 650, 650, 650])
+        // What Prometheus sees: requests by route, method and status; messages stored; latencies.
+        let metrics = try await PrometheusScrape.read("http://127.0.0.1:\(metricsPort)/metrics")
+        let put = ["route": "/elasticc2/brokermessage", "method": "PUT"]
+        #expect(metrics.sum("elasticc_api_requests_total", put.merging(["status": "201"]) { $1 }) == 7)
+        #expect(metrics.sum("elasticc_api_requests_total", ["route": "/accounts/login", "method": "POST", "status": "200"]) == 2)
+        #expect(metrics.sum("elasticc_api_broker_messages_stored_total", ["user": "ampel"]) == 650)
+        #expect(metrics.families["elasticc_api_request_duration_seconds"] == "histogram")
+        #expect(metrics.sum("elasticc_api_request_duration_seconds_count", put) == 7)
+        #expect(try await PrometheusScrape.status("http://127.0.0.1:\(metricsPort)/ready").code == 200)
+        // SIGTERM: a graceful stop.
+        kill(server.processIdentifier, SIGTERM)
+        try await TestEnvironment.waitUntil(timeout: .seconds(20), "elasticc-api stopped") { !server.isRunning }
+        #expect(server.terminationReason == .exit && server.terminationStatus == 0)
+    }
+
+    /// Starts the built `elasticc-api serve` on a free port; returns the process and its address.
+    static func startServer(_ arguments: [String], in work: URL) async throws -> (process: Process, address: String) {
+        let ready = work.appendingPathComponent("ready").path
+        let server = TestEnvironment.launch(
+            [TestEnvironment.executable("elasticc-api"), "serve", "--listen", "127.0.0.1:0", "--ready-file", ready, "--log-level", "warning"]
+                + arguments)
+        try server.run()
+        try await TestEnvironment.waitUntil(timeout: .seconds(30), "elasticc-api listening") {
+            FileManager.default.fileExists(atPath: ready) || !server.isRunning
+        }
+        let address = try String(contentsOfFile: ready, encoding: .utf8).split(separator: " ")[1].trimmingCharacters(in: .whitespacesAndNewlines)
+        return (server, address)
+    }
+
+    @Test("TomClient runs the README's examples: light curves, hot transients, the spectrum workflow and runsqlquery as a read-only role")
+    func tomClientScience() async throws {
+        let (url, queryURL, connection) = try SQLQueryTests.database()
+        let objects = try ScienceAPITests.ints(
+            await connection.query(
+                """
+                SELECT diaobject_id FROM elasticc2_diaforcedsource WHERE psflux > 0 AND psflux > 3 * psfluxerr
+                 GROUP BY diaobject_id ORDER BY diaobject_id LIMIT 2
+                """, statement: "objects"))
+        let points = try await connection.query(
+            "SELECT count(*), (SELECT count(DISTINCT diaobject_id) FROM elasticc2_diasource) FROM elasticc2_diaforcedsource WHERE diaobject_id = ANY(\(objects))",
+            statement: "points")
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        // A role that may write is refused at start.
+        let refused = try await TestEnvironment.execute(
+            [TestEnvironment.executable("elasticc-api"), "serve", "--listen", "127.0.0.1:0", "--db", url, "--sql-query-db", url])
+        #expect(refused.status != 0 && refused.stderr.contains("refusing --sql-query-db"))
+        let (server, address) = try await Self.startServer(["--db", url, "--sql-query-db", queryURL], in: work)
+        defer {
+            if server.isRunning { kill(server.processIdentifier, SIGKILL) }
+        }
+        let output = try await TestEnvironment.runPython(
+            script: "tom_client_science.py",
+            arguments: [
+                try TestEnvironment.reference("tom_desc").path, "http://\(address)", "scientist", "pw",
+                String(objects[0]), String(objects[1]),
+            ],
+            input: "")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+        let first = Int(objects[0])
+        let second = Int(objects[1])
+        #expect(result["ltcv_objects"] as? [Int] == [first, second])
+        #expect(result["ltcv_points"] as? Int == (try points.value(0, 0, as: Int.self)))
+        #expect(result["hot_objects"] as? Int ?? 0 > 0 && result["hot_columns_equal"] as? Bool == true)
+        #expect(result["asked"] as? Int == 2)
+        #expect(result["wanted_after_ask"] as? [Int] == [first, second])
+        let plan = result["plan"] as? [String: Any] ?? [:]
+        #expect(plan["objectid"] as? Int == first && plan["facility"] as? String == "Rubin-Spec")
+        #expect(plan["plantime"] as? String == "2026-12-01T03:00:00" && plan["comment"] as? String == "")
+        #expect(result["wanted_after_plan"] as? [Int] == [second])
+        #expect(result["removed"] as? Int == 1)
+        #expect(result["wanted_after_remove"] as? [Int] == [first, second])
+        #expect(result["report_classid"] as? Int == 2232)
+        let known = result["known"] as? [[String: Any]] ?? []
+        #expect(known.count == 1 && known.first?["objectid"] as? Int == first)
+        #expect(known.first?["facility"] as? String == "Rubin-Spec" && known.first?["classid"] as? Int == 2232)
+        #expect(result["wanted_after_report"] as? [Int] == [second])
+        #expect(result["sql_wanted_rows"] as? Int == 1)
+        #expect(result["sql_delete"] as? String == "error")
+        #expect(result["get_askforspectrum"] as? Int == 405)
+        kill(server.processIdentifier, SIGTERM)
+        try await TestEnvironment.waitUntil(timeout: .seconds(20), "elasticc-api stopped") { !server.isRunning }
+    }
+}
