@@ -36,6 +36,30 @@ es_require_swift() {
   fi
 }
 
+# The public reference data: ELASTICC_REFERENCE_DIR, else ../shared/reference beside the clone.
+es_reference_dir() {
+  if [ -n "${ELASTICC_REFERENCE_DIR:-}" ]; then echo "$ELASTICC_REFERENCE_DIR"; else echo "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/../shared/reference"; fi
+}
+
+# Stops with a sentence saying which public files to put where, when the reference data is missing.
+es_require_reference() {
+  local dir
+  dir=$(es_reference_dir)
+  if [ ! -d "$dir/schema" ] || [ ! -d "$dir/tom_desc" ]; then
+    cat >&2 <<MESSAGE
+The reference data is missing: $dir has no schema/ and tom_desc/.
+Put the public files there (or set ELASTICC_REFERENCE_DIR to their folder):
+  schema/elasticc.v0_9_1.*.avsc and elasticc.v0_9.alert.avsc   the ELAsTiCC Avro schemas (LSSTDESC/elasticc, alert_schema/)
+  tom_elasticc2_schema.sql                                     the TOM's DDL of its elasticc2 tables (LSSTDESC/tom_desc)
+  tom_desc/tom_client.py, tom_desc/admin_tools/                the TOM's client and subset-dump scripts (LSSTDESC/tom_desc)
+  tom_desc/elasticc2_alertcycle_complete.psqlc                 the TOM's test database after its alert cycle (pg_dump -Fc, data only)
+  tom_desc/elasticc2_dump_10obj.sql                            a subset dump by make_elasticc2_subset_dump.py
+  tom_desc/elasticc2_alert_test_data.tar.bz2                   the same objects as SNANA FITS files
+MESSAGE
+    return 1
+  fi
+}
+
 es_setup() {
   es_require_swift
   es_install_system_packages
