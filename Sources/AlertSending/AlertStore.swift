@@ -48,7 +48,7 @@ actor AlertStore {
                      WHERE EXISTS (SELECT 1 FROM elasticc2_ppdbalert a WHERE a.diasource_id = s.diasource_id)
                      ORDER BY s.midpointtai LIMIT 1)
             """, statement: "alert window edges")
-        return (try result.optional(0, 0, as: Double.self), try result.optional(0, 1, as: Double.self))
+        return try result.single((Double?, Double?).self)
     }
 
     /// Unsent alerts in the window: (WFD objects, DDF objects).
@@ -62,7 +62,7 @@ actor AlertStore {
              WHERE a.alertsenttimestamp IS NULL AND s.midpointtai <= \(window.through)
                AND (\(window.start)::double precision IS NULL OR s.midpointtai >= \(window.start))
             """, statement: "count alerts to send")
-        return (try result.value(0, 0, as: Int.self), try result.value(0, 1, as: Int.self))
+        return try result.single((Int, Int).self)
     }
 
     /// The histories of a time-ordered page of alerts' objects, each object read once per run.
@@ -105,40 +105,25 @@ actor AlertStore {
     /// The blocking part, on this actor's (the connection's) thread.
     private func objectsAndSources(ids: [Int64], through: [Double]) throws -> ObjectRows {
         var rows = ObjectRows()
-        let floatCount = TOMSchema.diaObjectFloatColumns.count
         let objects = try connection.query(
-            """
-            SELECT diaobject_id, simversion, ra, decl, \(unescaped: TOMSchema.diaObjectFloatColumns.joined(separator: ", ")), isddf
-              FROM elasticc2_ppdbdiaobject WHERE diaobject_id = ANY(\(ids))
-            """, statement: "objects of a batch", results: .binary)
-        for row in 0..<objects.rowCount {
-            let id = try objects.value(row, 0, as: Int64.self)
-            var floats: [Float?] = []
-            floats.reserveCapacity(floatCount)
-            for column in 4..<(4 + floatCount) { floats.append(try objects.optional(row, column, as: Float.self)) }
-            rows.objects[id] = (
-                DiaObject(
-                    diaObjectId: id, simVersion: try objects.optional(row, 1), ra: try objects.value(row, 2),
-                    decl: try objects.value(row, 3), optionalFloats: floats),
-                try objects.value(row, 4 + floatCount, as: Bool.self)
-            )
+            "SELECT \(unescaped: PPDBRows.objectColumns) FROM elasticc2_ppdbdiaobject WHERE diaobject_id = ANY(\(ids))",
+            statement: "objects of a batch", results: .binary)
+        for row in objects.rows {
+            let (object, isDDF) = try PPDBRows.object(row)
+            rows.objects[object.diaObjectId] = (object, isDDF)
         }
         let sources = try connection.query(
             """
-            SELECT s.diasource_id, w.id, s.midpointtai, s.filtername, s.ra, s.decl, s.psflux, s.psfluxerr, s.snr
+            SELECT \(unescaped: PPDBRows.sourceColumns(of: "s"))
               FROM unnest(\(ids)::bigint[], \(through)::double precision[]) AS w(id, through)
              CROSS JOIN LATERAL (
-                   SELECT diasource_id, midpointtai, filtername, ra, decl, psflux, psfluxerr, snr FROM elasticc2_ppdbdiasource
+                   SELECT \(unescaped: PPDBRows.sourceColumns(of: "elasticc2_ppdbdiasource")) FROM elasticc2_ppdbdiasource
                     WHERE diaobject_id = w.id AND midpointtai <= w.through ORDER BY midpointtai, diasource_id) s
             """, statement: "sources of a batch", results: .binary)
-        rows.sources = try Self.groupedByObject(
-            sources.rowCount, object: { try sources.value($0, 1, as: Int64.self) },
-            row: { row, objectId in
-                DiaSource(
-                    diaSourceId: try sources.value(row, 0), diaObjectId: objectId, midPointTai: try sources.value(row, 2),
-                    filterName: try sources.value(row, 3), ra: try sources.value(row, 4), decl: try sources.value(row, 5),
-                    psFlux: try sources.value(row, 6), psFluxErr: try sources.value(row, 7), snr: try sources.value(row, 8))
-            })
+        rows.sources = try Self.groupedByObject(sources) { row in
+            let source = try PPDBRows.source(row)
+            return (source.diaObjectId ?? 0, source)
+        }
         Self.keepTimeOrder(&rows.sources) { ($0.midPointTai, $0.diaSourceId) }
         return rows
     }
@@ -159,23 +144,20 @@ actor AlertStore {
     ) throws -> [Int64: [DiaForcedSource]] {
         let forced = try connection.query(
             """
-            SELECT f.diaforcedsource_id, w.id, f.midpointtai, f.filtername, f.psflux, f.psfluxerr
+            SELECT \(unescaped: PPDBRows.forcedSourceColumns(of: "f"))
               FROM unnest(\(ids)::bigint[], \(forcedFrom)::double precision[], \(through)::double precision[]) AS w(id, since, through)
              -- No alert carries forced sources from before its object's first source - 30 days:
              -- real objects have months of photometry before that, read for nothing.
              CROSS JOIN LATERAL (SELECT min(midpointtai) - \(ObjectHistory.forcedDaysBeforeFirstSource) AS earliest
                                    FROM elasticc2_ppdbdiasource WHERE diaobject_id = w.id) first
              CROSS JOIN LATERAL (
-                   SELECT diaforcedsource_id, midpointtai, filtername, psflux, psfluxerr FROM elasticc2_ppdbdiaforcedsource
+                   SELECT \(unescaped: PPDBRows.forcedSourceColumns(of: "elasticc2_ppdbdiaforcedsource")) FROM elasticc2_ppdbdiaforcedsource
                     WHERE diaobject_id = w.id AND midpointtai >= greatest(w.since, first.earliest) AND midpointtai < w.through) f
             """, statement: "forced sources of a batch", results: .binary)
-        var rows = try groupedByObject(
-            forced.rowCount, object: { try forced.value($0, 1, as: Int64.self) },
-            row: { row, objectId in
-                DiaForcedSource(
-                    diaForcedSourceId: try forced.value(row, 0), diaObjectId: objectId, midPointTai: try forced.value(row, 2),
-                    filterName: try forced.value(row, 3), psFlux: try forced.value(row, 4), psFluxErr: try forced.value(row, 5))
-            })
+        var rows = try groupedByObject(forced) { row in
+            let forcedSource = try PPDBRows.forcedSource(row)
+            return (forcedSource.diaObjectId, forcedSource)
+        }
         keepTimeOrder(&rows) { ($0.midPointTai, $0.diaForcedSourceId) }
         return rows
     }
@@ -184,21 +166,26 @@ actor AlertStore {
     /// turn), so each run of one object's rows is built as one array and stored with one
     /// dictionary access, not one a row (hashing and appending per row was a twentieth of
     /// reading a batch).
-    static func groupedByObject<Row>(
-        _ count: Int, object: (Int) throws -> Int64, row: (Int, Int64) throws -> Row
-    ) rethrows -> [Int64: [Row]] {
+    static func groupedByObject<Row>(_ result: PostgresResult, _ decode: (PostgresRow) throws -> (objectId: Int64, row: Row)) rethrows -> [Int64:
+        [Row]]
+    {
         var groups: [Int64: [Row]] = [:]
-        var start = 0
-        while start < count {
-            let objectId = try object(start)
-            var end = start + 1
-            while end < count, try object(end) == objectId { end += 1 }
-            var run: [Row] = []
-            run.reserveCapacity(end - start)
-            for index in start..<end { run.append(try row(index, objectId)) }
+        var runObject: Int64?
+        var run: [Row] = []
+        func closeRun() {
+            guard let objectId = runObject else { return }
             if groups[objectId] == nil { groups[objectId] = run } else { groups[objectId]!.append(contentsOf: run) }
-            start = end
         }
+        for row in result.rows {
+            let (objectId, decoded) = try decode(row)
+            if objectId != runObject {
+                closeRun()
+                runObject = objectId
+                run = []
+            }
+            run.append(decoded)
+        }
+        closeRun()
         return groups
     }
 

@@ -35,15 +35,15 @@ actor PendingAlertCursor {
             let result = try connection.query(
                 "FETCH FORWARD \(unescaped: String(max(1, limit))) FROM pending_alerts",
                 statement: "fetch alerts to send", results: .binary)
-            let page = try (0..<result.rowCount).map { row in
-                PendingAlert(
-                    alertId: try result.value(row, 0),
+            let page = try result.rows.map { row in
+                let (alertId, sourceId, objectId, time, filter, ra, decl, flux, fluxError, snr, objectLastAlert) = try row.decode(
+                    (Int64, Int64, Int64?, Double, String, Double, Double, Float, Float, Float, Double).self)
+                return PendingAlert(
+                    alertId: alertId,
                     source: DiaSource(
-                        diaSourceId: try result.value(row, 1), diaObjectId: try result.optional(row, 2),
-                        midPointTai: try result.value(row, 3), filterName: try result.value(row, 4),
-                        ra: try result.value(row, 5), decl: try result.value(row, 6), psFlux: try result.value(row, 7),
-                        psFluxErr: try result.value(row, 8), snr: try result.value(row, 9)),
-                    objectLastAlert: try result.value(row, 10))
+                        diaSourceId: sourceId, diaObjectId: objectId, midPointTai: time, filterName: filter, ra: ra, decl: decl, psFlux: flux,
+                        psFluxErr: fluxError, snr: snr),
+                    objectLastAlert: objectLastAlert)
             }
             if let last = page.last { after = (last.source.midPointTai, last.alertId) }
             if page.count < limit {

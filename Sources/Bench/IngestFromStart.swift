@@ -66,7 +66,7 @@ struct IngestFromStart: AsyncParsableCommand {
         let messages = backlog
         let session = try PostgresConnection(db)
         let kept = try await session.query("SELECT coalesce(max(brokermessage_id), 0) FROM elasticc2_brokermessage", statement: "rows kept")
-            .value(0, 0, as: Int64.self)
+            .single(Int64.self)
         var results: [Run] = []
         for number in 0..<runs {
             try empty(session, keepingThrough: keepRows ? kept : nil)
@@ -150,11 +150,11 @@ struct IngestFromStart: AsyncParsableCommand {
             try await session.query(
                 "SELECT coalesce(sum(next_offset), 0)::bigint FROM \(unescaped: OwnTables.kafkaOffset) WHERE topic = \(topic)",
                 statement: "stored offsets"
-            ).value(0, 0, as: Int.self)
+            ).single(Int.self)
         }
         let rows = try await session.query(
             "SELECT count(*)::bigint FROM elasticc2_brokermessage WHERE topicname = \(topic)", statement: "rows stored"
-        ).value(0, 0, as: Int.self)
+        ).single(Int.self)
         // Offsets are absolute: from the first commit seen to the end is what came after it.
         return Run(
             fromStartSeconds: timing.seconds, toFirstCommitSeconds: timing.firstProgressSeconds, steadyPerSecond: timing.steadyRate(total: end),
@@ -164,7 +164,7 @@ struct IngestFromStart: AsyncParsableCommand {
     /// The stored rows out in binary, the table emptied, and the same rows in again by one COPY.
     private func timeFloor(_ session: PostgresConnection) throws -> Double {
         // A file in the server's data directory: the server writes and reads it itself.
-        let directory = try session.query("SHOW data_directory", statement: "data directory").value(0, 0, as: String.self)
+        let directory = try session.query("SHOW data_directory", statement: "data directory").single(String.self)
         // COPY takes no parameter for its file: a quoted literal of the server's own path.
         let file = "'" + (directory + "/elasticc_bench_floor.bin").replacingOccurrences(of: "'", with: "''") + "'"
         // The columns broker-poll writes: the table numbers the rows itself, as for broker-poll.

@@ -36,8 +36,8 @@ struct WebAPIBenchmark: Sendable {
         let picked = try await connection.query(
             "SELECT diaobject_id FROM elasticc2_diaobject ORDER BY hashint8(diaobject_id) LIMIT \(max(batchObjects, 5000))",
             statement: "pick objects")
-        let objects = try (0..<picked.rowCount).map { try picked.value($0, 0, as: Int64.self) }
-        let mjdNow = try await connection.query("SELECT max(midpointtai) FROM elasticc2_diasource", statement: "now").value(0, 0, as: Double.self)
+        let objects: [Int64] = try picked.rows.map { try $0.decode(Int64.self) }
+        let mjdNow = try await connection.query("SELECT max(midpointtai) FROM elasticc2_diasource", statement: "now").single(Double.self)
         guard objects.count >= batchObjects else { throw RESTPushBenchmark.Failure(description: "only \(objects.count) promoted objects") }
 
         let http = HTTPClient(

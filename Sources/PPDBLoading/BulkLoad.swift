@@ -28,7 +28,7 @@ struct BulkLoad {
     /// row's check queueing until COMMIT (the keys are DEFERRABLE INITIALLY DEFERRED).
     static func relaxForeignKeyChecks(on connection: PostgresConnection, logger: Logger) throws {
         // Asked first: a refused SET would abort the transaction.
-        if try connection.query("SELECT current_setting('is_superuser') = 'on'", statement: "may skip triggers").value(0, 0, as: Bool.self) {
+        if try connection.query("SELECT current_setting('is_superuser') = 'on'", statement: "may skip triggers").single(Bool.self) {
             try connection.query("SET LOCAL session_replication_role = replica", statement: "skip foreign-key triggers")
         } else {
             logger.notice("Foreign-key checks stay on for this load (skipping them needs a superuser): loading is slower")
@@ -39,7 +39,7 @@ struct BulkLoad {
     /// Whether every one of `tables` (our own constant names) is empty.
     private static func tablesAreEmpty(_ tables: [String], on connection: PostgresConnection) throws -> Bool {
         let probe = tables.map { "NOT EXISTS (SELECT 1 FROM \($0))" }.joined(separator: " AND ")
-        return try connection.query("SELECT \(unescaped: probe)", statement: "are the tables empty").value(0, 0, as: Bool.self)
+        return try connection.query("SELECT \(unescaped: probe)", statement: "are the tables empty").single(Bool.self)
     }
 
     /// When `tables` (our own constant names) are all empty, prepares them for loading: truncates
@@ -57,7 +57,7 @@ struct BulkLoad {
             SELECT count(*) FROM pg_constraint
              WHERE contype = 'f' AND confrelid = ANY(\(tables)::regclass[]) AND NOT conrelid = ANY(\(tables)::regclass[])
             """, statement: "find references into the loaded tables"
-        ).value(0, 0, as: Int64.self)
+        ).single(Int64.self)
         let freeze = outsideReferences == 0
         if freeze {
             try connection.query("TRUNCATE \(unescaped: tables.joined(separator: ", "))", statement: "empty the tables to load frozen rows")
@@ -70,8 +70,9 @@ struct BulkLoad {
                AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
              ORDER BY 1
             """, statement: "find indexes to defer")
-        let indexes = try (0..<found.rowCount).map { row in
-            Index(name: try found.value(row, 0, as: String.self), definition: try found.value(row, 1, as: String.self))
+        let indexes = try found.rows.map { row in
+            let (name, definition) = try row.decode((String, String).self)
+            return Index(name: name, definition: definition)
         }
         // Names come from the catalogue, already quoted by regclass; no value of ours is spliced in.
         for index in indexes {

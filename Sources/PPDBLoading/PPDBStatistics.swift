@@ -48,14 +48,14 @@ public struct PPDBStatistics: Sendable, Equatable {
               LEFT JOIN elasticc2_brokermessage m ON m.classifier_id = c.classifier_id
              GROUP BY c.classifier_id ORDER BY c.classifier_id
             """, statement: "messages per classifier")
+        let (objects, ddfObjects, sources, forcedSources, alerts, alertsSent, reached, truthRows, brokerMessages) = try counts.single(
+            (Int64, Int64, Int64, Int64, Int64, Int64, Double?, Int64, Int64).self)
         return PPDBStatistics(
-            objects: try counts.int64(0, 0) ?? 0, ddfObjects: try counts.int64(0, 1) ?? 0,
-            sources: try counts.int64(0, 2) ?? 0, forcedSources: try counts.int64(0, 3) ?? 0,
-            alerts: try counts.int64(0, 4) ?? 0, alertsSent: try counts.int64(0, 5) ?? 0,
-            simulatedDateReached: try counts.double(0, 6), truthRows: try counts.int64(0, 7) ?? 0,
-            brokerMessages: try counts.int64(0, 8) ?? 0,
-            messagesPerClassifier: try (0..<perClassifier.rowCount).map { row in
-                (perClassifier.string(row, 0) ?? "", try perClassifier.int64(row, 1) ?? 0)
+            objects: objects, ddfObjects: ddfObjects, sources: sources, forcedSources: forcedSources, alerts: alerts, alertsSent: alertsSent,
+            simulatedDateReached: reached, truthRows: truthRows, brokerMessages: brokerMessages,
+            messagesPerClassifier: try perClassifier.rows.map { row in
+                let (classifier, messages) = try row.decode((String?, Int64).self)
+                return (classifier ?? "", messages)
             })
     }
 

@@ -22,7 +22,7 @@ public enum SnapshotReplicator {
                 SELECT greatest((SELECT max(diaobject_id) FROM elasticc2_ppdbdiaobject), (SELECT max(diasource_id) FROM elasticc2_ppdbdiasource),
                                 (SELECT max(diaforcedsource_id) FROM elasticc2_ppdbdiaforcedsource), (SELECT max(alert_id) FROM elasticc2_ppdbalert), 0)
                 """, statement: "largest id"
-            ).value(0, 0, as: Int64.self)
+            ).single(Int64.self)
             var stride: Int64 = 10
             while stride <= largest { stride *= 10 }
             guard stride <= Int64.max / Int64(copies + 1) else {
@@ -66,9 +66,8 @@ public enum SnapshotReplicator {
                 SELECT (SELECT count(*) FROM elasticc2_ppdbdiaobject), (SELECT count(*) FROM elasticc2_ppdbdiasource),
                        (SELECT count(*) FROM elasticc2_ppdbdiaforcedsource), (SELECT count(*) FROM elasticc2_ppdbalert)
                 """, statement: "replicated counts")
-            return Summary(
-                stride: stride, objects: try counts.value(0, 0), sources: try counts.value(0, 1), forcedSources: try counts.value(0, 2),
-                alerts: try counts.value(0, 3))
+            let (objects, sources, forcedSources, alerts) = try counts.single((Int, Int, Int, Int).self)
+            return Summary(stride: stride, objects: objects, sources: sources, forcedSources: forcedSources, alerts: alerts)
         }
     }
 }

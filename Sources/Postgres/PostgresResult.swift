@@ -10,7 +10,8 @@ public final class PostgresResult: @unchecked Sendable {
     private let result: OpaquePointer
     public let rowCount: Int
     public let columnCount: Int
-    private let statement: String
+    @usableFromInline
+    let statement: String
 
     /// Columns sent in binary (`PostgresConnection.query(_:statement:results: .binary)`), and
     /// every column's type, which says how to read a binary value.
@@ -221,38 +222,24 @@ public final class PostgresResult: @unchecked Sendable {
     }
 
     public func int16Array(_ row: Int, _ column: Int) throws(PostgresError) -> [Int16]? {
-        guard let elements = try arrayElements(row, column) else { return nil }
-        var values: [Int16] = []
-        values.reserveCapacity(elements.count)
-        for element in elements {
-            guard let value = Int16(element) else { throw decodingError("smallint[]", column) }
-            values.append(value)
-        }
-        return values
+        try array(row, column, "smallint[]") { Int16($0) }
     }
 
     public func floatArray(_ row: Int, _ column: Int) throws(PostgresError) -> [Float]? {
-        guard let elements = try arrayElements(row, column) else { return nil }
-        var values: [Float] = []
-        values.reserveCapacity(elements.count)
-        for element in elements {
-            guard let value = Float(element) else { throw decodingError("real[]", column) }
-            values.append(value)
-        }
-        return values
+        try array(row, column, "real[]") { Float($0) }
     }
 
-    /// Splits a one-dimensional numeric array literal `{1,2,3}`.
-    private func arrayElements(_ row: Int, _ column: Int) throws(PostgresError) -> [Substring]? {
+    /// A one-dimensional array of text results, through the one array parser; binary results hold no arrays.
+    private func array<Element>(_ row: Int, _ column: Int, _ type: String, _ convert: (String) -> Element?) throws(PostgresError) -> [Element]? {
         if binaryColumns[column], !isNull(row, column) { throw decodingError("array (binary results read no arrays)", column) }
         guard let text = string(row, column) else { return nil }
-        let inner = text.dropFirst().dropLast()
-        return inner.isEmpty ? [] : inner.split(separator: ",", omittingEmptySubsequences: false)
+        guard let values = PostgresArrayText.flat(text.utf8, convert) else { throw decodingError(type, column) }
+        return values
     }
 }
 
 /// A Swift type a result column decodes into.
-public protocol PostgresDecodable {
+public protocol PostgresDecodable: PostgresColumnDecodable {
     static func decode(from result: PostgresResult, row: Int, column: Int) throws(PostgresError) -> Self?
 }
 
@@ -318,3 +305,5 @@ extension Float: PostgresArrayDecodable {
         try result.floatArray(row, column)
     }
 }
+
+extension Array: PostgresColumnDecodable where Element: PostgresArrayDecodable {}

@@ -109,6 +109,41 @@ struct PostgresConnectionTests {
         #expect(throws: PostgresError.self) { try result.value(1, 0, as: Int64.self) }
     }
 
+    @Test("Rows decode whole into tuples (NULL into optionals), by column name, or as the single row; a width or NULL that does not fit throws")
+    func typedRows() throws {
+        let connection = try connect()
+        let result = try connection.query(
+            "SELECT n::bigint AS id, CASE WHEN n = 2 THEN NULL ELSE 'row ' || n END AS label, n * 0.5 AS half FROM generate_series(1, 3) n",
+            statement: "typed rows")
+        let rows = try result.rows.map { try $0.decode((Int64, String?, Double).self) }
+        #expect(rows.map(\.0) == [1, 2, 3] && rows.map(\.1) == ["row 1", nil, "row 3"] && rows.map(\.2) == [0.5, 1, 1.5])
+        #expect(try result.rows[2].decode(String.self, column: "label") == "row 3")
+        let narrow = #expect(throws: PostgresError.self) { try result.rows[0].decode((Int64, String?).self) }
+        #expect(narrow?.description.contains("a row of 3 columns read as 2") == true)
+        let null = #expect(throws: PostgresError.self) { try result.rows[1].decode((Int64, String, Double).self) }
+        #expect(null?.description.contains("label") == true)
+        #expect(throws: PostgresError.self) { try result.rows[0].decode(Int64.self, column: "nope") }
+        #expect(throws: PostgresError.self) { try result.single((Int64, String?, Double).self) }
+        let one = try connection.query("SELECT 7::int, true", statement: "one row").single((Int32, Bool).self)
+        #expect(one.0 == 7 && one.1)
+    }
+
+    @Test("Array text is read as array_in writes it: quotes, escapes, NULL, nesting, bounds; what PostgreSQL prints of real arrays")
+    func arrayText() throws {
+        typealias E = PostgresArrayText.Element
+        #expect(
+            PostgresArrayText.parse("{1,NULL,\"NULL\",\"a,b\",\"c\\\"d\"}".utf8)
+                == .array([.text("1"), .null, .text("NULL"), .text("a,b"), .text("c\"d")]))
+        #expect(PostgresArrayText.parse("[0:1]={{1,2},{}}".utf8) == .array([.array([.text("1"), .text("2")]), .array([])]))
+        for broken in ["", "1,2", "{1,2", "{\"open}", "{1}x"] { #expect(PostgresArrayText.parse(broken.utf8) == nil, "\(broken)") }
+        #expect(PostgresArrayText.flat("{1,NULL}".utf8) { Int($0) } == nil)
+        // What the server itself prints, for awkward texts.
+        let connection = try connect()
+        let texts = ["plain", "with,comma", "{braces}", "quote\"and\\backslash", "", "NULL", "ünï", " spaced "]
+        let printed = try connection.query("SELECT \(texts)::text[]::text", statement: "array text").single(String.self)
+        #expect(PostgresArrayText.parse(printed.utf8) == .array(texts.map(E.text)))
+    }
+
     @Test("The async API runs on the connection's own thread, and a cancelled task cancels its statement")
     func asyncAPIOnTheConnectionsExecutor() async throws {
         let connection = try await PostgresConnection.open(Self.databaseURL, applicationName: "executor test")

@@ -38,11 +38,11 @@ public enum BrokerClassifiers {
                AND c.classifiername = k.n AND c.classifierparams IS NOT DISTINCT FROM k.p
              ORDER BY c.classifier_id
             """, statement: "find classifiers")
-        for row in 0..<found.rowCount {
+        for row in found.rows {
+            let (id, brokerName, brokerVersion, classifierName, classifierParams) = try row.decode((Int64, String, String?, String, String?).self)
             let key = Key(
-                brokerName: try found.value(row, 1), brokerVersion: try found.optional(row, 2) ?? "",
-                classifierName: try found.value(row, 3), classifierParams: try found.optional(row, 4) ?? "")
-            if all[key] == nil { all[key] = try found.value(row, 0, as: Int64.self) }
+                brokerName: brokerName, brokerVersion: brokerVersion ?? "", classifierName: classifierName, classifierParams: classifierParams ?? "")
+            if all[key] == nil { all[key] = id }
         }
         for key in missing where all[key] == nil {
             let id = try connection.query(
@@ -50,7 +50,7 @@ public enum BrokerClassifiers {
                 INSERT INTO elasticc2_brokerclassifier (brokername, brokerversion, classifiername, classifierparams, modified)
                 VALUES (\(key.brokerName), \(key.brokerVersion), \(key.classifierName), \(key.classifierParams), now()) RETURNING classifier_id
                 """, statement: "create classifier"
-            ).value(0, 0, as: Int64.self)
+            ).single(Int64.self)
             all[key] = id
             created[key] = id
         }

@@ -127,10 +127,15 @@ actor ClassificationStore {
                    USING (topic, kafka_partition)
              WHERE o.consumer_group = \(group)
             """, statement: "read stored offsets")
+        return try Self.offsets(result)
+    }
+
+    /// Rows of `topic, kafka_partition, next_offset`.
+    private static func offsets(_ result: PostgresResult) throws -> [KafkaTopicPartition: Int64] {
         var offsets: [KafkaTopicPartition: Int64] = [:]
-        for row in 0..<result.rowCount {
-            offsets[KafkaTopicPartition(topic: try result.value(row, 0), partition: try result.value(row, 1))] = try result.value(
-                row, 2, as: Int64.self)
+        for row in result.rows {
+            let (topic, partition, next) = try row.decode((String, Int32, Int64).self)
+            offsets[KafkaTopicPartition(topic: topic, partition: partition)] = next
         }
         return offsets
     }
@@ -203,11 +208,7 @@ actor ClassificationStore {
                   JOIN unnest(\(topics)::text[], \(numbers)::integer[]) AS p(topic, kafka_partition) USING (topic, kafka_partition)
                  WHERE o.consumer_group = \(group) ORDER BY 1, 2 FOR UPDATE OF o
                 """, statement: "lock stored offsets")
-            var stored: [KafkaTopicPartition: Int64] = [:]
-            for row in 0..<locked.rowCount {
-                stored[KafkaTopicPartition(topic: try locked.value(row, 0), partition: try locked.value(row, 1))] = try locked.value(
-                    row, 2, as: Int64.self)
-            }
+            let stored = try Self.offsets(locked)
             // Usually nothing was stored before: a comparison a partition. Otherwise the items
             // already stored are left out, and the rest summed up again.
             let fresh: BatchSummary

@@ -56,8 +56,8 @@ public enum PushedMessageStore {
                 """, statement: "store pushed messages")
             try SourceIdWriter.insert(Array(Set(messages.map(\.message.diaSourceId))).sorted(), on: connection, inTransaction: true)
             var first: Int64?
-            for row in 0..<inserted.rowCount {
-                let id = try inserted.value(row, 0, as: Int64.self)
+            for row in inserted.rows {
+                let id = try row.decode(Int64.self)
                 first = min(first ?? id, id)
             }
             return Outcome(firstMessageId: first, loaded: inserted.rowCount, alreadyStored: messages.count - inserted.rowCount)

@@ -65,7 +65,8 @@ public enum Migrator {
                     applied_at timestamp with time zone NOT NULL DEFAULT now())
                 """, statement: "create schema version table")
             let applied = try connection.query("SELECT version FROM public.\(unescaped: OwnTables.schemaVersion)", statement: "read schema versions")
-            let done = Set(try (0..<applied.rowCount).compactMap { row in try applied.int32(row, 0).map(Int.init) })
+            let versions: [Int] = try applied.rows.map { try $0.decode(Int.self) }
+            let done = Set(versions)
             for migration in migrations where !done.contains(migration.version) {
                 try migration.apply(connection, &report)
                 try connection.query(
@@ -135,6 +136,6 @@ public enum Migrator {
     }
 
     static func relationExists(_ connection: PostgresConnection, _ name: String) throws -> Bool {
-        try connection.query("SELECT to_regclass(\("public." + name)) IS NOT NULL", statement: "find relation").value(0, 0, as: Bool.self)
+        try connection.query("SELECT to_regclass(\("public." + name)) IS NOT NULL", statement: "find relation").single(Bool.self)
     }
 }

@@ -13,9 +13,8 @@ public enum QueryRole {
         try connection.transaction {
             let quoted = try connection.query(
                 "SELECT quote_ident(\(role)), quote_literal(\(password)), quote_ident(current_database())", statement: "quote the role")
-            let name = try quoted.value(0, 0, as: String.self)
-            let database = try quoted.value(0, 2, as: String.self)
-            let passwordClause = try quoted.optional(0, 1, as: String.self).map { " PASSWORD \($0)" } ?? ""
+            let (name, quotedPassword, database) = try quoted.single((String, String?, String).self)
+            let passwordClause = quotedPassword.map { " PASSWORD \($0)" } ?? ""
             let exists = try connection.query("SELECT 1 FROM pg_roles WHERE rolname = \(role)", statement: "find the role").rowCount > 0
             let attributes = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS\(passwordClause)"
             try connection.query(
@@ -31,7 +30,7 @@ public enum QueryRole {
                    AND NOT c.relname LIKE ANY(\(Self.privateTablePatterns))
                  ORDER BY c.relname
                 """, statement: "list readable tables")
-            let names = try (0..<tables.rowCount).map { try tables.value($0, 0, as: String.self) }
+            let names = try tables.rows.map { try $0.decode(String.self) }
             if !names.isEmpty {
                 try connection.query(
                     PostgresQuery(unescaped: "GRANT SELECT ON \(names.map { "public.\($0)" }.joined(separator: ", ")) TO \(name)"),

@@ -130,7 +130,7 @@ public struct SourceUpdater: Sendable {
         guard rows.rowCount == 1 else {
             throw Refused(description: "elasticc2_importppdbrunning holds \(rows.rowCount) rows; the TOM expects exactly one")
         }
-        if try rows.value(0, 0, as: Bool.self) {
+        if try rows.single(Bool.self) {
             throw Refused(
                 description: "the TOM's update_elasticc2_sources is running (elasticc2_importppdbrunning.running is true); "
                     + "if it died, set it false: UPDATE elasticc2_importppdbrunning SET running = false")
@@ -138,6 +138,6 @@ public struct SourceUpdater: Sendable {
     }
 
     private func count(_ connection: PostgresConnection, _ table: String) throws -> Int {
-        try connection.query("SELECT count(*) FROM \(unescaped: table)", statement: "count \(table)").value(0, 0, as: Int.self)
+        try connection.query("SELECT count(*) FROM \(unescaped: table)", statement: "count \(table)").single(Int.self)
     }
 }

@@ -23,13 +23,11 @@ public enum SessionStore {
         guard key.utf8.count == 32, key.utf8.allSatisfy({ RandomToken.lowercaseAlphanumerics.contains($0) }) else { return nil }
         let result = try connection.query(
             """
-            SELECT u.id, u.username, u.is_superuser, u.is_active, NULL,
-                   EXISTS (SELECT 1 FROM auth_user_groups ug JOIN auth_group g ON g.id = ug.group_id
-                            WHERE ug.user_id = u.id AND g.name = \(UserDirectory.brokerGroup))
+            SELECT \(unescaped: UserDirectory.userColumns)
               FROM \(unescaped: OwnTables.session) s JOIN auth_user u ON u.id = s.user_id
              WHERE s.session_key = \(key) AND s.expires_at > now() AND u.is_active
             """, statement: "find session")
-        guard result.rowCount == 1 else { return nil }
-        return try UserDirectory.user(result, 0)
+        guard let row = result.rows.first, result.rowCount == 1 else { return nil }
+        return try TOMUser(row)
     }
 }

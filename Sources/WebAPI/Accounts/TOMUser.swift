@@ -1,3 +1,5 @@
+import Postgres
+
 /// A TOM account as `auth_user` and `auth_user_groups` hold it.
 public struct TOMUser: Sendable, Equatable {
     public var id: Int32
@@ -10,4 +12,13 @@ public struct TOMUser: Sendable, Equatable {
     /// The TOM's rule for pushing broker messages: members of `Broker`, the user `apibroker`,
     /// and superusers.
     public var mayPushBrokerMessages: Bool { isActive && (isBroker || isSuperuser || username == "apibroker") }
+}
+
+extension TOMUser {
+    /// A row holding `UserDirectory.userColumns`.
+    init(_ row: PostgresRow) throws {
+        self.init(
+            id: try row.decode(column: "id"), username: try row.decode(column: "username"), isSuperuser: try row.decode(column: "is_superuser"),
+            isActive: try row.decode(column: "is_active"), isBroker: try row.decode(column: "is_broker"))
+    }
 }

@@ -5,23 +5,20 @@ import Postgres
 public enum UserDirectory {
     public static let brokerGroup = "Broker"
 
+    /// A user's columns as `TOMUser(_:)` reads them, from `auth_user u` (the group's name is
+    /// the constant above, so it is written into the SQL).
+    static let userColumns = """
+        u.id, u.username, u.is_superuser, u.is_active,
+        EXISTS (SELECT 1 FROM auth_user_groups ug JOIN auth_group g ON g.id = ug.group_id
+                 WHERE ug.user_id = u.id AND g.name = '\(brokerGroup)') AS is_broker
+        """
+
     /// The user called `username` with its stored password hash, if any.
     public static func find(username: String, on connection: PostgresConnection) throws -> (user: TOMUser, passwordHash: String)? {
         let result = try connection.query(
-            """
-            SELECT u.id, u.username, u.is_superuser, u.is_active, u.password,
-                   EXISTS (SELECT 1 FROM auth_user_groups ug JOIN auth_group g ON g.id = ug.group_id
-                            WHERE ug.user_id = u.id AND g.name = \(brokerGroup))
-              FROM auth_user u WHERE u.username = \(username)
-            """, statement: "find user")
-        guard result.rowCount == 1 else { return nil }
-        return (try user(result, 0), try result.value(0, 4, as: String.self))
-    }
-
-    static func user(_ result: PostgresResult, _ row: Int) throws -> TOMUser {
-        TOMUser(
-            id: try result.value(row, 0), username: try result.value(row, 1), isSuperuser: try result.value(row, 2),
-            isActive: try result.value(row, 3), isBroker: try result.value(row, 5))
+            "SELECT \(unescaped: userColumns), u.password FROM auth_user u WHERE u.username = \(username)", statement: "find user")
+        guard let row = result.rows.first, result.rowCount == 1 else { return nil }
+        return (try TOMUser(row), try row.decode(String.self, column: "password"))
     }
 
     /// Creates the user, or updates its password and flags; `broker` adds it to the `Broker`
@@ -40,9 +37,9 @@ public enum UserDirectory {
                     INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined)
                     VALUES (\(passwordHash), \(superuser), \(username), '', '', '', \(superuser), true, now()) RETURNING id
                     """, statement: "create user"
-                ).value(0, 0, as: Int32.self)
+                ).single(Int32.self)
             } else {
-                id = try existing.value(0, 0, as: Int32.self)
+                id = try existing.single(Int32.self)
                 try connection.query(
                     """
                     UPDATE auth_user SET password = \(passwordHash), is_superuser = \(superuser) OR is_superuser, is_active = true

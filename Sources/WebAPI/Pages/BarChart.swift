@@ -43,10 +43,10 @@ public struct BarChart: Sendable {
         parts.append(
             "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"DejaVu Sans, sans-serif\" font-size=\"11\">"
         )
-        parts.append("<title>\(Self.escape(title))</title>")
+        parts.append("<title>\(HTML.escape(title))</title>")
         parts.append("<rect x=\"0\" y=\"0\" width=\"\(Int(width))\" height=\"\(Int(height))\" fill=\"white\"/>")
         parts.append(
-            "<text x=\"\(Self.number(width / 2))\" y=\"18\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">\(Self.escape(title))</text>"
+            "<text x=\"\(Self.number(width / 2))\" y=\"18\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">\(HTML.escape(title))</text>"
         )
         // Y axis: five ticks with grid lines.
         for tick in 0...4 {
@@ -56,18 +56,18 @@ public struct BarChart: Sendable {
                 "<line x1=\"\(Self.number(left))\" y1=\"\(Self.number(y))\" x2=\"\(Self.number(left + plotWidth))\" y2=\"\(Self.number(y))\" stroke=\"#dddddd\"/>"
             )
             parts.append(
-                "<text x=\"\(Self.number(left - 6))\" y=\"\(Self.number(y + 4))\" text-anchor=\"end\">\(Self.escape(Self.tickLabel(value)))</text>")
+                "<text x=\"\(Self.number(left - 6))\" y=\"\(Self.number(y + 4))\" text-anchor=\"end\">\(HTML.escape(Self.tickLabel(value)))</text>")
         }
         for (index, bar) in bars.enumerated() {
             let x = left + Double(index) * step
             let barHeight = max(0, bar.value) * scale
             parts.append(
-                "<rect class=\"bar\" x=\"\(Self.number(x + step * 0.1))\" y=\"\(Self.number(top + plotHeight - barHeight))\" width=\"\(Self.number(step * 0.8))\" height=\"\(Self.number(barHeight))\" fill=\"\(Self.colour)\"><title>\(Self.escape(bar.label)): \(Self.escape(Self.tickLabel(bar.value)))</title></rect>"
+                "<rect class=\"bar\" x=\"\(Self.number(x + step * 0.1))\" y=\"\(Self.number(top + plotHeight - barHeight))\" width=\"\(Self.number(step * 0.8))\" height=\"\(Self.number(barHeight))\" fill=\"\(Self.colour)\"><title>\(HTML.escape(bar.label)): \(HTML.escape(Self.tickLabel(bar.value)))</title></rect>"
             )
             let every = labelEvery ?? max(1, Int((Double(bars.count) / 12).rounded(.up)))
             if index % every == 0 {
                 parts.append(
-                    "<text x=\"\(Self.number(x + step / 2))\" y=\"\(Self.number(top + plotHeight + 14))\" text-anchor=\"middle\">\(Self.escape(bar.label))</text>"
+                    "<text x=\"\(Self.number(x + step / 2))\" y=\"\(Self.number(top + plotHeight + 14))\" text-anchor=\"middle\">\(HTML.escape(bar.label))</text>"
                 )
             }
         }
@@ -79,12 +79,12 @@ public struct BarChart: Sendable {
             "<line x1=\"\(Self.number(left))\" y1=\"\(Self.number(top))\" x2=\"\(Self.number(left))\" y2=\"\(Self.number(top + plotHeight))\" stroke=\"black\"/>"
         )
         parts.append(
-            "<text x=\"\(Self.number(left + plotWidth / 2))\" y=\"\(Self.number(height - 22))\" text-anchor=\"middle\">\(Self.escape(xLabel))</text>")
+            "<text x=\"\(Self.number(left + plotWidth / 2))\" y=\"\(Self.number(height - 22))\" text-anchor=\"middle\">\(HTML.escape(xLabel))</text>")
         parts.append(
-            "<text transform=\"translate(14 \(Self.number(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">\(Self.escape(yLabel))</text>")
+            "<text transform=\"translate(14 \(Self.number(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\">\(HTML.escape(yLabel))</text>")
         let legendX = left + plotWidth - 180
         parts.append("<rect x=\"\(Self.number(legendX))\" y=\"\(Self.number(height - 14))\" width=\"10\" height=\"10\" fill=\"\(Self.colour)\"/>")
-        parts.append("<text x=\"\(Self.number(legendX + 14))\" y=\"\(Self.number(height - 5))\">\(Self.escape(series))</text>")
+        parts.append("<text x=\"\(Self.number(legendX + 14))\" y=\"\(Self.number(height - 5))\">\(HTML.escape(series))</text>")
         parts.append("</svg>")
         return parts.joined(separator: "\n")
     }
@@ -103,9 +103,4 @@ public struct BarChart: Sendable {
     }
 
     static func number(_ value: Double) -> String { String(format: "%.1f", value) }
-
-    public static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-            .replacingOccurrences(of: "\"", with: "&quot;")
-    }
 }

@@ -97,10 +97,10 @@ public enum DiagnosticPages {
         let messages = Dictionary(uniqueKeysWithValues: try StreamSummary.classifiers(on: connection).map { ($0.id, $0.messages) })
         var body = "<p>\(summaryNote(settleSeconds, on: connection))</p><table><tr><th>id</th><th>broker</th><th>version</th><th>classifier</th>"
         body += "<th>parameters</th><th>messages</th></tr>"
-        for row in 0..<rows.rowCount {
-            let id = try rows.value(row, 0, as: Int64.self)
+        for row in rows.rows {
+            let (id, broker, version, classifier, parameters) = try row.decode((Int64, String?, String?, String?, String?).self)
             body += "<tr><td>\(id)</td>"
-            for column in 1...4 { body += "<td>\(escape(try rows.optional(row, column, as: String.self) ?? ""))</td>" }
+            for text in [broker, version, classifier, parameters] { body += "<td>\(escape(text ?? ""))</td>" }
             body += "<td data-key=\"messages/\(id)\">\(messages[id] ?? 0)</td></tr>"
         }
         return page(title: "Classifiers", body: body + "</table>")
@@ -127,11 +127,11 @@ public enum DiagnosticPages {
             (try? connection.query(
                 "SELECT to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') FROM elasticcstream_summary_progress",
                 statement: "summary time"
-            ).optional(0, 0, as: String.self)) ?? nil
+            ).rows.first?.decode(String?.self, at: 0)) ?? nil
         return "Messages are counted once they are \(settleSeconds) s old; counted through \(through ?? "nothing yet") UTC."
     }
 
-    static func escape(_ text: String) -> String { BarChart.escape(text) }
+    static func escape(_ text: String) -> String { HTML.escape(text) }
 
     static func page(title: String, body: String) -> String {
         """

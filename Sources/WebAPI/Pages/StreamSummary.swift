@@ -28,7 +28,7 @@ public enum StreamSummary {
             // JIT costs more than it saves here; a large first catch-up runs long either way.
             try connection.query("SET LOCAL jit = off", statement: "summary settings")
             guard
-                try connection.query("SELECT pg_try_advisory_xact_lock(\(lockKey))", statement: "lock the summary").value(0, 0, as: Bool.self)
+                try connection.query("SELECT pg_try_advisory_xact_lock(\(lockKey))", statement: "lock the summary").single(Bool.self)
             else { return 0 }
             try connection.query(
                 "INSERT INTO \(unescaped: OwnTables.summaryProgress) (name, summarized_through) VALUES ('broker messages', 0) ON CONFLICT DO NOTHING",
@@ -41,8 +41,8 @@ public enum StreamSummary {
                                     AND descingesttimestamp < now() - make_interval(secs => \(Double(settleSeconds)))), p.summarized_through)
                   FROM \(unescaped: OwnTables.summaryProgress) p WHERE p.name = 'broker messages' FOR UPDATE
                 """, statement: "summary bounds")
-            let from = try bounds.value(0, 0, as: Int64.self)
-            let through = min(try bounds.value(0, 1, as: Int64.self), from + limit)
+            let (from, last) = try bounds.single((Int64, Int64).self)
+            let through = min(last, from + limit)
             guard through > from else { return 0 }
             try connection.query(
                 """
@@ -103,8 +103,9 @@ public enum StreamSummary {
               FROM elasticc2_brokerclassifier c
              ORDER BY c.brokername, c.brokerversion, c.classifiername, c.classifierparams
             """, statement: "classifiers")
-        return try (0..<rows.rowCount).map {
-            Classifier(id: try rows.value($0, 0), name: try rows.value($0, 1), messages: try rows.value($0, 2))
+        return try rows.rows.map { row in
+            let (id, name, messages) = try row.decode((Int64, String, Int64).self)
+            return Classifier(id: id, name: name, messages: messages)
         }
     }
 
@@ -115,7 +116,7 @@ public enum StreamSummary {
             SELECT to_char((alertsenttimestamp AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD'), count(*)
               FROM elasticc2_ppdbalert WHERE alertsenttimestamp IS NOT NULL GROUP BY 1 ORDER BY 1
             """, statement: "alerts per night")
-        return try (0..<rows.rowCount).map { (try rows.value($0, 0), try rows.value($0, 1)) }
+        return try rows.rows.map { try $0.decode((String, Int64).self) }
     }
 
     /// Per classifier, per night: alerts answered (from the sums).
@@ -124,8 +125,9 @@ public enum StreamSummary {
             "SELECT classifier_id, to_char(night, 'YYYY-MM-DD'), answered_alerts FROM \(unescaped: OwnTables.nightlyAnswers)",
             statement: "answered alerts")
         var answered: [Int64: [String: Int64]] = [:]
-        for row in 0..<rows.rowCount {
-            answered[try rows.value(row, 0, as: Int64.self), default: [:]][try rows.value(row, 1, as: String.self)] = try rows.value(row, 2)
+        for row in rows.rows {
+            let (classifier, night, alerts) = try row.decode((Int64, String, Int64).self)
+            answered[classifier, default: [:]][night] = alerts
         }
         return answered
     }
@@ -136,12 +138,10 @@ public enum StreamSummary {
             "SELECT classifier_id, delay, bucket, sum(messages) FROM \(unescaped: OwnTables.nightlyDelays) GROUP BY 1, 2, 3",
             statement: "delay histograms")
         var histograms: [Int64: [String: [Int64]]] = [:]
-        for row in 0..<rows.rowCount {
-            let classifier = try rows.value(row, 0, as: Int64.self)
-            let delay = try rows.value(row, 1, as: String.self)
-            let bucket = try rows.value(row, 2, as: Int.self)
+        for row in rows.rows {
+            let (classifier, delay, bucket, messages) = try row.decode((Int64, String, Int, Int64).self)
             var counts = histograms[classifier]?[delay] ?? Array(repeating: 0, count: bucketCount)
-            if (1...bucketCount).contains(bucket) { counts[bucket - 1] += try rows.value(row, 3, as: Int64.self) }
+            if (1...bucketCount).contains(bucket) { counts[bucket - 1] += messages }
             histograms[classifier, default: [:]][delay] = counts
         }
         return histograms
@@ -166,9 +166,11 @@ public enum StreamSummary {
                 unescaped: "SELECT " + tables.map { "(SELECT count(*) FROM \($0.1))" }.joined(separator: ", ")
                     + ", (SELECT count(*) FROM elasticc2_ppdbalert WHERE alertsenttimestamp IS NOT NULL)"),
             statement: "table counts")
+        // One count a table, then the sent alerts: as many columns as tables, so read by position.
+        guard let countRow = counts.rows.first else { throw counts.rowCountError(expected: "one row") }
         var result: [(name: String, rows: Int64)] = []
-        for (index, table) in tables.enumerated() { result.append((table.0, try counts.value(0, index, as: Int64.self))) }
-        let sent = try counts.value(0, tables.count, as: Int64.self)
+        for (index, table) in tables.enumerated() { result.append((table.0, try countRow.decode(Int64.self, at: index))) }
+        let sent = try countRow.decode(Int64.self, at: tables.count)
         let alerts = result.first { $0.name == "PPDBAlert" }?.rows ?? 0
         let types = try connection.query(
             """
@@ -178,11 +180,9 @@ public enum StreamSummary {
               LEFT JOIN elasticc2_gentypeofclassid m ON m.gentype = t.gentype
              GROUP BY t.gentype, m.classid, m.description ORDER BY m.classid, t.gentype
             """, statement: "objects by type")
-        let byType = try (0..<types.rowCount).map { row in
-            (
-                gentype: try types.optional(row, 0, as: Int64.self), classId: try types.optional(row, 1, as: Int64.self),
-                description: try types.optional(row, 2, as: String.self), objects: try types.value(row, 3, as: Int64.self)
-            )
+        let byType = try types.rows.map { row in
+            let (gentype, classId, description, objects) = try row.decode((Int64?, Int64?, String?, Int64).self)
+            return (gentype: gentype, classId: classId, description: description, objects: objects)
         }
         return (result, sent, alerts - sent, byType)
     }

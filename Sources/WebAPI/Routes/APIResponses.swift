@@ -1,19 +1,19 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import JSON
 
 /// The few response shapes the API gives: JSON documents and small HTML pages.
 enum APIResponses {
-    static func json(_ status: HTTPResponse.Status, _ object: [String: Any], headers: HTTPFields = [:]) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+    static func json(_ status: HTTPResponse.Status, _ document: JSONValue, headers: HTTPFields = [:]) -> Response {
         var fields = headers
         fields[.contentType] = "application/json"
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: document.serialized)))
     }
 
-    /// `{"status": "error", "error": message}`, the TOM's error shape.
+    /// `{"error": message, "status": "error"}`, the TOM's error shape.
     static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        json(status, ["status": "error", "error": message])
+        json(status, .object([("error", .string(message)), ("status", .string("error"))]))
     }
 
     static func page(status: HTTPResponse.Status = .ok, title: String, body: String) -> Response {
@@ -27,7 +27,7 @@ enum APIResponses {
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    static func escape(_ text: String) -> String { BarChart.escape(text) }
+    static func escape(_ text: String) -> String { HTML.escape(text) }
 
     /// A form body's fields (`application/x-www-form-urlencoded`).
     static func formFields(_ body: String) -> [String: String] {

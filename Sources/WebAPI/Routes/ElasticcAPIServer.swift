@@ -131,7 +131,8 @@ public struct ElasticcAPIServer: Sendable {
         logger.debug(
             "Broker messages stored", metadata: ["user": "\(user.username)", "loaded": "\(outcome.loaded)", "repeated": "\(outcome.alreadyStored)"])
         return APIResponses.json(
-            .created, ["brokerMessageId": id, "num_loaded": outcome.loaded], headers: [.location: "http://\(host)\(path)\(id)"])
+            .created, .object([("brokerMessageId", .int(id)), ("num_loaded", .int(Int64(outcome.loaded)))]),
+            headers: [.location: "http://\(host)\(path)\(id)"])
     }
 
     func refuse(_ request: Request, _ user: TOMUser?, _ status: HTTPResponse.Status, _ reason: String) -> Response {

@@ -158,13 +158,13 @@ public struct ReadOnlyQueryRunner: Sendable {
                            AND has_table_privilege(c.oid, 'SELECT'))
                   FROM pg_roles WHERE rolname = current_user
                 """, statement: "check the query role")
-            let name = try role.value(0, 0, as: String.self)
+            let (name, powerful, writable, secret) = try role.single((String, Bool, String?, String?).self)
             var problems: [String] = []
-            if try role.value(0, 1, as: Bool.self) {
+            if powerful {
                 problems.append("role \(name) is a superuser or may create roles, databases or bypass security")
             }
-            if let writable = try role.optional(0, 2, as: String.self) { problems.append("role \(name) may write to \(writable)") }
-            if let secret = try role.optional(0, 3, as: String.self) { problems.append("role \(name) may read \(secret)") }
+            if let writable { problems.append("role \(name) may write to \(writable)") }
+            if let secret { problems.append("role \(name) may read \(secret)") }
             return problems
         }
     }

@@ -42,9 +42,24 @@ struct SQLRowEncoder {
         case 1114: writer.string(isoTimestamp(text, zoned: false))
         case 1184: writer.string(isoTimestamp(text, zoned: true))
         case 1000, 1005, 1007, 1016, 1021, 1022, 1009, 1015, 1231, 1014, 199, 3807:
-            var parser = ArrayTextParser(text: Array(text.utf8), elementType: elementType(of: type))
-            parser.write(into: &writer)
+            guard let array = PostgresArrayText.parse(text.utf8) else {
+                writer.string(text)
+                return
+            }
+            write(array, elementType: elementType(of: type), into: &writer)
         default: writer.string(text)
+        }
+    }
+
+    /// An array as nested JSON lists, each element written as its type's values are.
+    static func write(_ array: PostgresArrayText.Element, elementType: UInt32, into writer: inout JSONWriter) {
+        switch array {
+        case .null: writer.null()
+        case .text(let text): write(text, type: elementType, into: &writer)
+        case .array(let elements):
+            writer.beginArray()
+            for element in elements { write(element, elementType: elementType, into: &writer) }
+            writer.endArray()
         }
     }
 

@@ -19,21 +19,22 @@ public enum AlertLookupEndpoint {
         guard alertId != nil || sourceId != nil else { throw APIParameterError("alertid or sourceid is required") }
         let found = try connection.query(
             """
-            SELECT a.alert_id, s.diasource_id, s.diaobject_id, s.midpointtai, s.filtername, s.ra, s.decl, s.psflux, s.psfluxerr, s.snr
+            SELECT a.alert_id, \(unescaped: PPDBRows.sourceColumns(of: "s"))
               FROM elasticc2_ppdbalert a JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
              WHERE (\(alertId)::bigint IS NULL OR a.alert_id = \(alertId)) AND (\(sourceId)::bigint IS NULL OR a.diasource_id = \(sourceId))
              ORDER BY a.alert_id LIMIT 1
             """, statement: "find the alert")
-        guard found.rowCount == 1 else {
+        guard let row = found.rows.first else {
             throw APINotFound(alertId.map { "unknown alertid \($0)" } ?? "unknown sourceid \(sourceId ?? 0)")
         }
+        let (foundAlertId, foundSourceId, foundObjectId, time, filter, ra, decl, flux, fluxError, snr) = try row.decode(
+            (Int64, Int64, Int64?, Double, String, Double, Double, Float, Float, Float).self)
         let source = DiaSource(
-            diaSourceId: try found.value(0, 1), diaObjectId: try found.optional(0, 2), midPointTai: try found.value(0, 3),
-            filterName: try found.value(0, 4), ra: try found.value(0, 5), decl: try found.value(0, 6), psFlux: try found.value(0, 7),
-            psFluxErr: try found.value(0, 8), snr: try found.value(0, 9))
+            diaSourceId: foundSourceId, diaObjectId: foundObjectId, midPointTai: time, filterName: filter, ra: ra, decl: decl, psFlux: flux,
+            psFluxErr: fluxError, snr: snr)
         guard let objectId = source.diaObjectId else { throw APINotFound("the alert's source has no object") }
         let history = try Self.history(objectId: objectId, through: source.midPointTai, on: connection)
-        let alert = history.alert(alertId: try found.value(0, 0), source: source, historyDays: Self.historyDays)
+        let alert = history.alert(alertId: foundAlertId, source: source, historyDays: Self.historyDays)
         var writer = JSONWriter(reservingCapacity: 4096)
         Self.write(alert, &writer)
         return writer.bytes
@@ -41,41 +42,26 @@ public enum AlertLookupEndpoint {
 
     static func history(objectId: Int64, through: Double, on connection: PostgresConnection) throws -> ObjectHistory {
         let objects = try connection.query(
+            "SELECT \(unescaped: PPDBRows.objectColumns) FROM elasticc2_ppdbdiaobject WHERE diaobject_id = \(objectId)",
+            statement: "the alert's object")
+        guard let objectRow = objects.rows.first else { throw APINotFound("the alert's object \(objectId) is not in the PPDB") }
+        let (object, isDDF) = try PPDBRows.object(objectRow)
+        let sources = try connection.query(
             """
-            SELECT diaobject_id, simversion, ra, decl, \(unescaped: TOMSchema.diaObjectFloatColumns.joined(separator: ", ")), isddf
-              FROM elasticc2_ppdbdiaobject WHERE diaobject_id = \(objectId)
-            """, statement: "the alert's object")
-        guard objects.rowCount == 1 else { throw APINotFound("the alert's object \(objectId) is not in the PPDB") }
-        let floatCount = TOMSchema.diaObjectFloatColumns.count
-        let floats = try (4..<(4 + floatCount)).map { column in try objects.optional(0, column, as: Float.self) }
-        let object = DiaObject(
-            diaObjectId: objectId, simVersion: try objects.optional(0, 1), ra: try objects.value(0, 2), decl: try objects.value(0, 3),
-            optionalFloats: floats)
-        let rows = try connection.query(
-            """
-            SELECT diasource_id, diaobject_id, midpointtai, filtername, ra, decl, psflux, psfluxerr, snr
-              FROM elasticc2_ppdbdiasource WHERE diaobject_id = \(objectId) AND midpointtai <= \(through)
+            SELECT \(unescaped: PPDBRows.sourceColumns(of: "s")) FROM elasticc2_ppdbdiasource s
+             WHERE diaobject_id = \(objectId) AND midpointtai <= \(through)
              ORDER BY midpointtai, diasource_id
-            """, statement: "the alert's sources")
-        let sources = try (0..<rows.rowCount).map { row in
-            DiaSource(
-                diaSourceId: try rows.value(row, 0), diaObjectId: try rows.optional(row, 1), midPointTai: try rows.value(row, 2),
-                filterName: try rows.value(row, 3), ra: try rows.value(row, 4), decl: try rows.value(row, 5), psFlux: try rows.value(row, 6),
-                psFluxErr: try rows.value(row, 7), snr: try rows.value(row, 8))
-        }
-        let forced = try connection.query(
+            """, statement: "the alert's sources"
+        ).rows.map(PPDBRows.source)
+        let forcedSources = try connection.query(
             """
-            SELECT diaforcedsource_id, diaobject_id, midpointtai, filtername, psflux, psfluxerr
-              FROM elasticc2_ppdbdiaforcedsource WHERE diaobject_id = \(objectId) AND midpointtai < \(through)
+            SELECT \(unescaped: PPDBRows.forcedSourceColumns(of: "f")) FROM elasticc2_ppdbdiaforcedsource f
+             WHERE diaobject_id = \(objectId) AND midpointtai < \(through)
              ORDER BY midpointtai, diaforcedsource_id
-            """, statement: "the alert's forced sources")
-        let forcedSources = try (0..<forced.rowCount).map { row in
-            DiaForcedSource(
-                diaForcedSourceId: try forced.value(row, 0), diaObjectId: try forced.value(row, 1), midPointTai: try forced.value(row, 2),
-                filterName: try forced.value(row, 3), psFlux: try forced.value(row, 4), psFluxErr: try forced.value(row, 5))
-        }
+            """, statement: "the alert's forced sources"
+        ).rows.map(PPDBRows.forcedSource)
         return ObjectHistory(
-            object: object, isDDF: try objects.value(0, 4 + floatCount), sources: sources, forcedSources: forcedSources,
+            object: object, isDDF: isDDF, sources: sources, forcedSources: forcedSources,
             firstSourceTime: sources.first?.midPointTai ?? through)
     }
 

@@ -12,12 +12,15 @@ public enum ClassifierListEndpoint {
             """, statement: "classifiers")
         var writer = JSONWriter(reservingCapacity: 64 + rows.rowCount * 160)
         writer.beginObject()
-        for row in 0..<rows.rowCount {
-            writer.key(String(try rows.value(row, 0, as: Int64.self)))
+        for row in rows.rows {
+            let (id, broker, version, classifier, parameters) = try row.decode((Int64, String?, String?, String?, String?).self)
+            writer.key(String(id))
             writer.beginObject()
-            for (column, name) in ["brokername", "brokerversion", "classifiername", "classifierparams"].enumerated() {
+            for (name, text) in [
+                ("brokername", broker), ("brokerversion", version), ("classifiername", classifier), ("classifierparams", parameters),
+            ] {
                 writer.key(name)
-                writer.optionalString(try rows.optional(row, column + 1, as: String.self))
+                writer.optionalString(text)
             }
             writer.endObject()
         }

@@ -71,6 +71,6 @@ public enum HotTransientsEndpoint {
                     OR EXISTS (SELECT 1 FROM elasticc2_diaobjecttruth t WHERE t.diaobject_id = s.diaobject_id AND t.gentype = ANY(\(gentypes))))
              ORDER BY 1
             """, statement: "detected objects")
-        return try (0..<rows.rowCount).map { try rows.value($0, 0, as: Int64.self) }
+        return try rows.rows.map { try $0.decode(Int64.self) }
     }
 }

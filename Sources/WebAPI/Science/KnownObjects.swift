@@ -10,7 +10,7 @@ enum KnownObjects {
              WHERE NOT EXISTS (SELECT 1 FROM elasticc2_diaobject o WHERE o.diaobject_id = w.id) ORDER BY w.id
             """, statement: "find unknown objects")
         guard unknown.rowCount == 0 else {
-            let shown = try (0..<min(unknown.rowCount, 20)).map { String(try unknown.value($0, 0, as: Int64.self)) }
+            let shown = try unknown.rows.prefix(20).map { row in String(try row.decode(Int64.self) as Int64) }
             throw APIParameterError(
                 "\(parameter): unknown object id\(unknown.rowCount == 1 ? "" : "s") \(shown.joined(separator: ", "))\(unknown.rowCount > 20 ? ", …" : "")"
             )

@@ -56,20 +56,20 @@ public struct LightCurve: Sendable, Equatable {
                 try connection.query("SET LOCAL jit = off", statement: statement)
                 return try connection.query(query, statement: statement)
             } : try connection.query(query, statement: statement)
-        let hostCount = hostInfo ? Self.hostInfoColumns.count : 0
-        let photometry = 3 + hostCount
+        // Found once by name: the host columns are there only with `hostInfo`.
+        let host = try (hostInfo ? Self.hostInfoColumns : []).map { try rows.columnIndex($0) }
+        let (mjd, band, flux, fluxError) = (
+            try rows.columnIndex("mjd"), try rows.columnIndex("band"), try rows.columnIndex("flux"), try rows.columnIndex("fluxerr")
+        )
         var curves: [LightCurve] = []
         curves.reserveCapacity(rows.rowCount)
-        for row in 0..<rows.rowCount {
-            var host: [Float?] = []
-            host.reserveCapacity(hostCount)
-            for column in 3..<photometry { host.append(try rows.optional(row, column, as: Float.self)) }
+        for row in rows.rows {
             curves.append(
                 LightCurve(
-                    objectId: try rows.value(row, 0), ra: try rows.value(row, 1), dec: try rows.value(row, 2), host: host,
-                    mjdJSON: try rows.textBytes(row, photometry), bandJSON: try rows.textBytes(row, photometry + 1),
-                    fluxJSON: try rows.textBytes(row, photometry + 2),
-                    fluxErrJSON: try rows.textBytes(row, photometry + 3)))
+                    objectId: try row.decode(column: "diaobject_id"), ra: try row.decode(column: "ra"), dec: try row.decode(column: "decl"),
+                    host: try host.map { try row.decode(Float?.self, at: $0) },
+                    mjdJSON: try row.textBytes(at: mjd), bandJSON: try row.textBytes(at: band), fluxJSON: try row.textBytes(at: flux),
+                    fluxErrJSON: try row.textBytes(at: fluxError)))
         }
         return curves
     }

@@ -27,7 +27,7 @@ public enum SpectrumPlanEndpoint {
                 VALUES (\(facility), now(), \(planTime.map { TOMTime.sqlText($0.date) })::timestamptz, \(comment), \(objectId))
                 RETURNING \(unescaped: TOMTime.isoSQL("created_at"))
                 """, statement: "plan a spectrum"
-            ).value(0, 0, as: String.self)
+            ).single(String.self)
         }
         return JSONValue.object([
             ("status", .string("ok")), ("objectid", .int(objectId)), ("facility", .string(facility)), ("created_at", .string(createdAt)),

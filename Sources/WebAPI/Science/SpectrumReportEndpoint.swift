@@ -34,7 +34,7 @@ public enum SpectrumReportEndpoint {
                 VALUES (\(facility), now(), \(Float(mjd)), \(z.map(Float.init)), \(classId.map(Int32.init)), \(objectId))
                 RETURNING \(unescaped: TOMTime.isoSQL("inserted_at"))
                 """, statement: "report a spectrum"
-            ).value(0, 0, as: String.self)
+            ).single(String.self)
             try connection.query(
                 "DELETE FROM elasticc2_plannedspectra WHERE diaobject_id = \(objectId) AND facility = \(facility)",
                 statement: "drop the fulfilled plan")

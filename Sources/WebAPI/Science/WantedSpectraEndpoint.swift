@@ -66,15 +66,13 @@ public enum WantedSpectraEndpoint {
             var latest: [String: (mjd: Float, mag: Float)] = [:]
         }
         var entries: [Entry] = []
-        for row in 0..<rows.rowCount {
-            let objectId = try rows.value(row, 0, as: Int64.self)
+        for row in rows.rows {
+            let (objectId, requester, priority, ra, dec, band, mjd, magnitude) = try row.decode(
+                (Int64, String?, Int64, Double, Double, String, Float, Float).self)
             if entries.last?.objectId != objectId {
-                entries.append(
-                    Entry(
-                        objectId: objectId, ra: try rows.value(row, 3), dec: try rows.value(row, 4), requester: try rows.optional(row, 1),
-                        priority: try rows.value(row, 2)))
+                entries.append(Entry(objectId: objectId, ra: ra, dec: dec, requester: requester, priority: priority))
             }
-            entries[entries.count - 1].latest[try rows.value(row, 5, as: String.self)] = (try rows.value(row, 6), try rows.value(row, 7))
+            entries[entries.count - 1].latest[band] = (mjd, magnitude)
         }
         var writer = JSONWriter(reservingCapacity: 64 + entries.count * 300)
         writer.beginObject()
