@@ -18,8 +18,8 @@ public final class AlertSender: Sendable {
     /// One run at a time across hosts: a session-level advisory lock on this key ("ESALERTS").
     public static let lockKey: Int64 = 0x4553_414C_4552_5453
     /// Every this many batches the heap's free pages go back to the system: a night's run keeps
-    /// a full history cache while batch-sized blocks come and go around it, and glibc keeps
-    /// what it freed in between resident (534 MB at 10⁷ alerts; 495 MB with this).
+    /// a full history cache while batch-sized blocks come and go around it, and glibc would
+    /// otherwise keep what it freed in between resident.
     static let batchesBetweenHeapReleases = 10
 
     private let settings: AlertSenderSettings
@@ -97,9 +97,9 @@ public final class AlertSender: Sendable {
             return summary
         }
         // The count only feeds the log and the progress: it runs on the mark session, idle until
-        // the first batch is delivered, while the first batch is read (it was 90 ms of a 3.5 s
-        // send of 10^5 alerts before anything else started). So does learning every topic's
-        // leaders, so the first batch does not wait for a metadata refresh.
+        // the first batch is delivered, while the first batch is read, so nothing waits for it.
+        // So does learning every topic's leaders, so the first batch does not wait for a
+        // metadata refresh.
         async let counted = marker.countToSend(window)
         async let leadersKnown: Void = { _ = try? await producer.topics(timeout: .seconds(5)) }()
         let status = StatusFiles(directory: settings.statusDirectory)

@@ -129,10 +129,10 @@ actor AlertStore {
     }
 
     /// Each object's rows come from its own index read (no sort of the whole batch, which
-    /// spilled to disk at 300,000 forced sources). Sources come sorted; forced sources come in
-    /// the index's (heap) order, which is time order when the PPDB was loaded object by object
-    /// in time, and an object whose rows are not is sorted here: cheaper than the server's sort
-    /// per object, which was a third of the forced-source query.
+    /// spills to disk on a large batch). Sources come sorted; forced sources come in the index's
+    /// (heap) order, which is time order when the PPDB was loaded object by object in time, and
+    /// an object whose rows are not is sorted here: cheaper than a sort per object on the
+    /// server.
     static func keepTimeOrder<Row>(_ rows: inout [Int64: [Row]], by key: (Row) -> (Double, Int64)) {
         for (object, list) in rows where !zip(list, list.dropFirst()).allSatisfy({ key($0) <= key($1) }) {
             rows[object] = list.sorted { key($0) < key($1) }
@@ -164,8 +164,7 @@ actor AlertStore {
 
     /// Rows grouped by object. They come object by object (each object's lateral read in
     /// turn), so each run of one object's rows is built as one array and stored with one
-    /// dictionary access, not one a row (hashing and appending per row was a twentieth of
-    /// reading a batch).
+    /// dictionary access, not one a row.
     static func groupedByObject<Row>(_ result: PostgresResult, _ decode: (PostgresRow) throws -> (objectId: Int64, row: Row)) rethrows -> [Int64:
         [Row]]
     {

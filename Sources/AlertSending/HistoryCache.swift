@@ -6,9 +6,8 @@
 ///
 /// Bounded by a row budget, least recently used objects first and only down to nine tenths of
 /// it (an evicted object is simply read again); rows older than any later alert can use are
-/// dropped. At 10⁶ alerts (synth) the run needs about 1.1 M rows at once: with a 10⁶-row
-/// budget emptied to half whenever it overflowed, a quarter of all forced sources were read
-/// twice (6.9 M rows read instead of 5.2 M). Kept encoded, two million rows are about 90 MB.
+/// dropped. Evicting only a tenth keeps the objects whose next alert is near: emptying much more
+/// on overflow makes a large night read many histories twice.
 ///
 /// State of the reading connection: kept inside `AlertStore`, the actor on that connection.
 struct HistoryCache {

@@ -2,8 +2,8 @@ import AvroSchemas
 import Postgres
 
 /// The alerts of a window in time order, through one server-side cursor: the window is joined
-/// and sorted once for the whole run, where a query per page cost three index probes an alert
-/// (16 µs each at a million alerts). Each row also carries the time of its object's last alert
+/// and sorted once for the whole run, where a query per page would cost three index probes an
+/// alert. Each row also carries the time of its object's last alert
 /// in the run, so that object's history can be read once, through that time.
 ///
 /// The cursor lives in a transaction of its own connection. If the connection is lost, the

@@ -2,11 +2,11 @@ import CMallocTuning
 
 /// The process heap's settings, applied first thing by each long-running tool.
 public enum HeapTuning {
-    /// Applies the settings. At most two malloc arenas: glibc gives each thread that meets contention its own 64 MB
-    /// arena, up to eight per core, and keeps what every arena once held: alert-sender's
-    /// threads (five connections, the producer, the encoders) kept eleven arenas resident,
-    /// 954 MB at 10⁷ alerts. With two: 314 → 193 MB at 10⁶ alerts, and no slower.
-    /// (`MALLOC_ARENA_MAX` in the environment does the same before any allocation.)
+    /// Applies the settings. At most two malloc arenas: glibc gives each thread that meets
+    /// contention an arena of its own, up to eight per core, and keeps what every arena once
+    /// held, so a tool with many threads (connections, producer, encoders) keeps far more
+    /// resident than it uses. (`MALLOC_ARENA_MAX` in the environment does the same before any
+    /// allocation.)
     ///
     /// And blocks of a megabyte or more (a batch's rows, results and messages) mapped on their
     /// own: glibc otherwise raises its mapping threshold each time such a block is freed, after

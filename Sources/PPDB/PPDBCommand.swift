@@ -95,7 +95,7 @@ struct Synth: ParsableCommand {
     @OptionGroup var logging: LoggingOptions
     @Option(help: "Number of objects (about 5 alerts and 150 forced sources each).") var objects: Int = 1000
     @Option(help: "Random seed.") var seed: UInt64 = 1
-    // The snapshot has no DDF object among 346 (under 1 % at 95 % confidence); 1 % keeps the DDF topics busy.
+    // The TOM's snapshot has no DDF object at all; a small share keeps the DDF topics exercised.
     @Option(help: "Fraction of objects in deep-drilling fields.") var ddfFraction: Double = 0.01
     @Option(help: "First night of the simulated survey (MJD).") var startMjd: Double = 60_500
     @Option(help: "Length of the simulated survey in days.") var days: Double = 365

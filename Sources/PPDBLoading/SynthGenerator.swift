@@ -8,12 +8,10 @@ import TOMDatabase
 /// every visit from months before the first detection to about a year after the last, and
 /// truth rows.
 ///
-/// Shaped after the TOM's snapshot (`scripts/bench` prints both): about 0.33 WFD visits a day
-/// over the year, about 150 forced sources an object spanning about 450 days (from ~110 days
-/// before the first source to ~330 after the last), about 5 sources an object and 9 previous
-/// sources in a WFD alert. An earlier generator visited every night of a season (2.2 times the
-/// real cadence) and stopped forced photometry 30 days before the first detection: its alerts
-/// were twice the real size and its forced-source reads half the real work.
+/// Shaped after the TOM's snapshot (`scripts/bench` prints both, the README compares them), so
+/// that alerts have the real size and a night's forced-source reads the real work: the cadence,
+/// the forced photometry's span around the detections, the sources an object and the previous
+/// sources an alert carries.
 public struct SynthGenerator: Sendable {
     public struct Settings: Sendable, Equatable {
         public var objects: Int

@@ -118,8 +118,7 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Runs one statement; its interpolated values are sent as parameters, apart from the SQL.
-    /// `.binary` results skip the server's number-to-text and our text-to-number work (a third
-    /// of reading 50,000 forced sources); they read integers, floats, booleans, text and
+    /// `.binary` results skip the server's number-to-text and our text-to-number work; they read integers, floats, booleans, text and
     /// timestamps, not arrays.
     @discardableResult
     public func query(_ query: PostgresQuery, statement: String, results: PostgresResultFormat = .text) throws(PostgresError) -> PostgresResult {

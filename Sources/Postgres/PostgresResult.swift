@@ -103,7 +103,7 @@ public final class PostgresResult: @unchecked Sendable {
     /// a decoding error naming the column and the statement.
     ///
     /// Inlinable, so a caller's concrete type reaches `decode` directly: the unspecialised
-    /// generic looked up `Optional<T>`'s metadata on every value (4 % of alert-sender's time).
+    /// generic looks up `Optional<T>`'s metadata on every value.
     @inlinable
     public func value<T: PostgresDecodable>(_ row: Int, _ column: Int, as type: T.Type = T.self) throws(PostgresError) -> T {
         guard let value = try optional(row, column, as: type) else { throw nullError(column, expected: "\(T.self)") }

@@ -3,8 +3,8 @@ import Postgres
 import Synchronization
 
 /// Records a batch's source ids in `elasticc2_brokersourceids` on a session of its own, while
-/// the messages' transaction runs on the other: the id insert was a third of the server's
-/// storing work, and this way PostgreSQL does the two on both cores.
+/// the messages' transaction runs on the other: the id insert is a large share of the server's
+/// storing work, and this way PostgreSQL does the two side by side.
 ///
 /// The messages' transaction waits for the ids before it commits, so a stored message always
 /// has its source id. An id stored without its message (a crash in between) is harmless: the
@@ -54,8 +54,8 @@ final class SourceIdWriter: Sendable {
         return pending
     }
 
-    /// The session runs only the insert below: one index probe an id. Given a 10,000-id array,
-    /// the planner preferred a hash anti-join reading the whole table every batch.
+    /// The session runs only the insert below: one index probe an id. Given a batch-sized array,
+    /// the planner prefers a hash anti-join reading the whole table every batch.
     static func prepareSession(_ connection: PostgresConnection) async throws {
         try await connection.query("SET enable_hashjoin = off", statement: "plan source-id inserts with index probes")
         try await connection.query("SET enable_mergejoin = off", statement: "plan source-id inserts with index probes")

@@ -2,8 +2,8 @@ import Kafka
 
 /// What storing a batch needs besides its rows: its messages and dead letters apart, each
 /// partition's offsets, the counts by topic and the source ids. Worked out where the batch is
-/// decoded, while the connection stores the one before: done inside the transaction, these
-/// walks over ten thousand items kept the server waiting a tenth of every batch.
+/// decoded, while the connection stores the one before, so the server does not wait for these
+/// walks over the whole batch inside the transaction.
 struct BatchSummary: Sendable {
     typealias Item = Result<ConsumedMessage, DeadLetter>
 

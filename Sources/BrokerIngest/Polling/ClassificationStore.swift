@@ -65,8 +65,8 @@ actor ClassificationStore {
     }
 
     /// Builds a batch's COPY rows on the calling thread (the poller's, while the connection
-    /// stores the previous batch), so the connection only sends them: building them there kept
-    /// the server waiting a quarter of each batch. Their `descingesttimestamp` is now, when the
+    /// stores the previous batch), so the connection only sends them and the server does not
+    /// wait for them to be built. Their `descingesttimestamp` is now, when the
     /// batch was taken in. Without every classifier's id (a new classifier), the rows are
     /// built in the transaction instead.
     nonisolated func prepare(_ items: [Result<ConsumedMessage, DeadLetter>]) -> PreparedBatch {
