@@ -137,4 +137,42 @@ struct BrokerMessageWaysInTests {
         let classifiers = try await connection.query("SELECT count(*) FROM elasticc2_brokerclassifier", statement: "classifiers")
         #expect(try classifiers.value(0, 0, as: Int64.self) == 1)
     }
+
+    @Test("Text that is not valid Unicode is refused both ways: a dead letter naming UTF-8, a 400 naming the body")
+    func invalidUnicode() async throws {
+        let (url, connection) = try RouterTests.database()
+        let topic = KafkaTestCluster.uniqueName("badutf8")
+        try KafkaTestCluster.shared.createTopic(topic, partitions: 1)
+        var named = Fields()
+        named.brokerName = "badZname"
+        let fields = named
+        var avro = fields.avro
+        let marker = try #require(avro.firstIndex(of: 0x5A))
+        avro[marker] = 0xFF  // a byte that never occurs in UTF-8
+        let producer = try KafkaProducer(configuration: KafkaTestCluster.configuration, logger: KafkaTestCluster.logger)
+        #expect(await producer.send([KafkaOutgoingMessage(topic: topic, value: avro)]).allSatisfy { (try? $0.get()) != nil })
+        let poller = BrokerPoller(
+            source: BrokerSource(
+                name: "mock", servers: KafkaTestCluster.shared.bootstrapServers, topics: .names([topic]), groupId: KafkaTestCluster.uniqueName("g")),
+            conninfo: url, logger: KafkaTestCluster.logger)
+        try await TestEnvironment.runUntil(timeout: .seconds(90), "the message handled") {
+            poller.stats.deadLetters >= 1
+        } work: {
+            await poller.run()
+        }
+        let letters = try await connection.query("SELECT error FROM \(unescaped: OwnTables.deadLetter)", statement: "dead letters")
+        #expect(try letters.rows.map { try $0.decode(String.self) }.allSatisfy { $0.contains("UTF-8") })
+
+        try await RouterTests.application(url).test(.router) { client in
+            let ampel = try await RouterTests.logIn(client, "ampel", "pw")
+            var body = Array(fields.json.utf8)
+            body[try #require(body.firstIndex(of: 0x5A))] = 0xFF
+            for bad in [body, Array(fields.json.replacingOccurrences(of: "badZname", with: "bad\\ud800name").utf8)] {
+                let answer = try await RouterTests.push(client, session: ampel.session, csrf: ampel.csrf, header: ampel.csrf, bytes: bad)
+                #expect(answer.status == .badRequest, "\(answer.json)")
+            }
+        }
+        let stored = try await connection.query("SELECT count(*) FROM elasticc2_brokermessage", statement: "stored")
+        #expect(try stored.single(Int64.self) == Int64(0))
+    }
 }

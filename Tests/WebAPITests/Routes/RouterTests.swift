@@ -62,13 +62,20 @@ struct RouterTests {
     static func push(
         _ client: some TestClientProtocol, session: String?, csrf: String?, header: String?, body: String
     ) async throws -> (status: HTTPResponse.Status, json: [String: Any], location: String?) {
+        try await push(client, session: session, csrf: csrf, header: header, bytes: Array(body.utf8))
+    }
+
+    /// `push` with a body of any bytes, valid UTF-8 or not.
+    static func push(
+        _ client: some TestClientProtocol, session: String?, csrf: String?, header: String?, bytes body: [UInt8]
+    ) async throws -> (status: HTTPResponse.Status, json: [String: Any], location: String?) {
         var headers: HTTPFields = [.contentType: "application/json"]
         var cookie: [String] = []
         if let session { cookie.append("sessionid=\(session)") }
         if let csrf { cookie.append("csrftoken=\(csrf)") }
         if !cookie.isEmpty { headers[.cookie] = cookie.joined(separator: "; ") }
         if let header { headers[HTTPField.Name("X-CSRFToken")!] = header }
-        return try await client.execute(uri: "/elasticc2/brokermessage/", method: .put, headers: headers, body: ByteBuffer(string: body)) {
+        return try await client.execute(uri: "/elasticc2/brokermessage/", method: .put, headers: headers, body: ByteBuffer(bytes: body)) {
             response in
             let json = (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:]
             return (response.status, json, response.headers[.location])
