@@ -130,6 +130,7 @@ let package = Package(
         .testTarget(name: "AvroSchemasTests", dependencies: ["AvroSchemas", "AvroCOracle", "TestSupport"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "AvroSchemas", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "TOMDatabaseTests", dependencies: ["PPDBLoading", "TOMDatabase", "Postgres", "TestSupport"]),
         .testTarget(
             name: "AlertSendingTests",

@@ -28,8 +28,16 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 
     /// Parses a whole document; a syntax error names where it is.
-    public static func parse(_ data: Data) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: data)
+    public static func parse(_ data: some ContiguousBytes) throws(JSONSyntaxError) -> JSONValue {
+        let outcome = data.withUnsafeBytes { raw -> Result<JSONValue, JSONSyntaxError> in
+            var parser = JSONParser(raw.bindMemory(to: UInt8.self))
+            do throws(JSONSyntaxError) {
+                return .success(try parser.document())
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try outcome.get()
     }
 
     /// The members of an object, by name (nil for anything else).
@@ -70,40 +78,6 @@ public indirect enum JSONValue: Sendable, Equatable {
         case .string: "a string"
         case .array: "a list"
         case .object: "an object"
-        }
-    }
-}
-
-extension JSONValue: Decodable {
-    private struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
-    public init(from decoder: any Decoder) throws {
-        if let keyed = try? decoder.container(keyedBy: Key.self) {
-            self = .object(try keyed.allKeys.map { ($0.stringValue, try keyed.decode(JSONValue.self, forKey: $0)) })
-            return
-        }
-        if var unkeyed = try? decoder.unkeyedContainer() {
-            var elements: [JSONValue] = []
-            while !unkeyed.isAtEnd { elements.append(try unkeyed.decode(JSONValue.self)) }
-            self = .array(elements)
-            return
-        }
-        let single = try decoder.singleValueContainer()
-        if single.decodeNil() {
-            self = .null
-        } else if let flag = try? single.decode(Bool.self) {
-            self = .bool(flag)
-        } else if let number = try? single.decode(Int64.self) {
-            self = .int(number)
-        } else if let number = try? single.decode(Double.self) {
-            self = .double(number)
-        } else {
-            self = .string(try single.decode(String.self))
         }
     }
 }

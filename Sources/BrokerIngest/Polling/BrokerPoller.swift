@@ -130,13 +130,13 @@ public final class BrokerPoller: Sendable {
         }
         var nextRefresh = clock.now + (taken.isEmpty && alone ? .seconds(2) : topicRefresh)
         var pending = try await Self.fetch(consumer, batchSize, lanes)
-        var announced = false
+        var wasAssigned = false
         while !Self.stopping {
             advance()
-            if !announced, !consumer.assignment.isEmpty {
-                announced = true
-                onAssigned()
-            }
+            // Announced each time partitions come (again, after a rebalance took them all).
+            let isAssigned = !consumer.assignment.isEmpty
+            if isAssigned, !wasAssigned { onAssigned() }
+            wasAssigned = isAssigned
             if alone, clock.now >= nextRefresh {
                 // New topics and partitions are taken as they appear (sooner while there are none).
                 taken = try await assignDirectly(consumer, reset: false, store: store, previous: taken)

@@ -51,7 +51,7 @@ public struct BrokerMessagePush: Sendable, Equatable {
     }
 
     private init(_ fields: Fields) throws(BrokerMessage.Invalid) {
-        if let unknown = fields.values.keys.filter({ !Self.fieldNames.contains($0) }).sorted().first {
+        if let unknown = fields.names.filter({ !Self.fieldNames.contains($0) }).sorted().first {
             throw BrokerMessage.Invalid(unknown, "is not a brokerClassification field")
         }
         var classifications: [(classId: Int64, probability: Double)] = []
@@ -78,18 +78,25 @@ public struct BrokerMessagePush: Sendable, Equatable {
         }
     }
 
-    /// An object's members read by name, each error naming the field's path.
+    /// An object's members read by name, each error naming the field's path. A message has a
+    /// handful of members: looking them up in order costs less than hashing them.
     private struct Fields {
-        var values: [String: JSONValue]
+        var pairs: [(String, JSONValue)]
         var path: String
 
         init(_ pairs: [(String, JSONValue)], path: String = "") {
-            values = Dictionary(pairs, uniquingKeysWith: { first, _ in first })
+            self.pairs = pairs
             self.path = path
         }
 
+        var names: [String] { pairs.map(\.0) }
+
+        func member(_ name: String) -> JSONValue? {
+            pairs.first { $0.0 == name }?.1
+        }
+
         func present(_ name: String, _ kind: String) throws(BrokerMessage.Invalid) -> JSONValue {
-            guard let value = values[name] else { throw BrokerMessage.Invalid(path + name, "is missing") }
+            guard let value = member(name) else { throw BrokerMessage.Invalid(path + name, "is missing") }
             if value == .null { throw BrokerMessage.Invalid(path + name, "must be \(kind), not null") }
             return value
         }
@@ -109,7 +116,7 @@ public struct BrokerMessagePush: Sendable, Equatable {
         }
 
         func optionalNumber(_ name: String) throws(BrokerMessage.Invalid) -> Double? {
-            guard let value = values[name], value != .null else { return nil }
+            guard let value = member(name), value != .null else { return nil }
             return try number(name)
         }
 
