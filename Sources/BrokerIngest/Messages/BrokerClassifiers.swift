@@ -6,6 +6,12 @@ public enum BrokerClassifiers {
     public struct Key: Hashable, Sendable {
         public var brokerName, brokerVersion, classifierName, classifierParams: String
 
+        /// The classifier's name first: a broker's classifiers share its name and version.
+        public static func == (lhs: Key, rhs: Key) -> Bool {
+            lhs.classifierName == rhs.classifierName && lhs.classifierParams == rhs.classifierParams && lhs.brokerName == rhs.brokerName
+                && lhs.brokerVersion == rhs.brokerVersion
+        }
+
         public init(brokerName: String, brokerVersion: String, classifierName: String, classifierParams: String) {
             self.brokerName = brokerName
             self.brokerVersion = brokerVersion

@@ -102,6 +102,15 @@ public struct BrokerMessage: Sendable, Equatable {
             classIds: classIds, probabilities: probabilities)
     }
 
+    /// The message as a brokerClassification record (times to the millisecond).
+    public var record: BrokerClassification {
+        BrokerClassification(
+            alertId: alertId, diaSourceId: diaSourceId, elasticcPublishTimestamp: elasticcPublishTimestamp.millisecondsSinceEpoch,
+            brokerIngestTimestamp: brokerIngestTimestamp?.millisecondsSinceEpoch, brokerName: classifier.brokerName,
+            brokerVersion: classifier.brokerVersion, classifierName: classifier.classifierName, classifierParams: classifier.classifierParams,
+            classifications: zip(classIds, probabilities).map { BrokerClassification.Classification(classId: Int32($0), probability: $1) })
+    }
+
     /// A time in whole milliseconds since 1970, as Kafka and the Avro schema give it.
     public static func timestamp(milliseconds: Int64, field: String) throws(Invalid) -> PostgresTimestamp {
         guard Limits.timestampMilliseconds.contains(milliseconds) else { throw outOfRange(field) }

@@ -177,9 +177,10 @@ actor ClassificationStore {
         switch item {
         case .failure(let letter): return letter
         case .success(let stored):
+            // The message's bytes were let go once decoded; its record, encoded again, stands in for them.
             return DeadLetter(
                 topic: stored.topic, partition: stored.partition, offset: stored.offset,
-                kafkaTimestamp: stored.headerTimestamp?.millisecondsSinceEpoch, payload: stored.payload, error: error)
+                kafkaTimestamp: stored.headerTimestamp?.millisecondsSinceEpoch, payload: AvroCodec.encode(stored.message.record), error: error)
         }
     }
 

@@ -10,8 +10,6 @@ struct ConsumedMessage: Sendable {
     /// The Kafka message's timestamp (`msghdrtimestamp`).
     var headerTimestamp: PostgresTimestamp?
     var message: BrokerMessage
-    /// The message as it came, for the dead-letter table should storing it fail after all.
-    var payload: [UInt8]
 }
 
 /// A message that goes to the dead-letter table instead, with the reason.
@@ -62,7 +60,7 @@ extension ConsumedMessage {
             return .success(
                 ConsumedMessage(
                     topic: message.topic, partition: message.partition, offset: message.offset, headerTimestamp: headerTimestamp,
-                    message: try BrokerMessage(validating: record), payload: value))
+                    message: try BrokerMessage(validating: record)))
         } catch {
             return dead(error.description)
         }

@@ -21,8 +21,7 @@ struct ClassificationStoreTests {
                     brokerIngestTimestamp: nil,
                     classifier: BrokerClassifiers.Key(
                         brokerName: "TestBroker", brokerVersion: "1", classifierName: classifier, classifierParams: "p"),
-                    classIds: [2222, 2223], probabilities: [0.5, 0.5]),
-                payload: [1]))
+                    classIds: [2222, 2223], probabilities: [0.5, 0.5])))
     }
 
     static func letter(topic: String = "t", partition: Int32, offset: Int64) -> BatchSummary.Item {
