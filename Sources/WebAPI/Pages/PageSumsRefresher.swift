@@ -21,16 +21,22 @@ public struct PageSumsRefresher: Service {
     public func run() async {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
-                try await refreshAll()
+                // A stop signal cancels a long catch-up's statement: it rolls back, and the next
+                // start sums from where the last committed refresh ended.
+                try await cancelWhenGracefulShutdown { try await refreshAll() }
             } catch {
-                logger.warning("Summing broker messages for the pages failed; will retry", metadata: ["error": "\(error)"])
+                if Task.isShuttingDownGracefully {
+                    logger.info("Summing broker messages for the pages stopped for shutdown")
+                } else {
+                    logger.warning("Summing broker messages for the pages failed; will retry", metadata: ["error": "\(error)"])
+                }
             }
             try? await cancelWhenGracefulShutdown { [interval] in try await Task.sleep(for: interval) }
         }
     }
 
     /// One pass over the whole backlog: a first catch-up (from 0) needs no look-back. Each
-    /// refresh is a transaction of its own; shutdown stops between them.
+    /// refresh is a transaction of its own.
     private func refreshAll() async throws {
         try await pool.withConnection { connection in
             while !Task.isShuttingDownGracefully, !Task.isCancelled {
