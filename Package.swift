@@ -93,9 +93,8 @@ let package = Package(
         .target(
             name: "ServiceSupport",
             dependencies: [
-                "BlockingWork", "HeapTuning", "JSON", "Kafka", "Postgres", argumentParser, logging, metrics,
+                "BlockingWork", "JSON", "Kafka", "Postgres", argumentParser, logging, metrics, serviceLifecycle,
                 .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]),
 

@@ -9,7 +9,7 @@ public struct MonitoringOptions: ParsableArguments, Sendable {
 
     @Option(
         help: ArgumentHelp(
-            "/health answers 503 once the main loop has not gone round for this long (a wedged process, for an orchestrator to restart).",
+            "/health answers 503 once the tool's main loop (broker-poll's, fake-broker's) has not gone round for this long: a wedged process, for an orchestrator to restart.",
             valueName: "seconds"))
     public var healthStallSeconds: Double = 300
 
