@@ -1,5 +1,4 @@
 import Postgres
-import TOMDatabase
 
 /// Stores messages brokers PUT over HTTP as the TOM's `BrokerMessage.load_batch` does for
 /// them: topic `REST_push`, offset -1, `msghdrtimestamp` = the broker's publish time,
