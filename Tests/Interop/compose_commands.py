@@ -2,10 +2,9 @@
 executables (resolved by `docker-compose config`), so the test can feed them to our parsers."""
 import json
 import shlex
-import subprocess
 import sys
 
-import yaml
+import compose_config
 
 OURS = {"alert-sender", "fake-broker", "broker-poll", "ppdb", "kafka-mock", "elasticc-api"}
 
@@ -30,8 +29,7 @@ def commands(service):
 
 
 def main():
-    resolved = subprocess.run(["docker-compose", "-f", sys.argv[1], "config"], check=True, capture_output=True, text=True).stdout
-    config = yaml.safe_load(resolved)
+    config = compose_config.resolved(sys.argv[1])
     for name, service in config["services"].items():
         for command in commands(service):
             print(json.dumps({"service": name, "command": command}))

@@ -8,13 +8,12 @@ usage: compose_references.py COMPOSE_FILE REPOSITORY_ROOT
 """
 import os
 import re
-import subprocess
 import sys
 
-import yaml
+import compose_config
 
 compose, root = sys.argv[1], sys.argv[2]
-config = yaml.safe_load(subprocess.run(["docker-compose", "-f", compose, "config"], check=True, capture_output=True, text=True).stdout)
+config = compose_config.resolved(compose)
 literals = set()
 for directory, _, files in os.walk(os.path.join(root, "Sources")):
     for name in files:
