@@ -50,6 +50,20 @@ struct BrokerMessageWaysInTests {
         }
     }
 
+    /// broker-poll on `topic` until it has stored or set aside `count` messages.
+    static func poll(_ topic: String, into url: String, handling count: Int) async throws -> BrokerPoller.Statistics {
+        let poller = BrokerPoller(
+            source: BrokerSource(
+                name: "mock", servers: KafkaTestCluster.shared.bootstrapServers, topics: .names([topic]), groupId: KafkaTestCluster.uniqueName("g")),
+            conninfo: url, logger: KafkaTestCluster.logger)
+        try await TestEnvironment.runUntil(timeout: .seconds(90), "\(count) messages handled") {
+            poller.stats.messages + poller.stats.deadLetters >= count
+        } work: {
+            await poller.run()
+        }
+        return poller.stats
+    }
+
     /// Each bad input and the reason both ways must give.
     static let refusals: [(name: String, change: @Sendable (inout Fields) -> Void, reason: String)] = [
         ("class id past smallint", { $0.classIds = [2222, 40000] }, "classifications[1].classId is outside smallint (-32768…32767)"),
@@ -92,17 +106,8 @@ struct BrokerMessageWaysInTests {
         let producer = try KafkaProducer(configuration: KafkaTestCluster.configuration, logger: KafkaTestCluster.logger)
         let sent = await producer.send((bad + [good]).map { KafkaOutgoingMessage(topic: topic, value: $0.avro) })
         #expect(sent.allSatisfy { (try? $0.get()) != nil })
-        let poller = BrokerPoller(
-            source: BrokerSource(
-                name: "mock", servers: KafkaTestCluster.shared.bootstrapServers, topics: .names([topic]),
-                groupId: KafkaTestCluster.uniqueName("g")),
-            conninfo: url, logger: KafkaTestCluster.logger)
-        try await TestEnvironment.runUntil(timeout: .seconds(90), "all messages handled") {
-            poller.stats.messages + poller.stats.deadLetters >= bad.count + 1
-        } work: {
-            await poller.run()
-        }
-        #expect(poller.stats.messages == 1 && poller.stats.deadLetters == bad.count)
+        let stats = try await Self.poll(topic, into: url, handling: bad.count + 1)
+        #expect(stats.messages == 1 && stats.deadLetters == bad.count)
         let letters = try await connection.query(
             "SELECT error FROM \(unescaped: OwnTables.deadLetter) WHERE topic = \(topic) ORDER BY kafka_offset", statement: "dead letters")
         let kafkaReasons = try (0..<letters.rowCount).map { try letters.value($0, 0, as: String.self) }
@@ -151,15 +156,7 @@ struct BrokerMessageWaysInTests {
         avro[marker] = 0xFF  // a byte that never occurs in UTF-8
         let producer = try KafkaProducer(configuration: KafkaTestCluster.configuration, logger: KafkaTestCluster.logger)
         #expect(await producer.send([KafkaOutgoingMessage(topic: topic, value: avro)]).allSatisfy { (try? $0.get()) != nil })
-        let poller = BrokerPoller(
-            source: BrokerSource(
-                name: "mock", servers: KafkaTestCluster.shared.bootstrapServers, topics: .names([topic]), groupId: KafkaTestCluster.uniqueName("g")),
-            conninfo: url, logger: KafkaTestCluster.logger)
-        try await TestEnvironment.runUntil(timeout: .seconds(90), "the message handled") {
-            poller.stats.deadLetters >= 1
-        } work: {
-            await poller.run()
-        }
+        #expect(try await Self.poll(topic, into: url, handling: 1).deadLetters == 1)
         let letters = try await connection.query("SELECT error FROM \(unescaped: OwnTables.deadLetter)", statement: "dead letters")
         #expect(try letters.rows.map { try $0.decode(String.self) }.allSatisfy { $0.contains("UTF-8") })
 
