@@ -103,7 +103,17 @@ struct Send: AsyncParsableCommand {
                     try summary.json(topics: settings.topics).write(to: URL(fileURLWithPath: summaryJson), options: .atomic)
                 }
                 try writeMetrics(RunMetricsTextfile.outcomeName(summary.outcome), summary)
+                if summary.alertsUnbuildable > 0 {
+                    throw AlertSendError(
+                        isUnbuildableAlerts: true,
+                        description:
+                            "\(summary.alertsUnbuildable) alerts were left unsent: no message can be built for them (their source has no object, or the object no history): "
+                            + summary.unbuildableAlertIds.map(String.init).joined(separator: ", ")
+                            + (summary.alertsUnbuildable > summary.unbuildableAlertIds.count ? ", …" : ""))
+                }
             }
+        } catch let error as AlertSendError where error.isUnbuildableAlerts {
+            throw error  // the run itself completed: its metrics are written, with the count
         } catch {
             try? writeMetrics("failed", nil)
             throw error
@@ -134,6 +144,9 @@ enum SummaryTable {
                         + pad("\(summary.bytesPerTopic[topic] ?? 0)", 14, left: true))
             }
             lines.append(String(format: "  %d alerts sent in %.2f s: %.0f alerts/s", summary.alertsSent, summary.seconds, summary.alertsPerSecond))
+            if summary.alertsUnbuildable > 0 {
+                lines.append("  \(summary.alertsUnbuildable) alerts left unsent: no message can be built for them (see the warnings)")
+            }
             return lines.joined(separator: "\n")
         }
     }

@@ -20,9 +20,17 @@ struct Dump: AsyncParsableCommand {
     func run() async throws {
         ParseOnly.exitIfRequested()
         _ = logging.bootstrap(label: "alert-sender")
-        let counts = try await AlertDumper(conninfo: database.resolved.conninfo, directory: outdir, clobber: clobber)
+        let result = try await AlertDumper(conninfo: database.resolved.conninfo, directory: outdir, clobber: clobber)
             .dump(start: startDay, through: throughDay)
+        let counts = result.alertsPerNight
         for (mjd, count) in counts.sorted(by: { $0.key < $1.key }) { print("\(mjd).tar: \(count) alerts") }
         print("\(counts.values.reduce(0, +)) alerts in \(counts.count) files")
+        let unbuildable = result.unbuildableAlertIds
+        if !unbuildable.isEmpty {
+            throw AlertSendError(
+                description:
+                    "\(unbuildable.count) alerts in the window were not dumped: no alert can be built for them (their source has no object, or the object no history): "
+                    + unbuildable.prefix(SendSummary.unbuildableIdsKept).map(String.init).joined(separator: ", "))
+        }
     }
 }

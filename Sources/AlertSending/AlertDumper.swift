@@ -16,27 +16,37 @@ public struct AlertDumper {
         self.clobber = clobber
     }
 
-    /// Returns the number of alerts written per MJD.
+    public struct Result: Sendable {
+        /// Alerts written per MJD.
+        public var alertsPerNight: [Int: Int]
+        /// Alerts in the window no alert could be built for (no object, no history): written nowhere.
+        public var unbuildableAlertIds: [Int64]
+    }
+
     @discardableResult
-    public func dump(start: Double, through: Double) async throws -> [Int: Int] {
+    public func dump(start: Double, through: Double) async throws -> Result {
         let store = AlertStore(connection: try await PostgresConnection.open(conninfo, applicationName: "alert-sender dump"))
         let cursor = PendingAlertCursor(
             connection: try await PostgresConnection.open(conninfo, applicationName: "alert-sender dump cursor"),
             window: SendWindow(start: start, through: through), unsentOnly: false)
         let files = try await NightlyTarFiles.create(directory: directory, clobber: clobber)
+        var unbuildable: [Int64] = []
         while true {
             let page = try await cursor.next(limit: 1000)
             guard !page.isEmpty else { break }
             let histories = try await store.histories(for: page)
             var alerts: [(mjd: Int, name: String, bytes: [UInt8])] = []
             for pending in page {
-                guard let objectId = pending.source.diaObjectId, let history = histories[objectId] else { continue }
+                guard let objectId = pending.source.diaObjectId, let history = histories[objectId] else {
+                    unbuildable.append(pending.alertId)
+                    continue
+                }
                 let alert = history.alert(alertId: pending.alertId, source: pending.source, historyDays: AlertTopics.fullHistoryDays)
                 alerts.append((Int(pending.source.midPointTai.rounded(.down)), "\(pending.alertId).avro", alert))
             }
             try await files.write(alerts)
         }
-        return try await files.close()
+        return Result(alertsPerNight: try await files.close(), unbuildableAlertIds: unbuildable)
     }
 }
 

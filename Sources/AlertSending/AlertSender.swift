@@ -49,6 +49,9 @@ public final class AlertSender: Sendable {
         var messages: [KafkaOutgoingMessage]
         /// For each message, the index of its alert in `alertIds`.
         var alertOfMessage: [Int]
+        /// Indexes in `alertIds` of the alerts no message could be built for (no object, no
+        /// history): never marked sent, always reported.
+        var unbuildable: [Int] = []
     }
 
     public func run() async throws -> SendSummary {
@@ -124,6 +127,7 @@ public final class AlertSender: Sendable {
                 let delivered = await deliver(batch, with: producer)
                 let deliveredAt = ContinuousClock.now
                 let sentIds = delivered.enumerated().filter { $0.element }.map { batch.alertIds[$0.offset] }
+                if !batch.unbuildable.isEmpty { report(unbuildable: batch.unbuildable.map { batch.alertIds[$0] }, in: &summary) }
                 // At most one mark in flight: the previous one must be done before the next starts.
                 try await marks.next()
                 marks.addTask { [logger] in
@@ -144,7 +148,7 @@ public final class AlertSender: Sendable {
                 status.progress(sent: summary.alertsSent)
                 progress.advance(to: summary.alertsSent)
                 let upcoming = try await following
-                if sentIds.count < batch.alertIds.count {
+                if sentIds.count + batch.unbuildable.count < batch.alertIds.count {
                     try await marks.waitForAll()
                     summary.seconds = (ContinuousClock.now - started) / .seconds(1)
                     status.finished(sent: summary.alertsSent)
@@ -179,10 +183,25 @@ public final class AlertSender: Sendable {
         logger.info("Alert window", metadata: ["window": "\(window)", "alerts.wfd": "\(alerts.wfd)", "alerts.ddf": "\(alerts.ddf)"])
     }
 
+    /// Alerts left unsent because no message can be built for them: a warning naming them here,
+    /// a count in the summary, and a failed run at the end.
+    private func report(unbuildable alertIds: [Int64], in summary: inout SendSummary) {
+        summary.alertsUnbuildable += alertIds.count
+        summary.unbuildableAlertIds.append(contentsOf: alertIds.prefix(max(0, SendSummary.unbuildableIdsKept - summary.unbuildableAlertIds.count)))
+        logger.warning(
+            "Alerts left unsent: no message can be built for them (their source has no object in elasticc2_ppdbdiaobject, or the object no history)",
+            metadata: [
+                "alerts": "\(alertIds.count)",
+                "alert_ids": "\(alertIds.prefix(SendSummary.unbuildableIdsKept).map(String.init).joined(separator: ","))",
+            ])
+    }
+
     /// Produces a batch (failures once more); per alert, whether every one of its messages was acknowledged.
+    /// An alert no message was built for counts as not delivered.
     private func deliver(_ batch: Batch, with producer: KafkaProducer) async -> [Bool] {
         let results = await producer.sendRetryingFailuresOnce(batch.messages, logger: logger)
         var delivered = Array(repeating: true, count: batch.alertIds.count)
+        for index in batch.unbuildable { delivered[index] = false }
         for (index, result) in results.enumerated() {
             if case .failure = result { delivered[batch.alertOfMessage[index]] = false }
         }
@@ -213,41 +232,50 @@ public final class AlertSender: Sendable {
     /// Encodes a batch's messages in `parts` child tasks, joined in order.
     static func build(_ pending: [PendingAlert], histories: [Int64: EncodedHistory], topics: AlertTopics, parts: Int) async -> Batch {
         let parts = max(1, min(parts, pending.count / 64))
-        let slices = await withTaskGroup(of: (Int, [KafkaOutgoingMessage], [Int]).self) { group in
+        let slices = await withTaskGroup(of: (Int, EncodedSlice).self) { group in
             for part in 0..<parts {
                 group.addTask {
                     let range = (pending.count * part / parts)..<(pending.count * (part + 1) / parts)
-                    let (messages, owners) = encode(pending, range, histories: histories, topics: topics)
-                    return (part, messages, owners)
+                    return (part, encode(pending, range, histories: histories, topics: topics))
                 }
             }
-            var slices = Array(repeating: ([KafkaOutgoingMessage](), [Int]()), count: parts)
-            for await (part, messages, owners) in group { slices[part] = (messages, owners) }
+            var slices = Array(repeating: EncodedSlice(), count: parts)
+            for await (part, slice) in group { slices[part] = slice }
             return slices
         }
-        return Batch(alertIds: pending.map(\.alertId), messages: slices.flatMap(\.0), alertOfMessage: slices.flatMap(\.1))
+        return Batch(
+            alertIds: pending.map(\.alertId), messages: slices.flatMap(\.messages), alertOfMessage: slices.flatMap(\.owners),
+            unbuildable: slices.flatMap(\.unbuildable))
+    }
+
+    struct EncodedSlice: Sendable {
+        var messages: [KafkaOutgoingMessage] = []
+        var owners: [Int] = []
+        var unbuildable: [Int] = []
     }
 
     private static func encode(
         _ pending: [PendingAlert], _ range: Range<Int>, histories: [Int64: EncodedHistory], topics: AlertTopics
-    ) -> ([KafkaOutgoingMessage], [Int]) {
-        var messages: [KafkaOutgoingMessage] = []
-        var owners: [Int] = []
+    ) -> EncodedSlice {
+        var slice = EncodedSlice()
         for index in range {
             let alert = pending[index]
-            guard let objectId = alert.source.diaObjectId, let history = histories[objectId] else { continue }
+            guard let objectId = alert.source.diaObjectId, let history = histories[objectId] else {
+                slice.unbuildable.append(index)
+                continue
+            }
             let key = Array(String(objectId).utf8)
             let full = history.alert(alertId: alert.alertId, source: alert.source, historyDays: AlertTopics.fullHistoryDays)
             if history.isDDF {
                 let limited = history.alert(alertId: alert.alertId, source: alert.source, historyDays: AlertTopics.limitedHistoryDays)
-                messages.append(KafkaOutgoingMessage(topic: topics.ddfFull, key: key, value: full))
-                messages.append(KafkaOutgoingMessage(topic: topics.ddfLimited, key: key, value: limited))
-                owners += [index, index]
+                slice.messages.append(KafkaOutgoingMessage(topic: topics.ddfFull, key: key, value: full))
+                slice.messages.append(KafkaOutgoingMessage(topic: topics.ddfLimited, key: key, value: limited))
+                slice.owners += [index, index]
             } else {
-                messages.append(KafkaOutgoingMessage(topic: topics.wfd, key: key, value: full))
-                owners.append(index)
+                slice.messages.append(KafkaOutgoingMessage(topic: topics.wfd, key: key, value: full))
+                slice.owners.append(index)
             }
         }
-        return (messages, owners)
+        return slice
     }
 }

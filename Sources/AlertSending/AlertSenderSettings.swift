@@ -52,6 +52,11 @@ public struct SendSummary: Sendable {
     /// Alerts in the window at the start: (WFD objects, DDF objects).
     public var alertsInWindow: (wfd: Int, ddf: Int) = (0, 0)
     public var alertsSent = 0
+    /// Alerts left unsent because no message can be built for them (see `unbuildableAlertIds`).
+    public var alertsUnbuildable = 0
+    /// The first `unbuildableIdsKept` of them, for the report.
+    public var unbuildableAlertIds: [Int64] = []
+    public static let unbuildableIdsKept = 100
     public var messagesPerTopic: [String: Int] = [:]
     public var bytesPerTopic: [String: Int] = [:]
     public var seconds = 0.0
@@ -67,6 +72,8 @@ public struct SendSummary: Sendable {
             var windowThrough: Double?
             var alertsInWindow: [String: Int]
             var alertsSent: Int
+            var alertsUnbuildable: Int
+            var unbuildableAlertIds: [Int64]
             var messagesPerTopic: [String: Int]
             var bytesPerTopic: [String: Int]
             var seconds: Double
@@ -88,6 +95,7 @@ public struct SendSummary: Sendable {
         let document = Document(
             outcome: outcomeName, windowStart: window?.start, windowThrough: window?.through,
             alertsInWindow: ["wfd": alertsInWindow.wfd, "ddf": alertsInWindow.ddf], alertsSent: alertsSent,
+            alertsUnbuildable: alertsUnbuildable, unbuildableAlertIds: unbuildableAlertIds,
             messagesPerTopic: messages, bytesPerTopic: bytes, seconds: seconds, alertsPerSecond: alertsPerSecond)
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -97,5 +105,12 @@ public struct SendSummary: Sendable {
 }
 
 public struct AlertSendError: Error, CustomStringConvertible {
+    /// The run completed, but left alerts unsent that no message can be built for.
+    public var isUnbuildableAlerts = false
     public var description: String
+
+    public init(isUnbuildableAlerts: Bool = false, description: String) {
+        self.isUnbuildableAlerts = isUnbuildableAlerts
+        self.description = description
+    }
 }

@@ -73,12 +73,12 @@ actor PendingAlertCursor {
         try connection.query(
             """
             DECLARE pending_alerts NO SCROLL CURSOR FOR
-            SELECT a.alert_id, s.diasource_id, s.diaobject_id, s.midpointtai, s.filtername, s.ra, s.decl,
+            SELECT a.alert_id, s.diasource_id, o.diaobject_id, s.midpointtai, s.filtername, s.ra, s.decl,
                    s.psflux, s.psfluxerr, s.snr, max(s.midpointtai) OVER (PARTITION BY s.diaobject_id)
               FROM elasticc2_ppdbalert a
               JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
-              -- Only alerts whose object exists: one without could be built into no message.
-              JOIN elasticc2_ppdbdiaobject o ON o.diaobject_id = s.diaobject_id
+              -- Alerts whose object is missing come too, with no object id: they are reported, never skipped quietly.
+              LEFT JOIN elasticc2_ppdbdiaobject o ON o.diaobject_id = s.diaobject_id
              WHERE (NOT \(unsentOnly) OR a.alertsenttimestamp IS NULL) AND s.midpointtai <= \(window.through)
                AND (\(window.start)::double precision IS NULL OR s.midpointtai >= \(window.start))
                AND s.midpointtai >= \(resumeTime) AND (s.midpointtai, a.alert_id) > (\(resumeTime), \(resumeId))

@@ -24,6 +24,9 @@ public enum RunMetricsTextfile {
         metric(
             "elasticc_alertsender_bytes_sent", "Bytes of Avro alerts the last run delivered, per topic.",
             topics.map { ("{topic=\"\(escape($0))\"}", String(summary?.bytesPerTopic[$0] ?? 0)) })
+        metric(
+            "elasticc_alertsender_alerts_unbuildable", "Alerts the last run left unsent because no message can be built for them.",
+            [("", String(summary?.alertsUnbuildable ?? 0))])
         metric("elasticc_alertsender_run_duration_seconds", "How long the last run took.", [("", String(summary?.seconds ?? 0))])
         metric(
             "elasticc_alertsender_run_outcome", "1 for how the last run ended.",

@@ -184,6 +184,39 @@ struct AlertSenderTests {
         #expect(!longer.isEmpty, "the limited topic carries less history")
     }
 
+    @Test("An alert no message can be built for (its source has no object) stays unsent and is reported")
+    func unbuildableAlertsStayUnsent() async throws {
+        let (url, connection) = try Self.snapshotDatabase()
+        let topics = Self.freshTopics()
+        // The TOM's schema allows it: diasource.diaobject_id is nullable.
+        try await connection.query(
+            """
+            INSERT INTO elasticc2_ppdbdiasource (diasource_id, midpointtai, filtername, ra, decl, psflux, psfluxerr, snr, diaobject_id)
+            VALUES (900000001, 60570.5, 'r', 10, -5, 100, 10, 10, NULL), (900000002, 60571.5, 'g', 10, -5, 100, 10, 10, NULL)
+            """, statement: "sources without objects")
+        try await connection.query(
+            "INSERT INTO elasticc2_ppdbalert (alert_id, diasource_id) VALUES (900000001, 900000001), (900000002, 900000002)",
+            statement: "their alerts")
+        let summary = try await send(url, .throughDay(60578), topics: topics)
+        #expect(summary.outcome == .completed && summary.alertsSent > 0)
+        #expect(summary.alertsUnbuildable == 2)
+        #expect(summary.unbuildableAlertIds.sorted() == [900_000_001, 900_000_002])
+        let unsent = try await connection.query(
+            "SELECT alert_id FROM elasticc2_ppdbalert WHERE alertsenttimestamp IS NULL AND alert_id IN (900000001, 900000002) ORDER BY 1",
+            statement: "still unsent")
+        #expect(try unsent.rows.map { try $0.decode(Int64.self, at: 0) } == [900_000_001, 900_000_002])
+        // Every other alert of the window went out and was marked.
+        #expect(try await messageCount(topics.wfd) == summary.alertsSent)
+        let json = try JSONSerialization.jsonObject(with: try summary.json(topics: topics)) as! [String: Any]
+        #expect(json["alerts_unbuildable"] as? Int == 2)
+
+        // The dump reports them too, rather than leaving them out of the files quietly.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("unbuildable-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let dumped = try await AlertDumper(conninfo: url, directory: directory.path, clobber: false).dump(start: 60560, through: 60578)
+        #expect(dumped.unbuildableAlertIds.sorted() == [900_000_001, 900_000_002])
+    }
+
     @Test("A dry run sends and marks nothing, and reports per topic")
     func dryRun() async throws {
         let (url, connection) = try Self.snapshotDatabase()
@@ -312,7 +345,7 @@ struct AlertSenderTests {
         let (url, connection) = try Self.snapshotDatabase()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dump-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let counts = try await AlertDumper(conninfo: url, directory: directory, clobber: false).dump(start: 60560, through: 60600)
+        let counts = try await AlertDumper(conninfo: url, directory: directory, clobber: false).dump(start: 60560, through: 60600).alertsPerNight
         await #expect(throws: AlertSendError.self) {
             try await AlertDumper(conninfo: url, directory: directory, clobber: false).dump(start: 60560, through: 60600)
         }
