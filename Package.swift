@@ -144,7 +144,7 @@ let package = Package(
             name: "WebAPITests",
             dependencies: [
                 "PPDBLoading",
-                "WebAPI", "BrokerIngest", "TOMDatabase", "Postgres", "Kafka", "AvroSchemas", "TestSupport",
+                "WebAPI", "JSON", "BrokerIngest", "TOMDatabase", "Postgres", "Kafka", "AvroSchemas", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),

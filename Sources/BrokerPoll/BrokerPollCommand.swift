@@ -10,7 +10,8 @@ import ServiceSupport
 struct BrokerPollCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "broker-poll",
-        abstract: "Consume alert brokers' classifications into the TOM's tables, exactly once (the TOM's brokerpoll2).")
+        abstract: "Consume alert brokers' classifications into the TOM's tables, exactly once (the TOM's brokerpoll2).",
+        subcommands: [ResetOffsets.self])
 
     @Option(help: "YAML file listing the brokers to poll.") var config: String?
     @Option(help: "Bootstrap servers of one broker (with --topic and --group-id).") var server: String?
@@ -128,6 +129,56 @@ struct BrokerPollCommand: AsyncParsableCommand {
                     "broker": "\(poller.source.name)", "messages": "\(stats.messages)",
                     "dead.letters": "\(stats.deadLetters)",
                 ])
+        }
+    }
+}
+
+/// The operator's one way on for a refused partition: move the stored position, logged.
+struct ResetOffsets: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reset-offsets",
+        abstract:
+            "Move a consumer group's stored positions in a topic (after it was recreated, say); each move is logged in elasticcstream_offset_reset.",
+        discussion: "broker-poll refuses a partition whose stored position does not fit Kafka's. Stop broker-poll, run this, start it again.")
+
+    @Option(help: "Bootstrap servers of the broker's cluster.") var server: String
+    @Option(help: "The consumer group whose positions move (the one broker-poll named).") var group: String
+    @Option(help: "The topic.") var topic: String
+    @Option(help: "Only this partition (default: every partition of the topic).") var partition: Int32?
+    @Flag(help: "Resume at each partition's first message.") var toEarliest = false
+    @Flag(help: "Resume after each partition's last message (skips what is there).") var toLatest = false
+    @Option(name: .customLong("to"), help: "Resume at this offset (one partition).") var toOffset: Int64?
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var kafka: KafkaClientOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        let targets = [toEarliest, toLatest, toOffset != nil].filter { $0 }.count
+        guard targets == 1 else { throw ValidationError("Give exactly one of --to-earliest, --to-latest, --to OFFSET.") }
+        if toOffset != nil, partition == nil { throw ValidationError("--to OFFSET needs --partition.") }
+    }
+
+    func run() async throws {
+        ParseOnly.exitIfRequested()
+        let logger = logging.bootstrap(label: "broker-poll")
+        let target: OffsetReset.Target = toEarliest ? .earliest : toLatest ? .latest : .offset(toOffset ?? 0)
+        let consumer = try KafkaConsumer(
+            configuration: try kafka.configuration(servers: server, clientId: "broker-poll reset-offsets"), groupId: "\(group)-reset-offsets",
+            startAtBeginning: false, logger: logger)
+        let moves: [OffsetReset.Move]
+        do {
+            moves = try await OffsetReset.reset(
+                group: group, topic: topic, partition: partition, to: target, resetBy: OffsetReset.operatorName(), consumer: consumer,
+                conninfo: database.resolved.conninfo)
+        } catch let refused as OffsetReset.Refused {
+            await consumer.close()
+            throw ValidationError(refused.description)
+        }
+        await consumer.close()
+        for move in moves {
+            print(
+                "\(group) \(move.partition.topic)[\(move.partition.partition)]: \(move.previous.map(String.init) ?? "none") -> \(move.new) (Kafka offsets \(move.watermarks.low)–\(move.watermarks.high))"
+            )
         }
     }
 }

@@ -21,7 +21,23 @@ struct Serve: AsyncParsableCommand {
     var sqlQueryDb: String?
     @Option(help: "Seconds a db/runsqlquery/ request may run before it is cancelled.") var sqlTimeout = 300
     @Option(help: "Most rows a db/runsqlquery/ answer may hold.") var sqlRowLimit = 100_000
+    @Option(help: "Most bytes of a db/runsqlquery/ answer.") var sqlAnswerBytes = SQLQueryLimits().answerBytes
+    @Option(help: "Most bytes of a db/runsqlquery/ request's SQL once its %(name)s placeholders are expanded.")
+    var sqlExpandedBytes = SQLQueryLimits().expandedSQLBytes
+    @Option(help: "db/runsqlquery/ requests one user may have running at once.") var sqlConcurrentPerUser = SQLQueryLimits().concurrentPerUser
+    @Option(help: "db/runsqlquery/ requests running at once in all; keep it under the query role's CONNECTION LIMIT.")
+    var sqlConcurrent = SQLQueryLimits().concurrentOverall
     @Option(help: "The diagnostic pages count a broker message once it is this many seconds old.") var summarySettle = 120
+    @Flag(help: "Mark the session and CSRF cookies Secure (serve behind HTTPS).") var secureCookies = false
+    @Option(
+        help:
+            "The server's public address (https://tom.example.org): the base of Location headers (relative without it), and an origin unsafe requests may come from."
+    )
+    var publicUrl: String?
+    @Option(
+        name: .customLong("trusted-origin"), help: "Another origin unsafe requests may come from (Django's CSRF_TRUSTED_ORIGINS); repeat for more.")
+    var trustedOrigins: [String] = []
+    @Flag(help: "Label request metrics with broker account names (the metrics listener needs no login).") var metricsPerUser = false
     @OptionGroup var readiness: ReadinessOptions
     @OptionGroup var monitoring: MonitoringOptions
     @OptionGroup var database: DatabaseOptions
@@ -30,7 +46,10 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         guard address != nil else { throw ValidationError("--listen must look like HOST:PORT, as 127.0.0.1:8080.") }
         guard poolSize > 0 else { throw ValidationError("--pool-size must be positive.") }
-        guard sqlTimeout > 0, sqlRowLimit > 0 else { throw ValidationError("--sql-timeout and --sql-row-limit must be positive.") }
+        guard sqlTimeout > 0, sqlRowLimit > 0, sqlAnswerBytes > 0, sqlExpandedBytes > 0, sqlConcurrentPerUser > 0, sqlConcurrent > 0 else {
+            throw ValidationError(
+                "--sql-timeout, --sql-row-limit, --sql-answer-bytes, --sql-expanded-bytes and the --sql-concurrent limits must be positive.")
+        }
     }
 
     var address: (host: String, port: Int)? { MonitoringOptions.hostAndPort(listen) }
@@ -45,10 +64,21 @@ struct Serve: AsyncParsableCommand {
         let pool = PostgresPool(conninfo: conninfo, applicationName: "elasticc-api", maximumConnections: poolSize)
         var settings = APISettings()
         settings.summarySettleSeconds = summarySettle
+        settings.secureCookies = secureCookies
+        settings.publicURL = publicUrl
+        settings.trustedOrigins = trustedOrigins
+        settings.metricsPerUser = metricsPerUser
         if let conninfo = sqlQueryDb ?? ProcessInfo.processInfo.environment["SQL_QUERY_DATABASE_URL"] {
-            let runner = ReadOnlyQueryRunner(conninfo: conninfo, timeout: .seconds(sqlTimeout), rowLimit: sqlRowLimit)
+            var limits = SQLQueryLimits()
+            limits.rows = sqlRowLimit
+            limits.answerBytes = sqlAnswerBytes
+            limits.expandedSQLBytes = sqlExpandedBytes
+            limits.concurrentPerUser = sqlConcurrentPerUser
+            limits.concurrentOverall = sqlConcurrent
+            let runner = ReadOnlyQueryRunner(conninfo: conninfo, timeout: .seconds(sqlTimeout), limits: limits)
             // Anyone with an account may send SQL: the role must be one that can only read.
-            let problems = try await runner.roleProblems(privateTables: QueryRole.privateTablePatterns)
+            let problems = try await runner.roleProblems(
+                privateTables: QueryRole.privateTablePatterns, guardedFunctionsCondition: QueryRole.guardedFunctionsCondition)
             guard problems.isEmpty else {
                 throw ValidationError("refusing --sql-query-db: \(problems.joined(separator: "; ")) (see `ppdb grant-query-role`)")
             }

@@ -1,6 +1,7 @@
 /// Reads a JSON document (RFC 8259) into a `JSONValue` in one pass over its bytes: request
-/// bodies are untrusted, so the text must be valid UTF-8, strings may not hold lone surrogates
-/// or raw control characters, and nesting is bounded.
+/// bodies are untrusted, so the text must be valid UTF-8, strings may not hold lone surrogates,
+/// raw control characters or NUL even escaped (`\u0000`: C strings, libpq's among them, would
+/// cut the text there), and nesting is bounded.
 struct JSONParser: ~Copyable {
     /// Deeper documents are refused: each level is a frame of the parser's stack.
     static let maximumDepth = 512
@@ -175,6 +176,7 @@ struct JSONParser: ~Copyable {
             } else if (0xDC00...0xDFFF).contains(scalar) {
                 throw fail("a lone surrogate in a string")
             }
+            guard scalar != 0 else { throw fail("a NUL character (\\u0000) in a string; text here may not hold NUL") }
             guard let unicode = Unicode.Scalar(scalar) else { throw fail("not a Unicode character") }
             decoded.append(contentsOf: UTF8.encode(unicode)!)
         default:

@@ -209,9 +209,22 @@ struct GrantQueryRole: ParsableCommand {
             elasticc-api's login sessions, and create temporary tables; nothing else. Run it again after a migration adds tables.
             """)
     @Argument(help: "The role's name.") var role: String
-    @Option(help: "File whose first line is the role's password (none: keep it, or no password).") var passwordFile: String?
+    @Option(help: "File whose first line is the role's password (none: keep it, or no password). Only its hash is sent to the server.")
+    var passwordFile: String?
+    @Option(help: "Sessions the role may have at once (its CONNECTION LIMIT); keep elasticc-api serve --sql-concurrent under it.")
+    var connectionLimit = 16
+    @Option(
+        name: .customLong("application-role"),
+        help:
+            "A role the pipeline's tools log in as, which keeps the functions taken from PUBLIC (advisory locks…); repeat for more. The caller and the database's owner always keep them."
+    )
+    var applicationRoles: [String] = []
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard connectionLimit > 0 else { throw ValidationError("--connection-limit must be positive.") }
+    }
 
     func run() throws {
         ParseOnly.exitIfRequested()
@@ -219,7 +232,13 @@ struct GrantQueryRole: ParsableCommand {
         let password = try passwordFile.map { path in
             try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
         }
-        try QueryRole.grant(role: role, password: password, on: database.connect(applicationName: "ppdb grant-query-role"))
+        let outcome = try QueryRole.grant(
+            role: role, password: password, connectionLimit: connectionLimit, applicationRoles: applicationRoles,
+            on: database.connect(applicationName: "ppdb grant-query-role"))
+        guard outcome.needsSuperuser.isEmpty else {
+            for problem in outcome.needsSuperuser { print("ppdb grant-query-role: \(problem)") }
+            throw ExitCode(2)
+        }
         print("query role \(role): may read the science tables and create temporary tables")
     }
 }

@@ -85,6 +85,50 @@ public final class PostgresConnection: @unchecked Sendable {
         max(2, Int((duration / .seconds(1)).rounded(.up)))
     }
 
+    /// Where the session stands with transactions, as libpq last saw it.
+    public enum TransactionStatus: Sendable, Equatable {
+        case idle, active, inTransaction, inFailedTransaction, unknown
+    }
+
+    public var transactionStatus: TransactionStatus {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let connection else { return .unknown }
+        switch PQtransactionStatus(connection) {
+        case PQTRANS_IDLE: return .idle
+        case PQTRANS_ACTIVE: return .active
+        case PQTRANS_INTRANS: return .inTransaction
+        case PQTRANS_INERROR: return .inFailedTransaction
+        default: return .unknown
+        }
+    }
+
+    /// `password` hashed for `role` by libpq with the server's `password_encryption` (SCRAM on
+    /// PostgreSQL 14 and later), so that only the hash is ever sent in SQL.
+    public func encryptedPassword(_ password: String, role: String) throws(PostgresError) -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let hashed = PQencryptPasswordConn(connection, password, role, nil) else {
+            throw PostgresError(
+                kind: .server, statement: "encrypt the password", message: connection.map { String(cString: PQerrorMessage($0)) } ?? "no connection")
+        }
+        defer { PQfreemem(hashed) }
+        return String(cString: hashed)
+    }
+
+    /// Ends the session now (its temporary tables, locks and open transaction go with it);
+    /// any later statement fails as a lost connection.
+    public func close() {
+        lock.lock()
+        defer { lock.unlock() }
+        cancelLock.withLock {
+            if let cancelHandle { PQfreeCancel(cancelHandle) }
+            cancelHandle = nil
+        }
+        if let connection { PQfinish(connection) }
+        connection = nil
+    }
+
     /// Drops the connection and opens a new one (after a server restart, say).
     public func reconnect() throws(PostgresError) {
         try connect()
@@ -122,6 +166,10 @@ public final class PostgresConnection: @unchecked Sendable {
     /// timestamps, not arrays.
     @discardableResult
     public func query(_ query: PostgresQuery, statement: String, results: PostgresResultFormat = .text) throws(PostgresError) -> PostgresResult {
+        // libpq sends text parameters as C strings: a NUL would cut the value short unseen.
+        if query.bindings.contains(where: \.holdsNUL) {
+            throw PostgresError(kind: .server, sqlState: "22021", statement: statement, message: "a text parameter holds a NUL character")
+        }
         lock.lock()
         defer { lock.unlock() }
         let wire = query.bindings.map(\.wire)

@@ -2,24 +2,41 @@ import Synchronization
 
 /// A bounded set of connections for a server: a request leases one, runs its statements on
 /// that connection's own thread, and gives it back. Connections open on demand, up to
-/// `maximumConnections`; beyond that, requests wait their turn in order.
+/// `maximumConnections`; beyond that, requests wait their turn in order, at most
+/// `leaseTimeout`. Each session waits at most `lockTimeout` for a lock (an advisory lock held
+/// elsewhere must not hold a request, and its connection, for ever).
 public final class PostgresPool: Sendable {
+    /// What a waiting request is handed: a connection, a free slot to open one in, or its time up.
+    private enum Handoff {
+        case connection(PostgresConnection)
+        case lookAgain
+        case timedOut
+    }
+
     private struct State {
         var idle: [PostgresConnection] = []
         var open = 0
-        var waiters: [CheckedContinuation<PostgresConnection?, Never>] = []
+        var waiters: [(id: Int, continuation: CheckedContinuation<Handoff, Never>)] = []
+        var nextWaiter = 0
         var closed = false
     }
 
     private let conninfo: String
     private let applicationName: String
     public let maximumConnections: Int
+    public let leaseTimeout: Duration
+    public let lockTimeout: Duration
     private let state = Mutex(State())
 
-    public init(conninfo: String, applicationName: String, maximumConnections: Int = 8) {
+    public init(
+        conninfo: String, applicationName: String, maximumConnections: Int = 8, leaseTimeout: Duration = .seconds(30),
+        lockTimeout: Duration = .seconds(10)
+    ) {
         self.conninfo = conninfo
         self.applicationName = applicationName
         self.maximumConnections = max(1, maximumConnections)
+        self.leaseTimeout = leaseTimeout
+        self.lockTimeout = lockTimeout
     }
 
     /// Runs `body` with a leased connection; a connection that was lost is not given back.
@@ -46,11 +63,16 @@ public final class PostgresPool: Sendable {
             defer { state.waiters.removeAll() }
             return state.waiters
         }
-        for waiter in waiters { waiter.resume(returning: nil) }
+        for waiter in waiters { waiter.continuation.resume(returning: .lookAgain) }
     }
 
     public struct Closed: Error, CustomStringConvertible {
         public var description: String { "the database pool is closed" }
+    }
+
+    public struct LeaseTimedOut: Error, CustomStringConvertible {
+        public var seconds: Int64
+        public var description: String { "every database connection stayed busy for \(seconds) s" }
     }
 
     private enum Lease {
@@ -61,6 +83,7 @@ public final class PostgresPool: Sendable {
     }
 
     private func lease() async throws -> PostgresConnection {
+        let deadline = ContinuousClock.now + leaseTimeout
         while true {
             let decision: Lease = state.withLock { state in
                 if state.closed { return .closed }
@@ -78,30 +101,74 @@ public final class PostgresPool: Sendable {
                 throw Closed()
             case .openNew:
                 do {
-                    return try await PostgresConnection.open(conninfo, applicationName: applicationName)
+                    let connection = try await PostgresConnection.open(conninfo, applicationName: applicationName)
+                    try await connection.query(
+                        PostgresQuery(
+                            unescaped:
+                                "SET lock_timeout = \(lockTimeout.components.seconds * 1000 + lockTimeout.components.attoseconds / 1_000_000_000_000_000)"
+                        ),
+                        statement: "bound lock waits")
+                    return connection
                 } catch {
                     discard()
                     throw error
                 }
             case .wait:
-                // A connection given back, or nil: a slot came free (or the pool closed): look again.
-                let handed: PostgresConnection? = await withCheckedContinuation { continuation in
-                    let immediate: PostgresConnection?? = state.withLock { state in
-                        if state.closed || state.open < maximumConnections { return .some(nil) }
-                        if let connection = state.idle.popLast() { return .some(connection) }
-                        state.waiters.append(continuation)
-                        return nil
-                    }
-                    if let immediate { continuation.resume(returning: immediate) }
+                switch await waitForHandoff(until: deadline) {
+                case .connection(let connection): return connection
+                case .lookAgain: continue
+                case .timedOut: throw LeaseTimedOut(seconds: leaseTimeout.components.seconds)
                 }
-                if let handed { return handed }
             }
         }
     }
 
+    /// Waits for a connection given back or a slot come free, until `deadline`.
+    private func waitForHandoff(until deadline: ContinuousClock.Instant) async -> Handoff {
+        let id = state.withLock { state in
+            defer { state.nextWaiter += 1 }
+            return state.nextWaiter
+        }
+        return await withTaskGroup(of: Handoff?.self) { group in
+            group.addTask {
+                await withCheckedContinuation { continuation in
+                    let immediate: Handoff? = self.state.withLock { state in
+                        if state.closed || state.open < self.maximumConnections { return .lookAgain }
+                        if let connection = state.idle.popLast() { return .connection(connection) }
+                        state.waiters.append((id, continuation))
+                        return nil
+                    }
+                    if let immediate { continuation.resume(returning: immediate) }
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(until: deadline)
+                if !Task.isCancelled { self.expire(id) }
+                return nil
+            }
+            var handoff = Handoff.timedOut
+            for await result in group {
+                if let result {
+                    handoff = result
+                    group.cancelAll()
+                }
+            }
+            return handoff
+        }
+    }
+
+    /// A waiter whose time is up leaves the queue (if nothing was handed to it meanwhile).
+    private func expire(_ id: Int) {
+        let waiter = state.withLock { state -> CheckedContinuation<Handoff, Never>? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index).continuation
+        }
+        waiter?.resume(returning: .timedOut)
+    }
+
     private func giveBack(_ connection: PostgresConnection) {
-        let waiter: CheckedContinuation<PostgresConnection?, Never>? = state.withLock { state in
-            if !state.waiters.isEmpty { return state.waiters.removeFirst() }
+        let waiter: CheckedContinuation<Handoff, Never>? = state.withLock { state in
+            if !state.waiters.isEmpty { return state.waiters.removeFirst().continuation }
             if state.closed {
                 state.open -= 1
             } else {
@@ -109,15 +176,15 @@ public final class PostgresPool: Sendable {
             }
             return nil
         }
-        waiter?.resume(returning: connection)
+        waiter?.resume(returning: .connection(connection))
     }
 
     /// A connection that will not come back: room for a new one, offered to the first waiter.
     private func discard() {
-        let waiter: CheckedContinuation<PostgresConnection?, Never>? = state.withLock { state in
+        let waiter: CheckedContinuation<Handoff, Never>? = state.withLock { state in
             state.open -= 1
-            return state.waiters.isEmpty ? nil : state.waiters.removeFirst()
+            return state.waiters.isEmpty ? nil : state.waiters.removeFirst().continuation
         }
-        waiter?.resume(returning: nil)
+        waiter?.resume(returning: .lookAgain)
     }
 }

@@ -21,6 +21,15 @@ public enum PostgresValue: Sendable, Hashable {
     case doubleArray([Double])
     case textArray([String])
 
+    /// Whether it is text holding a NUL, which a text parameter cannot carry.
+    var holdsNUL: Bool {
+        switch self {
+        case .text(let value): value.utf8.contains(0)
+        case .textArray(let values): values.contains { $0.utf8.contains(0) }
+        default: false
+        }
+    }
+
     /// What libpq sends: the type OID (0: the server infers it), the format (0 text, 1 binary)
     /// and the bytes (nil for NULL).
     public var wire: (oid: UInt32, format: Int32, bytes: [UInt8]?) {

@@ -25,7 +25,8 @@ struct JSONParserTests {
             ("01", "leading zero"), ("1.", "digits expected after '.'"), ("1e", "digits expected in an exponent"), ("tru", "not a JSON value"),
             ("\"abc", "not closed"), ("\"a\u{1}b\"", "control character"), (#""\ud800""#, "lone surrogate"), (#""\udc00x""#, "lone surrogate"),
             (#""\ud800\u0041""#, "lone surrogate"), (#""\x""#, "unknown escape"), (#""\u12""#, "four hex digits"), ("1 2", "text after the document"),
-            ("NaN", "not a JSON value"), ("{\"a\" 1}", "':' expected"),
+            ("NaN", "not a JSON value"), ("{\"a\" 1}", "':' expected"), (#"{"a": "x\u0000y"}"#, "NUL character"),
+            (#"{"a\u0000": 1}"#, "NUL character"), ("\"a\u{0}b\"", "control character"),
         ])
     func invalid(text: String, reason: String) {
         let error = #expect(throws: JSONSyntaxError.self) { try parse(text) }
@@ -54,7 +55,7 @@ struct JSONParserTests {
             case 4:
                 let scalars = (0..<Int.random(in: 0..<12, using: &generator)).compactMap { _ in
                     Unicode.Scalar(
-                        UInt32.random(in: [0...0x7F, 0xA0...0xD7FF, 0xE000...0x10FFFF].randomElement(using: &generator)!, using: &generator))
+                        UInt32.random(in: [1...0x7F, 0xA0...0xD7FF, 0xE000...0x10FFFF].randomElement(using: &generator)!, using: &generator))
                 }
                 return .string(String(String.UnicodeScalarView(scalars)))
             case 5: return .array((0..<Int.random(in: 0..<5, using: &generator)).map { _ in random(depth + 1) })

@@ -418,3 +418,34 @@ struct DatabaseSettingsTests {
         #expect(DatabaseSettings.redacted("postgresql://tom:pa55@db:5432/tom") == "postgresql://tom:…@db:5432/tom")
     }
 }
+
+@Suite("PostgreSQL pool: bounded waits")
+struct PostgresPoolTests {
+    @Test("A lease waits at most the lease timeout, and a pooled session at most the lock timeout for a lock")
+    func boundedWaits() async throws {
+        let url = PostgresConnectionTests.databaseURL
+        let pool = PostgresPool(
+            conninfo: url, applicationName: "pool-tests", maximumConnections: 1, leaseTimeout: .milliseconds(300), lockTimeout: .milliseconds(300))
+        let (held, release) = AsyncStream<Void>.makeStream()
+        let (leased, leasedSignal) = AsyncStream<Void>.makeStream()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await pool.withConnection { _ in
+                    leasedSignal.yield()
+                    for await _ in held { break }
+                }
+            }
+            for await _ in leased { break }
+            await #expect(throws: PostgresPool.LeaseTimedOut.self) { try await pool.withConnection { _ in } }
+            release.yield()
+            try await group.waitForAll()
+        }
+        // Given back, it serves the next request; an advisory lock held elsewhere fails it in time.
+        let holder = try PostgresConnection(url)
+        try await holder.query("SELECT pg_advisory_lock(4242)", statement: "hold")
+        let error = await #expect(throws: PostgresError.self) {
+            try await pool.withConnection { connection in try await connection.query("SELECT pg_advisory_lock(4242)", statement: "wait") }
+        }
+        #expect(error?.sqlState == "55P03")
+    }
+}

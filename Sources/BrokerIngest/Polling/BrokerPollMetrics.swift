@@ -11,6 +11,7 @@ struct BrokerPollMetrics: Sendable {
     init(broker: String) {
         self.broker = broker
         for kind in ["kafka", "database"] { Counter(label: Self.errors, dimensions: [("broker", broker), ("kind", kind)]).increment(by: 0) }
+        Gauge(label: Self.refusedPartitions, dimensions: [("broker", broker)]).record(0)
     }
 
     static let consumed = "elasticc_brokerpoll_messages_consumed_total"
@@ -21,6 +22,12 @@ struct BrokerPollMetrics: Sendable {
     static let storeDuration = "elasticc_brokerpoll_store_batch_duration_seconds"
     static let lag = "elasticc_brokerpoll_consumer_lag_messages"
     static let errors = "elasticc_brokerpoll_errors_total"
+    static let refusedPartitions = "elasticc_brokerpoll_refused_partitions"
+
+    /// Partitions whose stored offsets do not fit Kafka's (see `BrokerPoller.refuse`).
+    func recordRefused(_ count: Int) {
+        Gauge(label: Self.refusedPartitions, dimensions: [("broker", broker)]).record(count)
+    }
 
     /// A batch read from Kafka (`consumed`: its items by topic, every one counted new) and stored.
     func recordBatch(consumed: [String: TopicCounts], outcome: ClassificationStore.Outcome, storeDuration: Duration) {

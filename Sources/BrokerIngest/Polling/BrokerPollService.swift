@@ -30,6 +30,12 @@ public struct BrokerPollService: Service {
     public var brokerReadiness: [(name: String, ok: Bool, detail: String)] {
         pollers.map { poller in
             let stats = poller.stats
+            let refused = poller.refusedPartitions
+            if !refused.isEmpty {
+                let named = refused.sorted { ($0.key.topic, $0.key.partition) < ($1.key.topic, $1.key.partition) }
+                    .map { "\($0.key.topic)[\($0.key.partition)]: \($0.value)" }.joined(separator: "; ")
+                return ("broker " + poller.source.name, false, "partitions refused (see broker-poll reset-offsets): " + named)
+            }
             if poller.hasAssignment { return ("broker " + poller.source.name, true, "partitions assigned") }
             return ("broker " + poller.source.name, false, "no partitions assigned" + (stats.lastError.map { "; last error: \($0)" } ?? ""))
         }

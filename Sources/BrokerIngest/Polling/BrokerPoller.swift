@@ -28,6 +28,10 @@ public final class BrokerPoller: Sendable {
     private let currentConsumer = Mutex<KafkaConsumer?>(nil)
     /// The next offset to read of each partition, as stored with the rows.
     private let storedNext = Mutex<[KafkaTopicPartition: Int64]>([:])
+    /// Partitions whose stored offsets do not fit the partition in Kafka (a recreated topic, a
+    /// lost log), with why: nothing of theirs is stored until an operator says where to resume
+    /// (`broker-poll reset-offsets`).
+    private let refused = Mutex<[KafkaTopicPartition: String]>([:])
     private let metrics: BrokerPollMetrics
     /// The only instance: take every partition directly instead of joining the consumer group
     /// (no join, no rebalance delay); the stored offsets say where each resumes either way.
@@ -52,6 +56,50 @@ public final class BrokerPoller: Sendable {
     }
 
     public var stats: Statistics { statistics.withLock { $0 } }
+
+    /// Partitions refused, with why (empty when all is well).
+    public var refusedPartitions: [KafkaTopicPartition: String] { refused.withLock { $0 } }
+
+    /// Refuses a partition loudly: an error naming it and the offsets, the metric, `/ready`.
+    private func refuse(_ partition: KafkaTopicPartition, _ reason: String) {
+        let count: Int? = refused.withLock { refused in
+            guard refused[partition] == nil else { return nil }
+            refused[partition] = reason
+            return refused.count
+        }
+        guard let count else { return }
+        metrics.recordRefused(count)
+        logger.error(
+            "Partition refused: its stored offsets do not fit Kafka's; nothing of it is stored until `broker-poll reset-offsets` says where to resume",
+            metadata: [
+                "kafka.topic": "\(partition.topic)", "kafka.partition": "\(partition.partition)", "group": "\(source.groupId)", "reason": "\(reason)",
+            ])
+    }
+
+    /// The stored offsets that fit their partitions' watermarks; the others' partitions are
+    /// refused. A stored position past the end means the topic was recreated or its log lost
+    /// (its new messages would otherwise count as stored already); one before the start, that
+    /// messages expired in Kafka before they were stored.
+    private func checkedOffsets(_ stored: [KafkaTopicPartition: Int64], on consumer: KafkaConsumer) async throws -> [KafkaTopicPartition: Int64] {
+        var fitting: [KafkaTopicPartition: Int64] = [:]
+        for (partition, next) in stored {
+            let marks = try await consumer.watermarks(topic: partition.topic, partition: partition.partition)
+            if next > marks.high {
+                refuse(
+                    partition,
+                    "stored position \(next) is past the partition's end (offsets \(marks.low)–\(marks.high)): the topic was recreated or its log lost"
+                )
+            } else if next < marks.low {
+                refuse(
+                    partition,
+                    "stored position \(next) is before the partition's start (offsets \(marks.low)–\(marks.high)): messages expired in Kafka unstored"
+                )
+            } else {
+                fitting[partition] = next
+            }
+        }
+        return fitting
+    }
 
     public var lastProgress: ContinuousClock.Instant { progress.withLock { $0 } }
 
@@ -94,13 +142,23 @@ public final class BrokerPoller: Sendable {
         let resumeAtStoredOffsets: KafkaConsumer.RebalanceHandler = { [self] event in
             guard case .assigned(let partitions) = event else { return [:] }
             // Exactly once: resume where the rows stored so far end, whatever Kafka's group committed.
+            let offsets: [KafkaTopicPartition: Int64]
             do {
-                let offsets = try await store.storedOffsets(for: partitions)
-                storedNext.withLock { $0.merge(offsets) { max($0, $1) } }
-                return offsets.mapValues { KafkaStartOffset.offset($0) }
+                offsets = try await store.storedOffsets(for: partitions)
             } catch {
                 logger.error("Cannot read stored offsets; starting from the group's", metadata: ["error": "\(error)"])
                 return [:]
+            }
+            storedNext.withLock { $0.merge(offsets) { max($0, $1) } }
+            guard let consumer = currentConsumer.withLock({ $0 }) else { return offsets.mapValues { KafkaStartOffset.offset($0) } }
+            do {
+                let fitting = try await checkedOffsets(offsets, on: consumer)
+                // A refused partition starts at its end: what it fetches is set aside unstored anyway.
+                return offsets.mapValues { _ in KafkaStartOffset.end }.merging(fitting.mapValues { KafkaStartOffset.offset($0) }) { $1 }
+            } catch {
+                // The batches' own check still sees a partition whose end is before its stored position.
+                logger.warning("Cannot compare stored offsets with Kafka's; resuming at the stored offsets", metadata: ["error": "\(error)"])
+                return offsets.mapValues { KafkaStartOffset.offset($0) }
             }
         }
         let consumer = try KafkaConsumer(
@@ -129,7 +187,7 @@ public final class BrokerPoller: Sendable {
             subscribed = try await subscribe(consumer, reset: reset, store: store, previous: nil)
         }
         var nextRefresh = clock.now + (taken.isEmpty && alone ? .seconds(2) : topicRefresh)
-        var pending = try await Self.fetch(consumer, batchSize, lanes)
+        var pending = try await fetch(consumer, lanes)
         var wasAssigned = false
         while !Self.stopping {
             advance()
@@ -151,11 +209,11 @@ public final class BrokerPoller: Sendable {
                     statistics.withLock { $0.lastError = error.description }
                     metrics.recordError(kind: "kafka")
                 }
-                pending = try await Self.fetch(consumer, batchSize, lanes)
+                pending = try await fetch(consumer, lanes)
                 continue
             }
             // Fetch and decode the next batch while this one is stored.
-            async let following = Self.fetch(consumer, batchSize, lanes)
+            async let following = fetch(consumer, lanes)
             let storing = ContinuousClock.now
             let outcome = try await lanes.store(parts)
             var consumed: [String: TopicCounts] = [:]
@@ -194,11 +252,35 @@ public final class BrokerPoller: Sendable {
     }
 
     /// The next batch, each message decoded and checked (or made a dead letter), split by
-    /// storing lane, each part's rows built.
-    private static func fetch(
-        _ consumer: KafkaConsumer, _ batchSize: Int, _ lanes: StoringLanes
-    ) async throws -> [(lane: Int, batch: ClassificationStore.PreparedBatch)] {
-        let messages = try await consumer.poll(maxMessages: batchSize, timeout: .milliseconds(100))
+    /// storing lane, each part's rows built. A partition whose messages start below its stored
+    /// position while it ends before that position is refused (Kafka restarted it from its
+    /// beginning: recreated under us), and the messages of refused partitions are set aside,
+    /// not stored: read again after a reset.
+    private func fetch(_ consumer: KafkaConsumer, _ lanes: StoringLanes) async throws -> [(lane: Int, batch: ClassificationStore.PreparedBatch)] {
+        var messages = try await consumer.poll(maxMessages: batchSize, timeout: .milliseconds(100))
+        let positions = storedNext.withLock { $0 }
+        var firstOffsets: [KafkaTopicPartition: Int64] = [:]
+        for message in messages {
+            let partition = KafkaTopicPartition(topic: message.topic, partition: message.partition)
+            if firstOffsets[partition] == nil { firstOffsets[partition] = message.offset }
+        }
+        for (partition, first) in firstOffsets {
+            guard let next = positions[partition], first < next else { continue }
+            // Below the stored position is a replay (the group's committed offsets lag the stored
+            // ones) unless the partition now ends before that position: then it was recreated.
+            var marks = consumer.cachedWatermarks(topic: partition.topic, partition: partition.partition)
+            if marks == nil { marks = try? await consumer.watermarks(topic: partition.topic, partition: partition.partition) }
+            if let marks, marks.high < next {
+                refuse(
+                    partition,
+                    "a batch started at offset \(first), below the stored position \(next), and the partition ends at \(marks.high): the topic was recreated or its log replaced"
+                )
+            }
+        }
+        let refusedNow = refused.withLock { $0 }
+        if !refusedNow.isEmpty {
+            messages.removeAll { refusedNow[KafkaTopicPartition(topic: $0.topic, partition: $0.partition)] != nil }
+        }
         return lanes.prepare(messages.map(ConsumedMessage.validate))
     }
 
@@ -242,10 +324,12 @@ public final class BrokerPoller: Sendable {
         if reset { try await store.forgetOffsets(topics: topics) }
         let stored = try await store.storedOffsets(for: Array(partitions))
         storedNext.withLock { $0.merge(stored) { max($0, $1) } }
+        let fitting = try await checkedOffsets(stored, on: consumer)
+        let refusedNow = refused.withLock { $0 }
         try consumer.assign(
             Dictionary(
-                uniqueKeysWithValues: partitions.map { partition in
-                    (partition, stored[partition].map { KafkaStartOffset.offset($0) } ?? (reset ? .beginning : nil))
+                uniqueKeysWithValues: partitions.filter { refusedNow[$0] == nil }.map { partition in
+                    (partition, fitting[partition].map { KafkaStartOffset.offset($0) } ?? (reset ? .beginning : nil))
                 }))
         logger.info("Took partitions directly", metadata: ["kafka.topics": "\(topics.joined(separator: ","))", "partitions": "\(partitions.count)"])
         return partitions

@@ -27,7 +27,7 @@ public struct BrokerMessagePush: Sendable, Equatable {
         do {
             document = try JSONValue.parse(body)
         } catch {
-            throw Invalid(description: "the body is not valid JSON")
+            throw Invalid(description: "the body is not valid JSON: \(error)")
         }
         let objects: [JSONValue]
         switch document {

@@ -48,6 +48,9 @@ public enum Migrator {
                 try connection.query(PostgresQuery(unescaped: statement), statement: "create a summary table")
             }
         },
+        Migration(version: 8, name: "broker-poll offset resets") { connection, _ in
+            try connection.query(PostgresQuery(unescaped: OwnTables.offsetResetCreation), statement: "create the offset reset log")
+        },
     ]
 
     /// Serialises concurrent migrations across hosts.

@@ -19,6 +19,15 @@ public enum DjangoPassword {
         return "\(algorithm)$\(iterations)$\(salt)$\(try derive(password, salt: salt, iterations: iterations))"
     }
 
+    /// A well-formed hash no password matches, hashed against when there is no usable one.
+    static let placeholderHash = "\(algorithm)$\(defaultIterations)$unknownuserunknownuser$AAAA"
+
+    /// Whether `encoded` is a hash some password could match (Django marks unusable ones with `!`).
+    static func isUsable(_ encoded: String) -> Bool {
+        let parts = encoded.split(separator: "$", maxSplits: 3, omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == algorithm && Int(parts[1]).map { $0 > 0 && $0 <= 10_000_000 } == true
+    }
+
     /// Whether `password` matches `encoded`, whatever iteration count it was made with; the
     /// derived hashes are compared in constant time.
     public static func verify(_ password: String, against encoded: String) -> Bool {

@@ -18,6 +18,11 @@ public enum SessionStore {
         return key
     }
 
+    /// Ends a session (logout, or a new login replacing it).
+    public static func delete(_ key: String, on connection: PostgresConnection) throws {
+        try connection.query("DELETE FROM \(unescaped: OwnTables.session) WHERE session_key = \(key)", statement: "end session")
+    }
+
     /// The active user of a live session, if any.
     public static func user(forSession key: String, on connection: PostgresConnection) throws -> TOMUser? {
         guard key.utf8.count == 32, key.utf8.allSatisfy({ RandomToken.lowercaseAlphanumerics.contains($0) }) else { return nil }

@@ -9,6 +9,9 @@ public struct TOMUser: Sendable, Equatable {
     /// Member of the group `Broker`.
     public var isBroker: Bool
 
+    /// `auth_user.username` is `varchar(150)`: characters as PostgreSQL counts them, code points.
+    public static let maximumUsernameLength = 150
+
     /// The TOM's rule for pushing broker messages: members of `Broker`, the user `apibroker`,
     /// and superusers.
     public var mayPushBrokerMessages: Bool { isActive && (isBroker || isSuperuser || username == "apibroker") }

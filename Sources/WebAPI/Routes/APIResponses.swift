@@ -30,14 +30,24 @@ enum APIResponses {
     static func escape(_ text: String) -> String { HTML.escape(text) }
 
     /// A form body's fields (`application/x-www-form-urlencoded`).
-    static func formFields(_ body: String) -> [String: String] {
+    struct InvalidForm: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// An `application/x-www-form-urlencoded` body; a NUL in any name or value is refused.
+    static func formFields(_ body: String) throws(InvalidForm) -> [String: String] {
         var fields: [String: String] = [:]
         for pair in body.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ text: Substring) -> String {
                 String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text)
             }
-            fields[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+            let name = decode(parts[0])
+            let value = parts.count > 1 ? decode(parts[1]) : ""
+            guard !name.utf8.contains(0), !value.utf8.contains(0) else {
+                throw InvalidForm(description: "form field \(name.prefix { $0 != "\0" }) holds a NUL character; text here may not hold NUL")
+            }
+            fields[name] = value
         }
         return fields
     }

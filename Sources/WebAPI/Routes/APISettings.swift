@@ -8,6 +8,15 @@ public struct APISettings: Sendable {
     public var summarySettleSeconds = 120
     /// `db/runsqlquery/`: connects as a read-only role; nil leaves the endpoint off (503).
     public var sqlQueries: ReadOnlyQueryRunner?
+    /// Mark the session and CSRF cookies `Secure` (behind HTTPS).
+    public var secureCookies = false
+    /// The server's public address (`https://tom.example.org`): the base of `Location` headers
+    /// (relative without it) and an origin unsafe requests may come from.
+    public var publicURL: String?
+    /// More origins unsafe requests may come from (Django's `CSRF_TRUSTED_ORIGINS`).
+    public var trustedOrigins: [String] = []
+    /// Label request metrics with broker account names (off: the metrics listener has no login).
+    public var metricsPerUser = false
 
     public init() {}
 }

@@ -11,6 +11,15 @@ enum CSRFToken {
         (token.utf8.count == 32 || token.utf8.count == 64) && token.utf8.allSatisfy { alphabet.contains($0) }
     }
 
+    /// A 64-character masked form of `secret`, new each time, as Django puts in forms: a page
+    /// never shows the secret itself (BREACH).
+    static func masked(_ secret: String) -> String {
+        let mask = Array(RandomToken.make(length: 32).utf8)
+        let index = { (byte: UInt8) in alphabet.firstIndex(of: byte) ?? 0 }
+        let cipher = zip(mask, Array(secret.utf8)).map { alphabet[(index($0) + index($1)) % 62] }
+        return String(decoding: mask + cipher, as: UTF8.self)
+    }
+
     /// The secret a token stands for.
     static func secret(of token: String) -> [UInt8] {
         let bytes = Array(token.utf8)

@@ -8,13 +8,14 @@ import Metrics
 import Postgres
 
 /// The TOM's HTTP side on Hummingbird: the login TomClient drives, and brokers' REST push.
-/// Database work runs on pooled connections' own threads, password hashing on a thread of its
+/// Database work runs on pooled connections' own threads, password hashing on threads of its
 /// own: NIO's event loops and the cooperative pool never wait on either.
 public struct ElasticcAPIServer: Sendable {
     let pool: PostgresPool
     let settings: APISettings
     let logger: Logger
-    let hashing = BlockingExecutor(label: "password hashing")
+    let hashing = PasswordHashing()
+    let loginThrottle = LoginThrottle()
 
     public static let failedLoginText = "Please enter a correct username and password. Note that both fields may be case-sensitive."
 
@@ -27,13 +28,17 @@ public struct ElasticcAPIServer: Sendable {
     public func router() -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware())
+        router.add(middleware: DatabaseBusyMiddleware())
         router.add(middleware: SessionMiddleware(pool: pool))
-        router.add(middleware: CSRFMiddleware(logger: logger))
+        router.add(middleware: CSRFMiddleware(settings: settings, logger: logger))
         router.get("/") { _, context in
             APIResponses.page(title: "ElasticcStream", body: "<p>Logged in as \(APIResponses.escape(context.user?.username ?? "nobody")).</p>")
         }
         router.get("/accounts/login") { request, _ in loginPage(request, failed: false) }
         router.post("/accounts/login") { request, context in try await login(request, context) }
+        // Django 4 logs out on POST, and still on GET.
+        router.post("/accounts/logout") { request, context in try await logout(request, context) }
+        router.get("/accounts/logout") { request, context in try await logout(request, context) }
         router.put("/elasticc2/brokermessage") { request, context in try await pushBrokerMessages(request, context) }
         addScienceRoutes(to: router)
         addPageRoutes(to: router)
@@ -42,31 +47,44 @@ public struct ElasticcAPIServer: Sendable {
 
     // MARK: Login
 
-    /// The login form, with a `csrftoken` cookie if the client has none yet.
+    /// The login form, with a `csrftoken` cookie if the client has none yet; the form carries
+    /// the secret masked, new each time, as Django's do.
     func loginPage(_ request: Request, failed: Bool, status: HTTPResponse.Status = .ok) -> Response {
         let existing = request.cookies["csrftoken"]?.value
-        let secret = existing.flatMap { CSRFToken.isWellFormed($0) ? $0 : nil } ?? CSRFToken.newSecret()
+        let secret = existing.flatMap { CSRFToken.isWellFormed($0) && $0.utf8.count == 32 ? $0 : nil } ?? CSRFToken.newSecret()
         let error = failed ? "<ul class=\"errorlist nonfield\"><li>\(Self.failedLoginText)</li></ul>" : ""
         var response = APIResponses.page(
             status: status, title: "Log in",
             body: """
                 \(error)
                 <form method="post" action="/accounts/login/">
-                <input type="hidden" name="csrfmiddlewaretoken" value="\(secret)">
+                <input type="hidden" name="csrfmiddlewaretoken" value="\(CSRFToken.masked(secret))">
                 <label>Username <input type="text" name="username"></label>
                 <label>Password <input type="password" name="password"></label>
                 <button type="submit">Log in</button>
                 </form>
                 """)
-        if existing != secret {
-            response.setCookie(Cookie(name: "csrftoken", value: secret, maxAge: 31_449_600, path: "/", httpOnly: false, sameSite: .lax))
-        }
+        if existing != secret { response.setCookie(csrfCookie(secret)) }
         return response
     }
 
+    func csrfCookie(_ secret: String) -> Cookie {
+        Cookie(name: "csrftoken", value: secret, maxAge: 31_449_600, path: "/", secure: settings.secureCookies, httpOnly: false, sameSite: .lax)
+    }
+
+    func sessionCookie(_ key: String, maxAge: Int) -> Cookie {
+        Cookie(name: "sessionid", value: key, maxAge: maxAge, path: "/", secure: settings.secureCookies, httpOnly: true, sameSite: .lax)
+    }
+
     func login(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        let body = try await request.body.collect(upTo: 64 * 1024)
-        let form = APIResponses.formFields(String(buffer: body))
+        let body: ByteBuffer
+        do { body = try await request.body.collect(upTo: 64 * 1024) } catch {
+            return refuse(request, nil, .contentTooLarge, "the login form is larger than 64 KiB")
+        }
+        let form: [String: String]
+        do { form = try APIResponses.formFields(String(buffer: body)) } catch {
+            return refuse(request, nil, .badRequest, error.description)
+        }
         // The middleware checked the header when there was one; a form token must match too.
         if request.headers[CSRFMiddleware.header] == nil {
             guard let cookie = request.cookies["csrftoken"]?.value, let token = form["csrfmiddlewaretoken"],
@@ -78,24 +96,58 @@ public struct ElasticcAPIServer: Sendable {
         }
         let username = form["username"] ?? ""
         let password = form["password"] ?? ""
+        guard username.unicodeScalars.count <= TOMUser.maximumUsernameLength, password.utf8.count <= 4096 else {
+            return refuse(request, nil, .badRequest, "username or password too long")
+        }
+        if let wait = loginThrottle.retryAfter(username: username, address: context.clientAddress) {
+            logger.notice(
+                "Login refused", metadata: ["user": "\(username)", "address": "\(context.clientAddress)", "reason": "too many failed logins"])
+            var response = APIResponses.error(.tooManyRequests, "too many failed logins for this user or from this address; try again in \(wait) s")
+            response.headers[.retryAfter] = String(wait)
+            return response
+        }
         let found = try await pool.withConnection { connection in
             try await connection.run { connection in try UserDirectory.find(username: username, on: connection) }
         }
-        // An unknown user costs the same hashing as a known one: no timing tells them apart.
-        let storedHash = found?.passwordHash ?? "pbkdf2_sha256$\(DjangoPassword.defaultIterations)$unknownuserunknownuser$AAAA"
-        let matches = await hashing.run { DjangoPassword.verify(password, against: storedHash) }
+        let matches: Bool
+        do { matches = try await hashing.verify(password, against: found?.passwordHash) } catch {
+            var response = APIResponses.error(.serviceUnavailable, "too many logins at once; try again shortly")
+            response.headers[.retryAfter] = "2"
+            return response
+        }
         guard let user = found?.user, user.isActive, matches else {
+            loginThrottle.failed(username: username, address: context.clientAddress)
             logger.notice("Login refused", metadata: ["user": "\(username)", "reason": "wrong username or password"])
             return loginPage(request, failed: true)
         }
+        loginThrottle.succeeded(username: username)
         let lifetime = settings.sessionLifetime
+        // As Django's login(): the session the request came with ends, a new key is issued,
+        // and the CSRF secret is rotated.
+        let previous = request.cookies["sessionid"]?.value
         let key = try await pool.withConnection { connection in
-            try await connection.run { connection in try SessionStore.create(userId: user.id, lifetime: lifetime, on: connection) }
+            try await connection.run { connection in
+                if let previous { try SessionStore.delete(previous, on: connection) }
+                return try SessionStore.create(userId: user.id, lifetime: lifetime, on: connection)
+            }
         }
         logger.info("Logged in", metadata: ["user": "\(username)"])
         var response = APIResponses.page(title: "Logged in", body: "<p>You are logged in as \(APIResponses.escape(username)).</p>")
-        response.setCookie(
-            Cookie(name: "sessionid", value: key, maxAge: Int(lifetime.components.seconds), path: "/", httpOnly: true, sameSite: .lax))
+        response.setCookie(sessionCookie(key, maxAge: Int(lifetime.components.seconds)))
+        response.setCookie(csrfCookie(CSRFToken.newSecret()))
+        return response
+    }
+
+    /// Ends the request's session (if any) and clears its cookie.
+    func logout(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        if let key = request.cookies["sessionid"]?.value, !key.isEmpty {
+            try await pool.withConnection { connection in
+                try await connection.run { connection in try SessionStore.delete(key, on: connection) }
+            }
+        }
+        if let user = context.user { logger.info("Logged out", metadata: ["user": "\(user.username)"]) }
+        var response = APIResponses.page(title: "Logged out", body: "<p>You are logged out.</p>")
+        response.setCookie(sessionCookie("", maxAge: 0))
         return response
     }
 
@@ -122,17 +174,18 @@ public struct ElasticcAPIServer: Sendable {
             try await connection.run { connection in try PushedMessageStore.store(messages, on: connection) }
         }
         let id = outcome.firstMessageId ?? -1
-        let host = request.head.authority ?? "localhost"
         var path = request.uri.path
         if !path.hasSuffix("/") { path += "/" }
-        Counter(label: "elasticc_api_broker_messages_stored_total", dimensions: [("user", user.username)]).increment(by: outcome.loaded)
-        Counter(label: "elasticc_api_broker_messages_already_stored_total", dimensions: [("user", user.username)]).increment(
-            by: outcome.alreadyStored)
+        // Never from the request's Host header, which the client chooses.
+        let location = (settings.publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? "") + "\(path)\(id)"
+        let dimensions = settings.metricsPerUser ? [("user", user.username)] : []
+        Counter(label: "elasticc_api_broker_messages_stored_total", dimensions: dimensions).increment(by: outcome.loaded)
+        Counter(label: "elasticc_api_broker_messages_already_stored_total", dimensions: dimensions).increment(by: outcome.alreadyStored)
         logger.debug(
             "Broker messages stored", metadata: ["user": "\(user.username)", "loaded": "\(outcome.loaded)", "repeated": "\(outcome.alreadyStored)"])
         return APIResponses.json(
             .created, .object([("brokerMessageId", .int(id)), ("num_loaded", .int(Int64(outcome.loaded)))]),
-            headers: [.location: "http://\(host)\(path)\(id)"])
+            headers: [.location: location])
     }
 
     func refuse(_ request: Request, _ user: TOMUser?, _ status: HTTPResponse.Status, _ reason: String) -> Response {

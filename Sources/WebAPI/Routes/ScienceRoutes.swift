@@ -105,8 +105,9 @@ extension ElasticcAPIServer {
         let query: SQLQueryRequest
         do {
             let bytes = try await request.body.collect(upTo: Self.maximumQueryBodyBytes)
-            guard let document = try? JSONValue.parse(Data(buffer: bytes)) else {
-                return refuse(request, user, .badRequest, "the body is not valid JSON")
+            let document: JSONValue
+            do { document = try JSONValue.parse(Data(buffer: bytes)) } catch {
+                return refuse(request, user, .badRequest, "the body is not valid JSON: \(error)")
             }
             query = try SQLQueryRequest(document)
         } catch let error as SQLQueryRequest.Invalid {
@@ -114,7 +115,11 @@ extension ElasticcAPIServer {
         } catch {
             return refuse(request, user, .contentTooLarge, "the body is larger than \(Self.maximumQueryBodyBytes) bytes")
         }
-        let answer = await runner.run(query)
+        let answer = await runner.run(query, user: user.username)
+        if answer.isTooManyQueries {
+            return Response(
+                status: .tooManyRequests, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: answer.json)))
+        }
         if answer.isError {
             logger.notice(
                 "SQL query refused or failed", metadata: ["user": "\(user.username)", "answer": "\(String(decoding: answer.json, as: UTF8.self))"])

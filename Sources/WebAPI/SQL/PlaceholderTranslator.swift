@@ -10,7 +10,12 @@ public enum PlaceholderTranslator {
         public var description: String
     }
 
-    public static func translate(_ sql: String, values: [String: JSONValue]) throws(Invalid) -> PostgresQuery {
+    /// `byteLimit` bounds the SQL made (a long list used many times would grow it without end).
+    public static func translate(_ sql: String, values: [String: JSONValue], byteLimit: Int = .max) throws(Invalid) -> PostgresQuery {
+        func tooLong() -> Invalid {
+            Invalid(description: "the query is longer than \(byteLimit) bytes once its placeholders are expanded, the limit here")
+        }
+        guard sql.utf8.count <= byteLimit else { throw tooLong() }
         guard !values.isEmpty else { return PostgresQuery(unescaped: sql) }
         var output = ""
         var bindings: [PostgresValue] = []
@@ -32,6 +37,7 @@ public enum PlaceholderTranslator {
                     numbers[name] = text
                     output += text
                 }
+                guard output.utf8.count <= byteLimit else { throw tooLong() }
                 rest = after[after.index(close, offsetBy: 2)...]
             } else {
                 throw Invalid(description: "a lone % in the query: write %% for a literal % when subdict has values")

@@ -78,16 +78,36 @@ struct SQLRowEncoder {
     }
 
     /// `2026-11-25 14:17:03.99+00` → `2026-11-25T14:17:03.990Z` (the session runs in UTC).
+    /// What is not of that shape (`infinity`, `-infinity`, years BC or past 9999) stays as
+    /// PostgreSQL wrote it.
     static func isoTimestamp(_ text: String, zoned: Bool) -> String {
-        var body = Substring(text)
-        if zoned, let sign = body.lastIndex(where: { $0 == "+" || $0 == "-" }), sign > body.index(body.startIndex, offsetBy: 10) {
-            body = body[..<sign]
+        let bytes = Array(text.utf8)
+        func digits(_ range: Range<Int>) -> Bool { range.upperBound <= bytes.count && range.allSatisfy { bytes[$0] >= 48 && bytes[$0] <= 57 } }
+        // yyyy-mm-dd hh:mm:ss
+        guard digits(0..<4), digits(5..<7), digits(8..<10), digits(11..<13), digits(14..<16), digits(17..<19), bytes[4] == 45, bytes[7] == 45,
+            bytes[10] == 32, bytes[13] == 58, bytes[16] == 58
+        else { return text }
+        var index = 19
+        var fraction: [UInt8] = []
+        if index < bytes.count, bytes[index] == 46 {
+            index += 1
+            while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 {
+                fraction.append(bytes[index])
+                index += 1
+            }
         }
-        var iso = body.replacingOccurrences(of: " ", with: "T")
-        if let dot = iso.firstIndex(of: ".") {
-            let fraction = iso[iso.index(after: dot)...]
-            iso = String(iso[..<dot]) + "." + String((fraction + "000").prefix(3))
+        // Then nothing, or for a zoned value its offset (`+00`, `+05:30`, `-03:00:12`).
+        if zoned {
+            guard index < bytes.count, bytes[index] == 43 || bytes[index] == 45,
+                bytes[(index + 1)...].allSatisfy({ ($0 >= 48 && $0 <= 57) || $0 == 58 })
+            else { return text }
+        } else {
+            guard index == bytes.count else { return text }
         }
-        return zoned ? iso + "Z" : iso
+        var iso = Array(bytes[0..<19])
+        iso[10] = UInt8(ascii: "T")
+        if !fraction.isEmpty { iso += [46] + (fraction + [48, 48, 48]).prefix(3) }
+        if zoned { iso.append(UInt8(ascii: "Z")) }
+        return String(decoding: iso, as: UTF8.self)
     }
 }

@@ -2,8 +2,10 @@
 /// temporary tables. Anything that would end or change the transaction or the session
 /// (`COMMIT`, `SET ROLE`, `SET statement_timeout`, `RESET`), copy, lock, call procedures or run
 /// code (`COPY … TO PROGRAM`, `LOCK`, `DO`, `CALL`) is refused before it reaches the server.
-/// This is the second wall: the first is the role, which can only read, and the rolled-back
-/// transaction; a statement the gate lets through still meets both.
+/// The gate reads the statement with the server's own lexical rules (`SQLLexer`). It is one
+/// wall of several: the role can only read and owns nothing, the transaction is read-only
+/// unless the request works on temporary tables, and the runner checks after every statement
+/// that the session is still inside the transaction it began.
 public enum StatementGate {
     public struct Refused: Error, CustomStringConvertible {
         public var description: String
@@ -11,75 +13,79 @@ public enum StatementGate {
 
     /// What a statement is, by its leading keywords.
     public enum Kind: Sendable, Equatable {
-        /// Returns rows and can run as a cursor (`SELECT`, `WITH`, `VALUES`, `TABLE`).
+        /// Returns rows and runs as a cursor (`SELECT`, `WITH`, `VALUES`, `TABLE`).
         case query
-        /// Anything else allowed (`EXPLAIN`, `SHOW`, `CREATE TEMP TABLE`, `INSERT` into one…).
-        case command
+        /// `SELECT … INTO t`: makes a temporary table, returns no rows.
+        case selectInto
+        /// Returns a few rows at most and reads only (`EXPLAIN`, `SHOW`).
+        case inspection
+        /// Works on the caller's temporary tables (`CREATE TEMP TABLE`, `INSERT` into one…).
+        case temporaryTableWork
+
+        /// Whether the statement needs a transaction that may write (to temporary tables).
+        var writes: Bool { self == .selectInto || self == .temporaryTableWork }
     }
 
     static let queries: Set<String> = ["SELECT", "WITH", "VALUES", "TABLE"]
-    static let commands: Set<String> = ["EXPLAIN", "SHOW", "INSERT", "UPDATE", "DELETE", "DROP", "ANALYZE", "CREATE"]
+    static let inspections: Set<String> = ["EXPLAIN", "SHOW"]
+    static let temporaryTableCommands: Set<String> = ["INSERT", "UPDATE", "DELETE", "DROP", "ANALYZE", "CREATE"]
 
     public static func check(_ sql: String, number: Int) throws(Refused) -> Kind {
-        let words = leadingWords(sql, count: 4)
-        guard let first = words.first else { throw Refused(description: "query \(number) is empty") }
-        if queries.contains(first) {
-            // `SELECT … INTO t` creates a table; `CREATE TEMP TABLE t AS …` says so openly.
-            return .query
+        let tokens: [SQLLexer.Token]
+        do { tokens = try SQLLexer.tokens(sql) } catch { throw Refused(description: "query \(number): \(error.description)") }
+        var statement = tokens[...]
+        while statement.last == .semicolon { statement = statement.dropLast() }
+        if statement.contains(.semicolon) {
+            throw Refused(description: "query \(number) holds more than one statement; send a list of queries instead")
         }
-        guard commands.contains(first) else {
+        let leading = statement.drop { $0 == .openParenthesis }
+        let words = leading.prefix(4).map { token -> String? in if case .word(let word) = token { word } else { nil } }
+        guard let first = words.first else { throw Refused(description: "query \(number) is empty") }
+        guard let first else { throw Refused(description: "query \(number) does not start with a keyword") }
+        let topLevel = topLevelWords(statement)
+        if queries.contains(first) {
+            // Only a statement without rows may run outside a cursor (and its row limit):
+            // `INTO` is reserved, so at the top level it can only make one write into a table.
+            if topLevel.contains("RETURNING") {
+                throw Refused(description: "query \(number): RETURNING is not supported here; SELECT from the table afterwards")
+            }
+            return topLevel.contains("INTO") ? .selectInto : .query
+        }
+        if inspections.contains(first) { return .inspection }
+        guard temporaryTableCommands.contains(first) else {
             throw Refused(
                 description:
                     "query \(number): \(first) is not allowed here; only SELECT, WITH, VALUES, TABLE, EXPLAIN, SHOW, and CREATE TEMP TABLE, INSERT, UPDATE, DELETE, DROP, ANALYZE on your own temporary tables"
             )
         }
+        if topLevel.contains("RETURNING") {
+            throw Refused(description: "query \(number): RETURNING is not supported here; SELECT from the table afterwards")
+        }
         if first == "CREATE" {
-            let temporary = words.count > 1 && ["TEMP", "TEMPORARY"].contains(words[1])
-            let localTemporary = words.count > 2 && ["LOCAL", "GLOBAL"].contains(words[1]) && ["TEMP", "TEMPORARY"].contains(words[2])
-            let index = words.count > 1 && (words[1] == "INDEX" || (words[1] == "UNIQUE" && words.count > 2 && words[2] == "INDEX"))
+            let second = words.count > 1 ? words[1] : nil
+            let third = words.count > 2 ? words[2] : nil
+            let temporary = ["TEMP", "TEMPORARY"].contains(second)
+            let localTemporary = ["LOCAL", "GLOBAL"].contains(second) && ["TEMP", "TEMPORARY"].contains(third)
+            let index = second == "INDEX" || (second == "UNIQUE" && third == "INDEX")
             guard temporary || localTemporary || index else {
                 throw Refused(description: "query \(number): only CREATE TEMP TABLE (or VIEW, SEQUENCE) and CREATE INDEX on it are allowed here")
             }
         }
-        return .command
+        return .temporaryTableWork
     }
 
-    /// The first words of a statement in upper case, after white space, comments and opening
-    /// parentheses (`(SELECT …)`).
-    static func leadingWords(_ sql: String, count: Int) -> [String] {
-        var words: [String] = []
-        var scalars = Array(sql.unicodeScalars)[...]
-        while words.count < count {
-            // Skip space, `--` comments, `/* */` comments (nested, as PostgreSQL nests them) and `(`.
-            while let first = scalars.first {
-                if first.properties.isWhitespace || first == "(" {
-                    scalars = scalars.dropFirst()
-                } else if first == "-", scalars.dropFirst().first == "-" {
-                    scalars = scalars.drop { $0 != "\n" }
-                } else if first == "/", scalars.dropFirst().first == "*" {
-                    var depth = 0
-                    var index = scalars.startIndex
-                    while index < scalars.endIndex {
-                        if scalars[index] == "/", index + 1 < scalars.endIndex, scalars[index + 1] == "*" {
-                            depth += 1
-                            index += 2
-                        } else if scalars[index] == "*", index + 1 < scalars.endIndex, scalars[index + 1] == "/" {
-                            depth -= 1
-                            index += 2
-                            if depth == 0 { break }
-                        } else {
-                            index += 1
-                        }
-                    }
-                    scalars = scalars[index...]
-                } else {
-                    break
-                }
+    /// The keywords outside any parentheses: `INTO` there makes `SELECT … INTO` a table, where
+    /// inside a subquery or in a string it means nothing.
+    static func topLevelWords(_ tokens: ArraySlice<SQLLexer.Token>) -> Set<String> {
+        var depth = 0
+        var words = Set<String>()
+        for token in tokens {
+            switch token {
+            case .openParenthesis: depth += 1
+            case .closeParenthesis: depth -= 1
+            case .word(let word) where depth <= 0: words.insert(word)
+            default: break
             }
-            let word = scalars.prefix { $0.properties.isAlphabetic || $0 == "_" }
-            guard !word.isEmpty else { break }
-            words.append(String(String.UnicodeScalarView(word)).uppercased())
-            scalars = scalars.dropFirst(word.count)
         }
         return words
     }

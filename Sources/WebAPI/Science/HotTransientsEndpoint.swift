@@ -17,7 +17,9 @@ public enum HotTransientsEndpoint {
         try parameters.allowOnly(Self.parameters)
         try parameters.allowOneOf("detected_since_mjd", "detected_in_last_days")
         let mjdNow = try parameters.double("mjd_now")
-        let since = try parameters.double("detected_since_mjd") ?? (mjdNow ?? TOMTime.mjdNow) - (try parameters.double("detected_in_last_days") ?? 30)
+        let since =
+            try parameters.double("detected_since_mjd") ?? (mjdNow ?? TOMTime.mjdNow)
+            - (try parameters.days("detected_in_last_days", whole: false) ?? 30)
         let gentypes = try Self.gentypes(parameters)
         let document = LightCurveDocument(
             format: try parameters.returnFormat(), hostInfo: parameters.truthy("include_hostinfo"), classification: true)

@@ -30,7 +30,7 @@ public struct RequestParameters: Sendable {
         do {
             document = try JSONValue.parse(body)
         } catch {
-            throw APIParameterError("the body is not valid JSON")
+            throw APIParameterError("the body is not valid JSON: \(error)")
         }
         guard let members = document.members else {
             throw APIParameterError("the body must be a JSON object of parameters, not \(document.kindName)")
@@ -70,10 +70,27 @@ public struct RequestParameters: Sendable {
         return try Self.int(value, name)
     }
 
+    /// The longest text parameter (requester, facility, comment…), in characters as PostgreSQL
+    /// counts them: the TOM's `text` columns would take any length, and one request writes a
+    /// requester once per object.
+    public static let maximumTextLength = 1000
+
     public func string(_ name: String) throws(APIParameterError) -> String? {
         guard let value = values[name] else { return nil }
         guard case .string(let text) = value else { throw APIParameterError("\(name) must be a string, not \(value.kindName)") }
+        guard text.utf8.count <= Self.maximumTextLength || text.unicodeScalars.count <= Self.maximumTextLength else {
+            throw APIParameterError("\(name) is longer than \(Self.maximumTextLength) characters")
+        }
         return text
+    }
+
+    /// A number of days back from now, 0 to 100 years: whole days as Python's `int()` reads
+    /// them, or any fraction.
+    public func days(_ name: String, whole: Bool = true) throws(APIParameterError) -> Double? {
+        guard values[name] != nil else { return nil }
+        let days = whole ? Double(try int(name) ?? 0) : try double(name) ?? 0
+        guard (0...36_525).contains(days) else { throw APIParameterError("\(name) must be between 0 and 36525 days, not \(days)") }
+        return days
     }
 
     public func nonEmptyString(_ name: String) throws(APIParameterError) -> String {
@@ -103,17 +120,25 @@ public struct RequestParameters: Sendable {
         return [try Self.int(value, name)]
     }
 
-    /// Python's `float()`: a number or a numeric string.
+    /// Python's `float()`: a number or a numeric string; finite and within `real`'s range (the
+    /// TOM's `real` columns would store NaN and ∞, or fail on what they cannot hold).
     public static func double(_ value: JSONValue, _ name: String) throws(APIParameterError) -> Double {
+        let number: Double
         switch value {
-        case .int(let number): return Double(number)
-        case .double(let number): return number
-        case .float(let number): return Double(number)
+        case .int(let integer): number = Double(integer)
+        case .double(let double): number = double
+        case .float(let float): number = Double(float)
         case .string(let text):
-            if let number = Double(text.trimmingCharacters(in: .whitespaces)) { return number }
-            throw APIParameterError("\(name) must be a number, not \"\(text)\"")
+            guard let parsed = Double(text.trimmingCharacters(in: .whitespaces)) else {
+                throw APIParameterError("\(name) must be a number, not \"\(text.prefix(100))\"")
+            }
+            number = parsed
         default: throw APIParameterError("\(name) must be a number, not \(value.kindName)")
         }
+        guard number.isFinite, abs(number) <= Double(Float.greatestFiniteMagnitude) else {
+            throw APIParameterError("\(name) must be a finite number within ±3.4e38")
+        }
+        return number
     }
 
     /// Python's `int()`: an integer, a number (truncated) or an integer string.
@@ -123,7 +148,7 @@ public struct RequestParameters: Sendable {
         case .double(let number) where number.isFinite && abs(number) < 9.2e18: return Int64(number)
         case .string(let text):
             if let number = Int64(text.trimmingCharacters(in: .whitespaces)) { return number }
-            throw APIParameterError("\(name) must be an integer, not \"\(text)\"")
+            throw APIParameterError("\(name) must be an integer, not \"\(text.prefix(100))\"")
         default: throw APIParameterError("\(name) must be an integer, not \(value.kindName)")
         }
     }

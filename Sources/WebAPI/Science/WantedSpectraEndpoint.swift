@@ -20,10 +20,10 @@ public enum WantedSpectraEndpoint {
             try parameters.string("requested_since").map { text throws(APIParameterError) in
                 try TOMTime.parse(text, parameter: "requested_since").date
             } ?? now.addingTimeInterval(-14 * day)
-        let claimedSince = now.addingTimeInterval(-Double(try parameters.int("not_claimed_in_last_days") ?? 7) * day)
-        let observedSinceMJD = TOMTime.mjd(of: now) - Double(try parameters.int("no_spectra_in_last_days") ?? 7)
+        let claimedSince = now.addingTimeInterval(-(try parameters.days("not_claimed_in_last_days") ?? 7) * day)
+        let observedSinceMJD = TOMTime.mjd(of: now) - (try parameters.days("no_spectra_in_last_days") ?? 7)
         let detectedSinceMJD =
-            try parameters.double("detected_since_mjd") ?? TOMTime.mjd(of: now) - Double(try parameters.int("detected_in_last_days") ?? 14)
+            try parameters.double("detected_since_mjd") ?? TOMTime.mjd(of: now) - (try parameters.days("detected_in_last_days") ?? 14)
         let limit = try parameters.double("lim_mag")
         let limitBand = try parameters.string("lim_mag_band")
         if limit != nil, limitBand == nil { throw APIParameterError("lim_mag needs lim_mag_band, the band it is in") }

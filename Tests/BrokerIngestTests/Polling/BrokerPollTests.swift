@@ -19,18 +19,18 @@ struct BrokerPollTests {
         return (url, connection)
     }
 
-    func source(_ topic: String, group: String) -> BrokerSource {
+    func source(_ topic: String, group: String, servers: String = KafkaTestCluster.shared.bootstrapServers) -> BrokerSource {
         BrokerSource(
-            name: "mock", servers: KafkaTestCluster.shared.bootstrapServers, topics: .names([topic]), groupId: group,
+            name: "mock", servers: servers, topics: .names([topic]), groupId: group,
             properties: ["session.timeout.ms": "3000", "heartbeat.interval.ms": "500"])
     }
 
     /// Produces `count` messages with Python's fastavro and confluent-kafka.
-    func producePython(_ topic: String, count: Int) throws {
+    func producePython(_ topic: String, count: Int, servers: String = KafkaTestCluster.shared.bootstrapServers) throws {
         let output = try TestEnvironment.runPython(
             script: "kafka_peer.py",
             arguments: [
-                "produce", KafkaTestCluster.shared.bootstrapServers, topic, String(count),
+                "produce", servers, topic, String(count),
                 try TestEnvironment.reference("schema/elasticc.v0_9_1.brokerClassification.avsc").path,
             ], input: "")
         #expect(output.contains("\"undelivered\": 0"))
@@ -221,6 +221,56 @@ struct BrokerPollTests {
         #expect(try count(connection, "SELECT count(DISTINCT alert_id) FROM elasticc2_brokermessage") == 3000)
         #expect(try count(connection, "SELECT count(*) FROM elasticc2_brokerclassifier") == 3)
         #expect(one.stats.messages + two.stats.messages == 3000)
+    }
+
+    @Test(
+        "A topic recreated empty under the same name: its partition is refused loudly (nothing counted as stored), until reset-offsets moves the position, logged",
+        arguments: [true, false])
+    func recreatedTopic(alone: Bool) async throws {
+        let (url, connection) = try Self.database()
+        let topic = KafkaTestCluster.uniqueName("recreated")
+        let group = KafkaTestCluster.uniqueName("g")
+        let before = try MockCluster(brokers: 1, logger: logger)
+        try before.createTopic(topic, partitions: 1)
+        try producePython(topic, count: 1000, servers: before.bootstrapServers)
+        let first = BrokerPoller(source: source(topic, group: group, servers: before.bootstrapServers), conninfo: url, logger: logger, alone: alone)
+        try await poll([first]) { first.stats.messages >= 1000 }
+
+        // Kafka comes back empty (a new cluster, a lost volume, a recreated topic): 300 new messages at offsets 0–299.
+        let after = try MockCluster(brokers: 1, logger: logger)
+        try after.createTopic(topic, partitions: 1)
+        try producePython(topic, count: 300, servers: after.bootstrapServers)
+        let service = BrokerPollService(
+            sources: [source(topic, group: group, servers: after.bootstrapServers)], conninfo: url, logger: logger, alone: alone)
+        let poller = service.pollers[0]
+        try await TestEnvironment.runUntil(timeout: .seconds(60), "the partition refused") {
+            !poller.refusedPartitions.isEmpty
+        } work: {
+            await service.run()
+        }
+        let reason = try #require(poller.refusedPartitions[KafkaTopicPartition(topic: topic, partition: 0)])
+        #expect(reason.contains("stored position 1000") && reason.contains("0–300"), "\(reason)")
+        #expect(poller.stats.messages == 0 && poller.stats.alreadyStored == 0)
+        #expect(service.brokerReadiness.first?.ok == false && service.brokerReadiness.first?.detail.contains("reset-offsets") == true)
+        #expect(try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") == 1000)
+
+        // The operator's way on: from the new topic's beginning, logged with who.
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConfiguration(bootstrapServers: after.bootstrapServers), groupId: "\(group)-reset", startAtBeginning: false,
+            logger: logger)
+        let moves = try await OffsetReset.reset(
+            group: group, topic: topic, partition: nil, to: .earliest, resetBy: "tester@test", consumer: consumer, conninfo: url)
+        await consumer.close()
+        #expect(moves.map { [$0.previous, $0.new] } == [[1000, 0]])
+        let logged = try await connection.query(
+            "SELECT previous_offset, new_offset, high_watermark, reset_by FROM elasticcstream_offset_reset WHERE consumer_group = \(group)",
+            statement: "reset log")
+        let (previous, new, high, by) = try logged.single((Int64?, Int64, Int64, String).self)
+        #expect(previous == 1000 && new == 0 && high == 300 && by.hasPrefix("tester@test (database role "))
+        let resumed = BrokerPoller(source: source(topic, group: group, servers: after.bootstrapServers), conninfo: url, logger: logger, alone: alone)
+        try await poll([resumed]) { resumed.stats.messages >= 300 }
+        #expect(resumed.refusedPartitions.isEmpty)
+        #expect(try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") == 1300)
     }
 
     @Test("An unreachable broker does not hold up a reachable one")

@@ -34,7 +34,7 @@ struct BrokerPushTests {
         #expect(single[0].message.brokerIngestTimestamp?.microsecondsSinceEpoch == 1_700_000_000_456_789)
         #expect(single[0].brokerPublishTimestamp?.microsecondsSinceEpoch == 1_700_000_001_000_500)
         #expect(try BrokerMessagePush.parse(Data("[\(Self.message(1)), \(Self.message(2))]".utf8)).count == 2)
-        #expect(invalid("{not json") == "the body is not valid JSON")
+        #expect(invalid("{not json")?.hasPrefix("the body is not valid JSON: an object's key must be a string") == true)
         #expect(invalid("[]") == "the body is an empty list: nothing to store")
         #expect(invalid("[\(Self.message(1)), 5]") == "message 1: not a JSON object")
         #expect(invalid("[\(Self.message(1)), \(Self.message(2, extra: ", \"oops\": 1"))]") == "message 1: oops is not a brokerClassification field")

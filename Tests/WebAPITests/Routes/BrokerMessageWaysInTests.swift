@@ -119,7 +119,10 @@ struct BrokerMessageWaysInTests {
             for (refusal, fields) in zip(Self.refusals, bad) {
                 let answer = try await RouterTests.push(client, session: ampel.session, csrf: ampel.csrf, header: ampel.csrf, body: fields.json)
                 #expect(answer.status == .badRequest, "\(refusal.name)")
-                #expect(answer.json["error"] as? String == "message 0: \(refusal.reason)", "\(refusal.name)")
+                // A NUL is refused as the JSON is read (text here may not hold one), before any field is.
+                let expected = refusal.reason.contains("NUL") ? "a NUL character" : "message 0: \(refusal.reason)"
+                let error = answer.json["error"] as? String ?? ""
+                #expect(refusal.reason.contains("NUL") ? error.contains(expected) : error == expected, "\(refusal.name): \(error)")
             }
             let stored = try await RouterTests.push(client, session: ampel.session, csrf: ampel.csrf, header: ampel.csrf, body: good.json)
             #expect(stored.status == .created)

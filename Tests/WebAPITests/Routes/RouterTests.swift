@@ -54,9 +54,10 @@ struct RouterTests {
             headers: [.contentType: "application/x-www-form-urlencoded", .cookie: "csrftoken=\(csrf)"], body: ByteBuffer(string: form)
         ) { response in
             #expect(response.status == .ok)
-            return cookies(response)["sessionid"]
+            // Rotated at login, as Django does; TomClient reads the cookie again afterwards.
+            return (cookies(response)["sessionid"], cookies(response)["csrftoken"])
         }
-        return (csrf, session)
+        return (session.1 ?? csrf, session.0)
     }
 
     static func push(

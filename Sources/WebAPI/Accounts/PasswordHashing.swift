@@ -1,0 +1,39 @@
+import BlockingWork
+import Foundation
+import Synchronization
+
+/// Password hashing on threads of its own, several at once and a bounded queue: a burst of
+/// logins waits its turn on these threads, never on NIO's or the cooperative pool's, and one
+/// beyond `maximumWaiting` is turned away at once rather than queued without end.
+final class PasswordHashing: Sendable {
+    private let executors: [BlockingExecutor]
+    private let maximumWaiting: Int
+    private let state = Mutex<(next: Int, inFlight: Int)>((0, 0))
+
+    struct Busy: Error {}
+
+    init(threads: Int = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount)), maximumWaiting: Int = 64) {
+        executors = (0..<max(1, threads)).map { BlockingExecutor(label: "password hashing \($0)") }
+        self.maximumWaiting = maximumWaiting
+    }
+
+    /// Whether `password` matches `encoded`, at the cost of a full hash whatever `encoded` is
+    /// (no user, an unusable hash such as Django's `!`): the time taken tells nothing.
+    func verify(_ password: String, against encoded: String?) async throws(Busy) -> Bool {
+        let executor: BlockingExecutor? = state.withLock { state in
+            guard state.inFlight < maximumWaiting + executors.count else { return nil }
+            state.inFlight += 1
+            defer { state.next = (state.next + 1) % executors.count }
+            return executors[state.next]
+        }
+        guard let executor else { throw Busy() }
+        defer { state.withLock { $0.inFlight -= 1 } }
+        return await executor.run {
+            guard let encoded, DjangoPassword.isUsable(encoded) else {
+                _ = DjangoPassword.verify(password, against: DjangoPassword.placeholderHash)
+                return false
+            }
+            return DjangoPassword.verify(password, against: encoded)
+        }
+    }
+}
