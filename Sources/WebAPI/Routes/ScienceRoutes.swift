@@ -23,24 +23,36 @@ extension ElasticcAPIServer {
                 try await answer(request, context) { parameters, _ in try await HotTransientsEndpoint.answer(parameters, pool: pool) }
             }
         }
-        route(router, "/elasticc2/askforspectrum", [.post]) { parameters, user, connection in
+        // The TOM ignores unknown parameters of these (refusing only on ltcv and gethottransients):
+        // so do we, saying so in the log, so that a script that worked there works here.
+        route(router, "/elasticc2/askforspectrum", [.post], ignoringOtherThan: SpectrumRequestEndpoint.parameters) { parameters, user, connection in
             try SpectrumRequestEndpoint.answer(parameters, userId: user.id, on: connection)
         }
-        route(router, "/elasticc2/spectrawanted", [.post]) { parameters, _, connection in
+        route(router, "/elasticc2/spectrawanted", [.post], ignoringOtherThan: WantedSpectraEndpoint.parameters) { parameters, _, connection in
             try WantedSpectraEndpoint.answer(parameters, on: connection)
         }
-        route(router, "/elasticc2/planspectrum", [.post]) { parameters, _, connection in try SpectrumPlanEndpoint.plan(parameters, on: connection) }
-        route(router, "/elasticc2/removespectrumplan", [.post]) { parameters, _, connection in
+        route(router, "/elasticc2/planspectrum", [.post], ignoringOtherThan: SpectrumPlanEndpoint.planParameters) { parameters, _, connection in
+            try SpectrumPlanEndpoint.plan(parameters, on: connection)
+        }
+        route(router, "/elasticc2/removespectrumplan", [.post], ignoringOtherThan: SpectrumPlanEndpoint.removeParameters) {
+            parameters, _, connection in
             try SpectrumPlanEndpoint.remove(parameters, on: connection)
         }
-        route(router, "/elasticc2/reportspectruminfo", [.post]) { parameters, _, connection in
+        route(router, "/elasticc2/reportspectruminfo", [.post], ignoringOtherThan: SpectrumReportEndpoint.parameters) { parameters, _, connection in
             try SpectrumReportEndpoint.answer(parameters, on: connection)
         }
-        route(router, "/elasticc2/getknownspectruminfo", [.post]) { parameters, _, connection in
+        route(router, "/elasticc2/getknownspectruminfo", [.post], ignoringOtherThan: KnownSpectraEndpoint.parameters) { parameters, _, connection in
             try KnownSpectraEndpoint.answer(parameters, on: connection)
         }
-        route(router, "/elasticc2/getalert", readBoth) { parameters, _, connection in try AlertLookupEndpoint.answer(parameters, on: connection) }
+        route(router, "/elasticc2/getalert", readBoth, ignoringOtherThan: AlertLookupEndpoint.parameters) { parameters, _, connection in
+            try AlertLookupEndpoint.answer(parameters, on: connection)
+        }
         for method in readBoth {
+            router.on("/elasticc2/classids", method: method) { request, context in
+                // The TOM's LoginRequiredMixin: strangers go to the login form.
+                guard context.user != nil else { return Self.loginRedirect(request) }
+                return try await answer(request, context) { _, _, connection in try ClassIdsEndpoint.answer(on: connection) }
+            }
             router.on("/elasticc2/classifiers_json", method: method) { request, context in
                 // A page of the TOM's that sends strangers to the login form rather than a 403.
                 guard context.user != nil else { return Self.loginRedirect(request) }
@@ -51,9 +63,13 @@ extension ElasticcAPIServer {
         router.get("/db/runsqlquery") { _, _ in Self.methodNotAllowed(allowed: [.post]) }
     }
 
-    private func route(_ router: Router<APIRequestContext>, _ path: String, _ methods: [HTTPRequest.Method], _ body: @escaping ScienceAnswer) {
+    /// `ignoringOtherThan`: parameters the TOM reads there; others are dropped (and logged) rather than refused.
+    private func route(
+        _ router: Router<APIRequestContext>, _ path: String, _ methods: [HTTPRequest.Method], ignoringOtherThan known: Set<String>? = nil,
+        _ body: @escaping ScienceAnswer
+    ) {
         for method in methods {
-            router.on(RouterPath(path), method: method) { request, context in try await answer(request, context, body) }
+            router.on(RouterPath(path), method: method) { request, context in try await answer(request, context, ignoringOtherThan: known, body) }
         }
         if !methods.contains(.get) {
             router.get(RouterPath(path)) { _, _ in Self.methodNotAllowed(allowed: methods) }
@@ -67,21 +83,32 @@ extension ElasticcAPIServer {
     }
 
     /// Login, body, parameters, then the endpoint on a pooled connection's thread.
-    private func answer(_ request: Request, _ context: APIRequestContext, _ body: @escaping ScienceAnswer) async throws -> Response {
-        try await answer(request, context) { parameters, user in
+    private func answer(
+        _ request: Request, _ context: APIRequestContext, ignoringOtherThan known: Set<String>? = nil, _ body: @escaping ScienceAnswer
+    ) async throws -> Response {
+        try await answer(request, context, ignoringOtherThan: known) { parameters, user in
             try await pool.withConnection { connection in try await connection.run { connection in try body(parameters, user, connection) } }
         }
     }
 
     /// Login, body and parameters checked, then `body` makes the JSON answer.
     private func answer(
-        _ request: Request, _ context: APIRequestContext, _ body: @escaping @Sendable (RequestParameters, TOMUser) async throws -> [UInt8]
+        _ request: Request, _ context: APIRequestContext, ignoringOtherThan known: Set<String>? = nil,
+        _ body: @escaping @Sendable (RequestParameters, TOMUser) async throws -> [UInt8]
     ) async throws -> Response {
         guard let user = context.user else { return refuse(request, nil, .forbidden, "log in first (/accounts/login/)") }
         let parameters: RequestParameters
         do {
             let bytes = try await request.body.collect(upTo: Self.maximumQueryBodyBytes)
-            parameters = try RequestParameters.parse(Data(buffer: bytes))
+            let parsed = try RequestParameters.parse(Data(buffer: bytes))
+            if let known, case let ignored = Set(parsed.values.keys).subtracting(known).sorted(), !ignored.isEmpty {
+                logger.notice(
+                    "Unknown parameters ignored, as the TOM ignores them here",
+                    metadata: ["path": "\(request.uri.path)", "user": "\(user.username)", "ignored": "\(ignored.joined(separator: ","))"])
+                parameters = RequestParameters(parsed.values.filter { known.contains($0.key) })
+            } else {
+                parameters = parsed
+            }
         } catch let error as APIParameterError {
             return refuse(request, user, .badRequest, error.description)
         } catch {

@@ -180,4 +180,21 @@ struct UntrustedInputTests {
             #expect(try await RouterTests.logIn(client, "root", "pw").session != nil)
         }
     }
+
+    @Test("Where the TOM ignores an unknown parameter we do too (a script that worked there works here); where it refuses one, so do we")
+    func unknownParameters() async throws {
+        let (url, connection) = try ScienceAPITests.database()
+        let object = try await connection.query("SELECT min(diaobject_id) FROM elasticc2_diaobject", statement: "object").value(0, 0, as: Int64.self)
+        try await Self.application(url).test(.router) { client in
+            let login = try await RouterTests.logIn(client, "scientist", "pw")
+            let report = try await ScienceAPITests.call(
+                client, login, "/elasticc2/reportspectruminfo/",
+                body: #"{"objectid": \#(object), "facility": "f", "mjd": 60000, "z": 0.1, "classid": 2222, "comment": "extra"}"#)
+            #expect(report.status == .ok && report.object["status"] as? String == "ok", "\(report.text)")
+            let known = try await ScienceAPITests.call(client, login, "/elasticc2/getknownspectruminfo/", body: #"{"mjd": 60000}"#)
+            #expect(known.status == .ok && (known.object["spectra"] as? [Any])?.count == 1, "\(known.text)")
+            let strict = try await ScienceAPITests.call(client, login, "/elasticc2/ltcv/", body: #"{"objectid": \#(object), "bogus": 1}"#)
+            #expect(strict.status == .badRequest && strict.error.contains("bogus"))
+        }
+    }
 }
