@@ -67,6 +67,8 @@ let package = Package(
             ]
         ),
         .target(name: "JSON"),
+        // The TOM's scoring arithmetic (light-curve features), free of I/O.
+        .target(name: "Scoring"),
         .target(name: "SeededRandom"),
         // Apache Avro C as a test oracle: linked by the tests only.
         .target(name: "AvroCOracle", dependencies: ["CAvro", "CAvroShims", "AvroSchemas"]),
@@ -84,7 +86,8 @@ let package = Package(
         .target(
             name: "WebAPI",
             dependencies: [
-                "AlertSending", "AvroSchemas", "BlockingWork", "BrokerIngest", "JSON", "Postgres", "TOMDatabase", logging, metrics, serviceLifecycle,
+                "AlertSending", "AvroSchemas", "BlockingWork", "BrokerIngest", "JSON", "Postgres", "Scoring", "TOMDatabase", logging, metrics,
+                serviceLifecycle,
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),
@@ -130,6 +133,7 @@ let package = Package(
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "AvroSchemas", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "ScoringTests", dependencies: ["Scoring", "SeededRandom", "TestSupport"]),
         .testTarget(name: "TOMDatabaseTests", dependencies: ["PPDBLoading", "TOMDatabase", "Postgres", "TestSupport"]),
         .testTarget(
             name: "AlertSendingTests",

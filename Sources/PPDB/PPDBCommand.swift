@@ -31,6 +31,7 @@ struct Migrate: ParsableCommand {
         if !report.createdTables.isEmpty { print("tables created: \(report.createdTables.joined(separator: ", "))") }
         let kept = report.existingTables
         if !kept.isEmpty { print("tables already there, left as they are: \(kept.joined(separator: ", "))") }
+        if !report.filledTables.isEmpty { print("filled with the TOM's class-id taxonomy: \(report.filledTables.joined(separator: ", "))") }
         print("q3c sky indexes: \(report.q3cAvailable ? "present" : "skipped (q3c extension not available)")")
     }
 }

@@ -12,6 +12,8 @@ public enum Migrator {
         public var q3cAvailable: Bool
         /// TOM tables that already existed (the TOM's own): nothing in them was changed.
         public var existingTables: [String] = []
+        /// Taxonomy tables this run filled with the TOM's rows (a table with rows is left as it is).
+        public var filledTables: [String] = []
     }
 
     struct Migration: Sendable {
@@ -50,6 +52,9 @@ public enum Migrator {
         },
         Migration(version: 8, name: "broker-poll offset resets") { connection, _ in
             try connection.query(PostgresQuery(unescaped: OwnTables.offsetResetCreation), statement: "create the offset reset log")
+        },
+        Migration(version: 9, name: "the TOM's class-id taxonomy") { connection, report in
+            try fillTaxonomy(connection, &report)
         },
     ]
 
@@ -119,6 +124,45 @@ public enum Migrator {
                 report.createdForeignKeys.append(foreignKey.name)
             }
         }
+    }
+
+    /// Fills each empty taxonomy table with the TOM's rows and ids, and moves its id sequence
+    /// past them as the TOM's inserts do; a table that has rows (a TOM database's) is left alone.
+    static func fillTaxonomy(_ connection: PostgresConnection, _ report: inout Report) throws {
+        if try isEmpty(connection, "elasticc2_gentypeofclassid") {
+            for (offset, node) in Taxonomy.classNodes.enumerated() {
+                try connection.query(
+                    """
+                    INSERT INTO public.elasticc2_gentypeofclassid (id, classid, gentype, description)
+                    VALUES (\(Int32(Taxonomy.firstClassNodeId + offset)), \(Int32(node.classId)), \(node.gentype.map(Int32.init)), \(node.description))
+                    """, statement: "fill elasticc2_gentypeofclassid")
+            }
+            try advanceIdSequence(connection, "elasticc2_gentypeofclassid")
+            report.filledTables.append("elasticc2_gentypeofclassid")
+        }
+        if try isEmpty(connection, "elasticc2_classidofgentype") {
+            for (offset, match) in Taxonomy.gentypeMatches.enumerated() {
+                try connection.query(
+                    """
+                    INSERT INTO public.elasticc2_classidofgentype
+                           (id, gentype, classid, exactmatch, categorymatch, generalmatch, broadmatch, description)
+                    VALUES (\(Int32(Taxonomy.firstGentypeMatchId + offset)), \(Int32(match.gentype)), \(Int32(match.classId)),
+                            \(match.exactMatch), \(match.categoryMatch), \(match.generalMatch), \(match.broadMatch), \(match.description))
+                    """, statement: "fill elasticc2_classidofgentype")
+            }
+            try advanceIdSequence(connection, "elasticc2_classidofgentype")
+            report.filledTables.append("elasticc2_classidofgentype")
+        }
+    }
+
+    private static func isEmpty(_ connection: PostgresConnection, _ table: String) throws -> Bool {
+        try connection.query("SELECT NOT EXISTS (SELECT 1 FROM public.\(unescaped: table))", statement: "is \(table) empty").single(Bool.self)
+    }
+
+    private static func advanceIdSequence(_ connection: PostgresConnection, _ table: String) throws {
+        try connection.query(
+            "SELECT setval(pg_get_serial_sequence(\("public." + table), 'id'), max(id)) FROM public.\(unescaped: table)",
+            statement: "advance \(table)'s id sequence")
     }
 
     static func ensureQ3CIndexes(_ connection: PostgresConnection, _ report: inout Report, logger: Logger) throws {

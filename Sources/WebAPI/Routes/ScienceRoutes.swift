@@ -44,6 +44,9 @@ extension ElasticcAPIServer {
         route(router, "/elasticc2/getknownspectruminfo", [.post], ignoringOtherThan: KnownSpectraEndpoint.parameters) { parameters, _, connection in
             try KnownSpectraEndpoint.answer(parameters, on: connection)
         }
+        route(router, "/elasticc2/ltcvfeatures", readBoth, ignoringOtherThan: LightCurveFeaturesEndpoint.parameters) { parameters, _, connection in
+            try LightCurveFeaturesEndpoint.answer(parameters, on: connection)
+        }
         route(router, "/elasticc2/getalert", readBoth, ignoringOtherThan: AlertLookupEndpoint.parameters) { parameters, _, connection in
             try AlertLookupEndpoint.answer(parameters, on: connection)
         }

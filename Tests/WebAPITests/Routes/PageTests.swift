@@ -114,7 +114,7 @@ struct PageTests {
     func pageAccess() async throws {
         let (url, _) = try ScienceAPITests.database()
         try await RouterTests.application(url).test(.router) { client in
-            for path in Self.pages + ["/elasticc2/"] {
+            for path in Self.pages + ["/elasticc2/", "/elasticc2/classids"] {
                 try await client.execute(uri: path, method: .get) { response in
                     #expect(response.status == .found && response.headers[.location]?.hasPrefix("/accounts/login/") == true, "\(path)")
                 }

@@ -125,4 +125,55 @@ struct TomClientTests {
         kill(server.processIdentifier, SIGTERM)
         try await TestEnvironment.waitUntil(timeout: .seconds(20), "elasticc-api stopped") { !server.isRunning }
     }
+
+    @Test(
+        "TomClient: classids and ltcvfeatures answer as the TOM's views compute them (pandas, light-curve) on the same rows; 400 and 404 where the TOM fails"
+    )
+    func tomClientScoring() async throws {
+        let (url, connection) = try ScienceAPITests.database()
+        // A source with at least five forced points of its object up to its time; an object with many.
+        let source = try await connection.query(
+            """
+            SELECT s.diasource_id FROM elasticc2_ppdbdiasource s
+             WHERE (SELECT count(*) FROM elasticc2_ppdbdiaforcedsource f WHERE f.diaobject_id = s.diaobject_id AND f.midpointtai <= s.midpointtai) >= 5
+             ORDER BY s.diasource_id LIMIT 1
+            """, statement: "source")
+        let object = try await connection.query(
+            "SELECT diaobject_id FROM elasticc2_ppdbdiaforcedsource GROUP BY diaobject_id HAVING count(*) >= 20 ORDER BY diaobject_id LIMIT 1",
+            statement: "object")
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let (server, address) = try await Self.startServer(["--db", url], in: work)
+        defer {
+            if server.isRunning { kill(server.processIdentifier, SIGKILL) }
+        }
+        let output = try await TestEnvironment.runPython(
+            script: "tom_scoring.py",
+            arguments: [
+                try TestEnvironment.reference("tom_desc").path, "http://\(address)", "scientist", "pw", url,
+                String(try source.value(0, 0, as: Int64.self)), String(try object.value(0, 0, as: Int64.self)),
+            ],
+            input: "")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+        // The taxonomy as the TOM's migrations leave it: 42 class ids (54 rows name some several times).
+        #expect(result["classids_status"] as? Int == 200 && result["classids_get_status"] as? Int == 200)
+        #expect(result["classids_count"] as? Int == 42)
+        #expect(result["classids_equal"] as? Bool == true && result["classids_order_equal"] as? Bool == true)
+        for name in ["source", "object"] {
+            #expect(result["\(name)_status"] as? Int == 200, "\(result["\(name)_text"] ?? "")")
+            #expect(result["\(name)_keys_equal"] as? Bool == true)
+            #expect(result["\(name)_lightcurve_equal"] as? Bool == true)
+            #expect(result["\(name)_features_close"] as? Bool == true)
+        }
+        #expect(result["source_points"] as? Int ?? 0 >= 5)
+        #expect(result["object_points"] as? Int == 10)
+        #expect(result["no_points_key"] as? Bool == true)
+        // The TOM answers 500 to each of these.
+        #expect(result["three_points"] as? [AnyHashable] == [400, "the light curve has 3 points; the features need at least 4"])
+        #expect(result["unknown_source"] as? [AnyHashable] == [404, "no PPDB source with diasource_id 1"])
+        #expect(result["no_id"] as? [AnyHashable] == [400, "give sourceid or objectid"])
+        kill(server.processIdentifier, SIGTERM)
+        try await TestEnvironment.waitUntil(timeout: .seconds(20), "elasticc-api stopped") { !server.isRunning }
+    }
 }
