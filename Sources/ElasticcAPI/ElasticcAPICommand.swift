@@ -23,6 +23,8 @@ struct AddUser: AsyncParsableCommand {
     @Option(help: "File whose first line is the password.") var passwordFile: String
     @Flag(help: "Make the user a member of the group Broker (may push broker messages).") var broker = false
     @Flag(help: "Make the user a superuser.") var superuser = false
+    @Flag(help: "Make the user a member of the group elasticc_admin (its db/runsqlquery/ reads every elasticc2 table, truth included).")
+    var elasticcAdmin = false
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -42,11 +44,18 @@ struct AddUser: AsyncParsableCommand {
         let hashing = BlockingExecutor(label: "password hashing")
         let hash = try await hashing.run { try DjangoPassword.hash(password) }
         let connection = try await PostgresConnection.open(database.resolved.conninfo, applicationName: "elasticc-api add-user")
-        let (name, broker, superuser) = (self.name, self.broker, self.superuser)
+        let (name, broker, superuser, elasticcAdmin) = (self.name, self.broker, self.superuser, self.elasticcAdmin)
         let created = try await connection.run { connection in
-            try UserDirectory.save(username: name, passwordHash: hash, broker: broker, superuser: superuser, on: connection)
+            try UserDirectory.save(
+                username: name, passwordHash: hash, broker: broker, superuser: superuser, elasticcAdmin: elasticcAdmin, on: connection)
         }
-        logger.info("User saved", metadata: ["user": "\(name)", "created": "\(created)", "broker": "\(broker)", "superuser": "\(superuser)"])
-        print("\(created ? "created" : "updated") user \(name)\(broker ? " (Broker)" : "")\(superuser ? " (superuser)" : "")")
+        logger.info(
+            "User saved",
+            metadata: [
+                "user": "\(name)", "created": "\(created)", "broker": "\(broker)", "superuser": "\(superuser)", "elasticc_admin": "\(elasticcAdmin)",
+            ])
+        print(
+            "\(created ? "created" : "updated") user \(name)\(broker ? " (Broker)" : "")\(superuser ? " (superuser)" : "")\(elasticcAdmin ? " (elasticc_admin)" : "")"
+        )
     }
 }

@@ -16,9 +16,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Database connections for requests.") var poolSize = 8
     @Option(
         help: ArgumentHelp(
-            "PostgreSQL conninfo of the read-only role db/runsqlquery/ runs as (create it with `ppdb grant-query-role`). Default: SQL_QUERY_DATABASE_URL; without either, that endpoint answers 503.",
+            "PostgreSQL conninfo of the read-only role db/runsqlquery/ runs as, which reads the broker and taxonomy tables only (create it with `ppdb grant-query-role ROLE`). Default: SQL_QUERY_DATABASE_URL; without either, that endpoint answers 503.",
             valueName: "conninfo"))
     var sqlQueryDb: String?
+    @Option(
+        help: ArgumentHelp(
+            "PostgreSQL conninfo of the read-only role the SQL of the group elasticc_admin runs as, which reads every science table (`ppdb grant-query-role` makes it as ROLE_admin). Default: SQL_ADMIN_QUERY_DATABASE_URL; without either, elasticc_admin's SQL runs as --sql-query-db's role.",
+            valueName: "conninfo"))
+    var sqlAdminQueryDb: String?
     @Option(help: "Seconds a db/runsqlquery/ request may run before it is cancelled.") var sqlTimeout = 300
     @Option(help: "Most rows a db/runsqlquery/ answer may hold.") var sqlRowLimit = 100_000
     @Option(help: "Most bytes of a db/runsqlquery/ answer.") var sqlAnswerBytes = SQLQueryLimits().answerBytes
@@ -68,7 +73,16 @@ struct Serve: AsyncParsableCommand {
         settings.publicURL = publicUrl
         settings.trustedOrigins = trustedOrigins
         settings.metricsPerUser = metricsPerUser
-        if let conninfo = sqlQueryDb ?? ProcessInfo.processInfo.environment["SQL_QUERY_DATABASE_URL"] {
+        let environment = ProcessInfo.processInfo.environment
+        let plainConninfo = sqlQueryDb ?? environment["SQL_QUERY_DATABASE_URL"]
+        let adminConninfo = sqlAdminQueryDb ?? environment["SQL_ADMIN_QUERY_DATABASE_URL"]
+        if adminConninfo != nil && plainConninfo == nil {
+            throw ValidationError("--sql-admin-query-db needs --sql-query-db too: everybody else's SQL runs as that role")
+        }
+        for (option, conninfo, scope) in [
+            ("--sql-query-db", plainConninfo, QueryRole.Scope.brokerTables), ("--sql-admin-query-db", adminConninfo, .everything),
+        ] {
+            guard let conninfo else { continue }
             var limits = SQLQueryLimits()
             limits.rows = sqlRowLimit
             limits.answerBytes = sqlAnswerBytes
@@ -76,13 +90,14 @@ struct Serve: AsyncParsableCommand {
             limits.concurrentPerUser = sqlConcurrentPerUser
             limits.concurrentOverall = sqlConcurrent
             let runner = ReadOnlyQueryRunner(conninfo: conninfo, timeout: .seconds(sqlTimeout), limits: limits)
-            // Anyone with an account may send SQL: the role must be one that can only read.
+            // Anyone with an account may send SQL: the role must be one that can only read, and only its share.
             let problems = try await runner.roleProblems(
-                privateTables: QueryRole.privateTablePatterns, guardedFunctionsCondition: QueryRole.guardedFunctionsCondition)
+                privateTables: QueryRole.privateTablePatterns, readablePatterns: scope.readablePatterns,
+                guardedFunctionsCondition: QueryRole.guardedFunctionsCondition)
             guard problems.isEmpty else {
-                throw ValidationError("refusing --sql-query-db: \(problems.joined(separator: "; ")) (see `ppdb grant-query-role`)")
+                throw ValidationError("refusing \(option): \(problems.joined(separator: "; ")) (see `ppdb grant-query-role`)")
             }
-            settings.sqlQueries = runner
+            if scope == .everything { settings.sqlAdminQueries = runner } else { settings.sqlQueries = runner }
         }
         let server = ElasticcAPIServer(pool: pool, settings: settings, logger: logger)
         let readiness = self.readiness

@@ -204,14 +204,17 @@ struct UpdateSources: ParsableCommand {
 struct GrantQueryRole: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grant-query-role",
-        abstract: "Create or update the read-only role elasticc-api's db/runsqlquery/ runs as (the TOM's postgres_ro).",
+        abstract: "Create or update the two read-only roles elasticc-api's db/runsqlquery/ runs as (the TOM's postgres_ro).",
         discussion: """
-            The role may log in, read every table of the public schema except the accounts (auth_*), Django's tables and \
-            elasticc-api's login sessions, and create temporary tables; nothing else. Run it again after a migration adds tables.
+            ROLE reads the elasticc2_broker* tables and the class-id taxonomy: everybody's SQL runs as it. ROLE_admin reads \
+            every table of the public schema except the accounts (auth_*), Django's tables and elasticc-api's login sessions: \
+            the SQL of the group elasticc_admin runs as it. Both may create temporary tables; nothing else. Run it again after \
+            a migration adds tables.
             """)
-    @Argument(help: "The role's name.") var role: String
-    @Option(help: "File whose first line is the role's password (none: keep it, or no password). Only its hash is sent to the server.")
+    @Argument(help: "The role's name; the admin role is named ROLE_admin.") var role: String
+    @Option(help: "File whose first line is the roles' password (none: keep it, or no password). Only its hash is sent to the server.")
     var passwordFile: String?
+    @Option(help: "File whose first line is ROLE_admin's password, if it is to differ from ROLE's.") var adminPasswordFile: String?
     @Option(help: "Sessions the role may have at once (its CONNECTION LIMIT); keep elasticc-api serve --sql-concurrent under it.")
     var connectionLimit = 16
     @Option(
@@ -230,17 +233,24 @@ struct GrantQueryRole: ParsableCommand {
     func run() throws {
         ParseOnly.exitIfRequested()
         _ = logging.bootstrap(label: "ppdb")
-        let password = try passwordFile.map { path in
+        func firstLine(_ path: String) throws -> String {
             try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
         }
-        let outcome = try QueryRole.grant(
-            role: role, password: password, connectionLimit: connectionLimit, applicationRoles: applicationRoles,
-            on: database.connect(applicationName: "ppdb grant-query-role"))
-        guard outcome.needsSuperuser.isEmpty else {
-            for problem in outcome.needsSuperuser { print("ppdb grant-query-role: \(problem)") }
+        let password = try passwordFile.map(firstLine)
+        let adminPassword = try adminPasswordFile.map(firstLine) ?? password
+        let connection = try database.connect(applicationName: "ppdb grant-query-role")
+        var needsSuperuser: [String] = []
+        for (name, scope, password) in [(role, QueryRole.Scope.brokerTables, password), (QueryRole.adminRoleName(role), .everything, adminPassword)] {
+            let outcome = try QueryRole.grant(
+                role: name, password: password, scope: scope, connectionLimit: connectionLimit, applicationRoles: applicationRoles, on: connection)
+            needsSuperuser += outcome.needsSuperuser
+        }
+        guard needsSuperuser.isEmpty else {
+            for problem in needsSuperuser { print("ppdb grant-query-role: \(problem)") }
             throw ExitCode(2)
         }
-        print("query role \(role): may read the science tables and create temporary tables")
+        print("query role \(role): may read the broker and taxonomy tables and create temporary tables (everybody's SQL)")
+        print("query role \(QueryRole.adminRoleName(role)): may read every science table and create temporary tables (elasticc_admin's SQL)")
     }
 }
 

@@ -10,6 +10,28 @@ public enum QueryRole {
     /// Tables the role must never read.
     public static let privateTablePatterns = ["auth\\_%", "django\\_%", OwnTables.session]
 
+    /// What a role's SQL may read. The TOM README's rule: everybody reads the broker tables (and
+    /// the taxonomy to join them with); only the group `elasticc_admin` reads the other
+    /// `elasticc2_*` tables, truth included.
+    public enum Scope: Sendable, Equatable {
+        /// The `elasticc2_broker*` and taxonomy tables.
+        case brokerTables
+        /// Every table but the private ones.
+        case everything
+
+        /// LIKE patterns of the public-schema tables a role of this scope may read, beyond which
+        /// it must read nothing (nil: anything but the private tables).
+        public var readablePatterns: [String]? {
+            switch self {
+            case .brokerTables: ["elasticc2\\_broker%", "elasticc2\\_gentypeofclassid", "elasticc2\\_classidofgentype"]
+            case .everything: nil
+            }
+        }
+    }
+
+    /// `ppdb grant-query-role ROLE` makes ROLE with `.brokerTables` and this name with `.everything`.
+    public static func adminRoleName(_ role: String) -> String { role + "_admin" }
+
     /// `pg_catalog` functions every role may run by default (through PUBLIC) that a query role
     /// must not: advisory locks (holding the pipeline's stalls it), `set_config` (resource
     /// settings), large objects, others' running SQL (`pg_stat_get_activity`, which
@@ -35,7 +57,8 @@ public enum QueryRole {
     /// told what is left in `needsSuperuser`.
     @discardableResult
     public static func grant(
-        role: String, password: String?, connectionLimit: Int = 16, applicationRoles: [String] = [], on connection: PostgresConnection
+        role: String, password: String?, scope: Scope = .everything, connectionLimit: Int = 16, applicationRoles: [String] = [],
+        on connection: PostgresConnection
     ) throws -> Outcome {
         try connection.transaction {
             let quoted = try connection.query(
@@ -97,6 +120,7 @@ public enum QueryRole {
                 SELECT quote_ident(c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                  WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')
                    AND NOT c.relname LIKE ANY(\(Self.privateTablePatterns))
+                   AND (\(scope.readablePatterns)::text[] IS NULL OR c.relname LIKE ANY(\(scope.readablePatterns)))
                  ORDER BY c.relname
                 """, statement: "list readable tables")
             let names = try tables.rows.map { try $0.decode(String.self) }

@@ -8,6 +8,8 @@ public struct TOMUser: Sendable, Equatable {
     public var isActive: Bool
     /// Member of the group `Broker`.
     public var isBroker: Bool
+    /// Member of the group `elasticc_admin`: its SQL reads every `elasticc2_*` table.
+    public var isElasticcAdmin: Bool = false
 
     /// `auth_user.username` is `varchar(150)`: characters as PostgreSQL counts them, code points.
     public static let maximumUsernameLength = 150
@@ -22,6 +24,7 @@ extension TOMUser {
     init(_ row: PostgresRow) throws {
         self.init(
             id: try row.decode(column: "id"), username: try row.decode(column: "username"), isSuperuser: try row.decode(column: "is_superuser"),
-            isActive: try row.decode(column: "is_active"), isBroker: try row.decode(column: "is_broker"))
+            isActive: try row.decode(column: "is_active"), isBroker: try row.decode(column: "is_broker"),
+            isElasticcAdmin: try row.decode(column: "is_elasticc_admin"))
     }
 }

@@ -4,13 +4,17 @@ import Postgres
 /// it on its connection's executor.
 public enum UserDirectory {
     public static let brokerGroup = "Broker"
+    /// The TOM README's group whose members' SQL may read every `elasticc2_*` table, truth included.
+    public static let elasticcAdminGroup = "elasticc_admin"
 
     /// A user's columns as `TOMUser(_:)` reads them, from `auth_user u` (the group's name is
     /// the constant above, so it is written into the SQL).
     static let userColumns = """
         u.id, u.username, u.is_superuser, u.is_active,
         EXISTS (SELECT 1 FROM auth_user_groups ug JOIN auth_group g ON g.id = ug.group_id
-                 WHERE ug.user_id = u.id AND g.name = '\(brokerGroup)') AS is_broker
+                 WHERE ug.user_id = u.id AND g.name = '\(brokerGroup)') AS is_broker,
+        EXISTS (SELECT 1 FROM auth_user_groups ug JOIN auth_group g ON g.id = ug.group_id
+                 WHERE ug.user_id = u.id AND g.name = '\(elasticcAdminGroup)') AS is_elasticc_admin
         """
 
     /// The user called `username` with its stored password hash, if any.
@@ -22,10 +26,11 @@ public enum UserDirectory {
     }
 
     /// Creates the user, or updates its password and flags; `broker` adds it to the `Broker`
-    /// group (created if missing). Returns whether the user is new.
+    /// group, `elasticcAdmin` to `elasticc_admin` (each created if missing). Returns whether the
+    /// user is new.
     @discardableResult
     public static func save(
-        username: String, passwordHash: String, broker: Bool, superuser: Bool, on connection: PostgresConnection
+        username: String, passwordHash: String, broker: Bool, superuser: Bool, elasticcAdmin: Bool = false, on connection: PostgresConnection
     ) throws -> Bool {
         try connection.transaction {
             let existing = try connection.query("SELECT id FROM auth_user WHERE username = \(username) FOR UPDATE", statement: "find user")
@@ -46,14 +51,13 @@ public enum UserDirectory {
                      WHERE id = \(id)
                     """, statement: "update user")
             }
-            if broker {
-                try connection.query(
-                    "INSERT INTO auth_group (name) VALUES (\(brokerGroup)) ON CONFLICT (name) DO NOTHING", statement: "create broker group")
+            for group in [broker ? brokerGroup : nil, elasticcAdmin ? elasticcAdminGroup : nil].compactMap({ $0 }) {
+                try connection.query("INSERT INTO auth_group (name) VALUES (\(group)) ON CONFLICT (name) DO NOTHING", statement: "create a group")
                 try connection.query(
                     """
-                    INSERT INTO auth_user_groups (user_id, group_id) SELECT \(id), id FROM auth_group WHERE name = \(brokerGroup)
+                    INSERT INTO auth_user_groups (user_id, group_id) SELECT \(id), id FROM auth_group WHERE name = \(group)
                     ON CONFLICT (user_id, group_id) DO NOTHING
-                    """, statement: "join broker group")
+                    """, statement: "join a group")
             }
             return created
         }

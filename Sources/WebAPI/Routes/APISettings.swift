@@ -6,8 +6,12 @@ public struct APISettings: Sendable {
     public var sessionLifetime: Duration = .seconds(14 * 24 * 3600)
     /// The diagnostic pages count broker messages once they are this old (see `StreamSummary`).
     public var summarySettleSeconds = 120
-    /// `db/runsqlquery/`: connects as a read-only role; nil leaves the endpoint off (503).
+    /// `db/runsqlquery/`: connects as a read-only role that reads the broker and taxonomy tables;
+    /// nil leaves the endpoint off (503).
     public var sqlQueries: ReadOnlyQueryRunner?
+    /// `db/runsqlquery/` for members of `elasticc_admin`: a read-only role that reads every
+    /// science table; nil: they too get `sqlQueries`.
+    public var sqlAdminQueries: ReadOnlyQueryRunner?
     /// Mark the session and CSRF cookies `Secure` (behind HTTPS).
     public var secureCookies = false
     /// The server's public address (`https://tom.example.org`): the base of `Location` headers

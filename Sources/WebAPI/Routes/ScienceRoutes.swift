@@ -129,7 +129,8 @@ extension ElasticcAPIServer {
 
     func runSQLQuery(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         guard let user = context.user else { return refuse(request, nil, .forbidden, "log in first (/accounts/login/)") }
-        guard let runner = settings.sqlQueries else {
+        // The TOM README's rule: only elasticc_admin reads beyond the broker tables.
+        guard let runner = user.isElasticcAdmin ? settings.sqlAdminQueries ?? settings.sqlQueries : settings.sqlQueries else {
             return refuse(request, user, .serviceUnavailable, "runsqlquery is not configured here (elasticc-api serve --sql-query-db)")
         }
         let query: SQLQueryRequest

@@ -205,7 +205,8 @@ public struct ReadOnlyQueryRunner: Sendable {
     /// with no connection limit, one that can write a table or sequence or create objects in any
     /// schema, read the accounts or login sessions, or run a function of
     /// `QueryRole.guardedFunctionsCondition`. Empty when it is fit.
-    public func roleProblems(privateTables: [String], guardedFunctionsCondition: String) async throws -> [String] {
+    /// `readablePatterns`: LIKE patterns of the only public tables the role may read (nil: any but `privateTables`).
+    public func roleProblems(privateTables: [String], readablePatterns: [String]? = nil, guardedFunctionsCondition: String) async throws -> [String] {
         let connection = try await PostgresConnection.open(conninfo, applicationName: "elasticc-api runsqlquery check")
         defer { connection.close() }
         return try await connection.run { connection in
@@ -228,11 +229,14 @@ public struct ReadOnlyQueryRunner: Sendable {
                          WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm') AND c.relname LIKE ANY(\(privateTables))
                            AND has_table_privilege(c.oid, 'SELECT')),
                        (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-                         WHERE \(unescaped: guardedFunctionsCondition) AND has_function_privilege(p.oid, 'EXECUTE'))
+                         WHERE \(unescaped: guardedFunctionsCondition) AND has_function_privilege(p.oid, 'EXECUTE')),
+                       (SELECT string_agg(c.relname, ', ' ORDER BY c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm') AND \(readablePatterns)::text[] IS NOT NULL
+                           AND NOT c.relname LIKE ANY(\(readablePatterns)) AND has_table_privilege(c.oid, 'SELECT'))
                   FROM pg_roles r WHERE rolname = current_user
                 """, statement: "check the query role")
-            let (name, powerful, connectionLimit, groups, writable, creatable, secret, functions) = try role.single(
-                (String, Bool, Int, String?, String?, String?, String?, Int).self)
+            let (name, powerful, connectionLimit, groups, writable, creatable, secret, functions, beyondScope) = try role.single(
+                (String, Bool, Int, String?, String?, String?, String?, Int, String?).self)
             var problems: [String] = []
             if powerful {
                 problems.append("role \(name) is a superuser or may create roles, databases or bypass security")
@@ -242,6 +246,7 @@ public struct ReadOnlyQueryRunner: Sendable {
             if let writable { problems.append("role \(name) may write to \(writable)") }
             if let creatable { problems.append("role \(name) may create objects in schema \(creatable)") }
             if let secret { problems.append("role \(name) may read \(secret)") }
+            if let beyondScope { problems.append("role \(name) may read \(beyondScope), which only elasticc_admin's role may") }
             if functions > 0 {
                 problems.append(
                     "role \(name) may run \(functions) functions that reach past its own request (advisory locks, set_config, large objects, other sessions)"

@@ -102,6 +102,73 @@ struct SQLQueryTests {
         return try (0..<4).map { try result.value(0, $0, as: Int.self) }
     }
 
+    /// The two roles as `ppdb grant-query-role` makes them (the built executable): conninfos of
+    /// the plain role and of its `_admin` twin.
+    static func grantedRoles(_ url: String) async throws -> (plain: String, admin: String) {
+        let role = "tom_ro_\(UUID().uuidString.prefix(8).lowercased())"
+        let passwordFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(role).password")
+        try "secret\n".write(to: passwordFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: passwordFile) }
+        let output = try await TestEnvironment.execute(
+            [TestEnvironment.executable("ppdb"), "grant-query-role", role, "--password-file", passwordFile.path, "--db", url])
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.stdout.contains("query role \(role): may read the broker and taxonomy tables"))
+        #expect(output.stdout.contains("query role \(role)_admin: may read every science table"))
+        func conninfo(_ user: String) throws -> String {
+            var components = try #require(URLComponents(string: url))
+            components.user = user
+            components.password = "secret"
+            return try #require(components.string)
+        }
+        return (try conninfo(role), try conninfo(role + "_admin"))
+    }
+
+    @Test("Everybody's SQL reads the broker and taxonomy tables; only elasticc_admin's reads truth and the PPDB; serve checks each role's share")
+    func queryRoleScopes() async throws {
+        let (url, connection) = try ScienceAPITests.database()
+        let (plain, admin) = try await Self.grantedRoles(url)
+        _ = try await connection.run { connection in
+            try UserDirectory.save(
+                username: "boss", passwordHash: try DjangoPassword.hash("pw", iterations: 1000), broker: false, superuser: false, elasticcAdmin: true,
+                on: connection)
+        }
+        // serve refuses a role that reads more than its share.
+        let refused = try await TestEnvironment.execute(
+            [TestEnvironment.executable("elasticc-api"), "serve", "--listen", "127.0.0.1:0", "--db", url, "--sql-query-db", admin])
+        #expect(refused.status != 0 && refused.stderr.contains("refusing --sql-query-db") && refused.stderr.contains("elasticc2_diaobjecttruth"))
+        #expect(refused.stderr.contains("which only elasticc_admin's role may"))
+        #expect(
+            try await ReadOnlyQueryRunner(conninfo: plain).roleProblems(
+                privateTables: QueryRole.privateTablePatterns, readablePatterns: QueryRole.Scope.brokerTables.readablePatterns,
+                guardedFunctionsCondition: QueryRole.guardedFunctionsCondition) == [])
+        #expect(try await Self.roleProblems(admin) == [])
+
+        var settings = APISettings()
+        settings.sqlQueries = ReadOnlyQueryRunner(conninfo: plain)
+        settings.sqlAdminQueries = ReadOnlyQueryRunner(conninfo: admin)
+        let server = ElasticcAPIServer(
+            pool: PostgresPool(conninfo: url, applicationName: "api-tests", maximumConnections: 4), settings: settings, logger: RouterTests.logger)
+        try await Application(router: server.router()).test(.router) { client in
+            let truth = #"{"query": "SELECT count(*) AS n FROM elasticc2_diaobjecttruth"}"#
+            let shared =
+                #"{"query": "SELECT (SELECT count(*) FROM elasticc2_brokermessage) AS messages, (SELECT count(*) FROM elasticc2_classidofgentype) AS classes"}"#
+            let scientist = try await RouterTests.logIn(client, "scientist", "pw")
+            let refusedTruth = try await Self.query(client, scientist, truth)
+            #expect(refusedTruth["status"] as? String == "error")
+            #expect((refusedTruth["error"] as? String ?? "").contains("permission denied for table elasticc2_diaobjecttruth"), "\(refusedTruth)")
+            let refusedPPDB = try await Self.query(client, scientist, #"{"query": "SELECT count(*) AS n FROM elasticc2_ppdbdiaobject"}"#)
+            #expect(refusedPPDB["status"] as? String == "error")
+            let boss = try await RouterTests.logIn(client, "boss", "pw")
+            let answered = try await Self.query(client, boss, truth)
+            #expect((answered["rows"] as? [[String: Any]])?.first?["n"] as? Int == 346, "\(answered)")
+            for login in [scientist, boss] {
+                let rows = try await Self.query(client, login, shared)
+                let row = (rows["rows"] as? [[String: Any]])?.first
+                #expect(row?["messages"] as? Int ?? 0 > 0 && row?["classes"] as? Int == 124, "\(rows)")
+            }
+        }
+    }
+
     static func roleProblems(_ url: String) async throws -> [String] {
         try await ReadOnlyQueryRunner(conninfo: url).roleProblems(
             privateTables: QueryRole.privateTablePatterns, guardedFunctionsCondition: QueryRole.guardedFunctionsCondition)

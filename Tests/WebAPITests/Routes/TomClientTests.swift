@@ -72,7 +72,14 @@ struct TomClientTests {
 
     @Test("TomClient runs the README's examples: light curves, hot transients, the spectrum workflow and runsqlquery as a read-only role")
     func tomClientScience() async throws {
-        let (url, queryURL, connection) = try SQLQueryTests.database()
+        let (url, _, connection) = try SQLQueryTests.database()
+        let roles = try await SQLQueryTests.grantedRoles(url)
+        // The README's examples read elasticc2_wantedspectra: the SQL of elasticc_admin's members.
+        _ = try await connection.run { connection in
+            try UserDirectory.save(
+                username: "scientist", passwordHash: try DjangoPassword.hash("pw", iterations: 1000), broker: false, superuser: false,
+                elasticcAdmin: true, on: connection)
+        }
         let objects = try ScienceAPITests.ints(
             await connection.query(
                 """
@@ -89,7 +96,8 @@ struct TomClientTests {
         let refused = try await TestEnvironment.execute(
             [TestEnvironment.executable("elasticc-api"), "serve", "--listen", "127.0.0.1:0", "--db", url, "--sql-query-db", url])
         #expect(refused.status != 0 && refused.stderr.contains("refusing --sql-query-db"))
-        let (server, address) = try await Self.startServer(["--db", url, "--sql-query-db", queryURL], in: work)
+        let (server, address) = try await Self.startServer(
+            ["--db", url, "--sql-query-db", roles.plain, "--sql-admin-query-db", roles.admin], in: work)
         defer {
             if server.isRunning { kill(server.processIdentifier, SIGKILL) }
         }
