@@ -56,6 +56,11 @@ public enum Migrator {
         Migration(version: 9, name: "the TOM's class-id taxonomy") { connection, report in
             try fillTaxonomy(connection, &report)
         },
+        Migration(version: 10, name: "page sums by simulated night, delays from 1 ms") { connection, _ in
+            for statement in OwnTables.streamSummaryRebuild {
+                try connection.query(PostgresQuery(unescaped: statement), statement: "rebuild the page sums")
+            }
+        },
     ]
 
     /// Serialises concurrent migrations across hosts.

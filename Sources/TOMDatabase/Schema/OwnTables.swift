@@ -70,10 +70,11 @@ public enum OwnTables {
         "CREATE INDEX IF NOT EXISTS elasticcstream_diasource_detected ON public.elasticc2_diasource (midpointtai, diaobject_id)",
     ]
 
-    /// The diagnostic pages' running sums, per classifier and night of sending (UTC), added to
-    /// as broker messages arrive (`summarized_through`: the last message counted), so a page
-    /// never re-reads the whole message table: alerts answered (each once per classifier) and
-    /// the three delays' log10 histograms.
+    /// The diagnostic pages' running sums, per classifier, night of sending (UTC) and simulated
+    /// night (the alert's source's MJD, floored; -1 without a source), added to as broker
+    /// messages arrive (`summarized_through`: the last message counted), so a page never
+    /// re-reads the whole message table: alerts answered (each once per classifier) and the
+    /// three delays' log10 histograms.
     public static let nightlyAnswers = "elasticcstream_nightly_answers"
     public static let nightlyDelays = "elasticcstream_nightly_delays"
     public static let summaryProgress = "elasticcstream_summary_progress"
@@ -82,19 +83,21 @@ public enum OwnTables {
         CREATE TABLE IF NOT EXISTS public.\(nightlyAnswers) (
             classifier_id bigint NOT NULL,
             night date NOT NULL,
+            sim_night integer NOT NULL,
             answered_alerts bigint NOT NULL,
             messages bigint NOT NULL,
-            PRIMARY KEY (classifier_id, night)
+            PRIMARY KEY (classifier_id, night, sim_night)
         )
         """,
         """
         CREATE TABLE IF NOT EXISTS public.\(nightlyDelays) (
             classifier_id bigint NOT NULL,
             night date NOT NULL,
+            sim_night integer NOT NULL,
             delay text NOT NULL,
             bucket smallint NOT NULL,
             messages bigint NOT NULL,
-            PRIMARY KEY (classifier_id, night, delay, bucket)
+            PRIMARY KEY (classifier_id, night, sim_night, delay, bucket)
         )
         """,
         """
@@ -105,6 +108,12 @@ public enum OwnTables {
         )
         """,
     ]
+
+    /// Migration 10 changed the sums' shape (simulated nights, 1 ms … 10⁶ s in 0.1 dex): they
+    /// are counted again from the first message.
+    static let streamSummaryRebuild: [String] =
+        ["DROP TABLE IF EXISTS public.\(nightlyAnswers), public.\(nightlyDelays)"] + streamSummaryCreation
+        + ["DELETE FROM public.\(summaryProgress) WHERE name = 'broker messages'"]
 
     /// Login sessions of `elasticc-api` (Django keeps its own in `django_session`).
     static let sessionCreation: [String] = [

@@ -17,30 +17,46 @@ public enum DiagnosticPages {
             title: "ELAsTiCC2 stream", body: "<ul>" + links.map { "<li><a href=\"\($0.path)\">\(escape($0.title))</a></li>" }.joined() + "</ul>")
     }
 
-    /// Per classifier, per night of sending: the fraction of sent alerts it answered.
+    /// Per classifier, per simulated night and per night of sending: the fraction of sent alerts it answered.
     public static func completeness(settleSeconds: Int = StreamSummary.defaultSettleSeconds, on connection: PostgresConnection) throws -> String {
         try StreamSummary.refresh(settleSeconds: settleSeconds, limit: 200_000, on: connection)
-        let nights = try StreamSummary.alertsPerNight(on: connection)
-        let answered = try StreamSummary.answered(on: connection)
-        var body = "<p>Fraction of the alerts sent each night (UTC) that the classifier answered at least once, as the TOM's "
-        body += "<code>gen_elasticc2_brokercompleteness</code> counts it. \(summaryNote(settleSeconds, on: connection))</p>"
+        var nights: [StreamSummary.NightKind: [(night: String, alerts: Int64)]] = [:]
+        var answered: [StreamSummary.NightKind: [Int64: [String: Int64]]] = [:]
+        for kind in StreamSummary.NightKind.allCases {
+            nights[kind] = try StreamSummary.alerts(per: kind, on: connection)
+            answered[kind] = try StreamSummary.answered(per: kind, on: connection)
+        }
+        var body = "<p>Fraction of the alerts sent that the classifier answered at least once, as the TOM's "
+        body += "<code>gen_elasticc2_brokercompleteness</code> counts it, per simulated night (MJD of the alert's source) and per "
+        body += "night of sending (UTC date). \(summaryNote(settleSeconds, on: connection))</p>"
         for classifier in try StreamSummary.classifiers(on: connection) {
-            let perNight = answered[classifier.id] ?? [:]
-            let bars = nights.map { night in
-                (label: night.night, value: night.alerts > 0 ? Double(perNight[night.night] ?? 0) / Double(night.alerts) : 0)
+            body += "<section><h2>\(escape(classifier.name)) <small>(classifier \(classifier.id))</small></h2><div class=\"row\">"
+            var tables = ""
+            for (kind, xLabel, keyPrefix) in [
+                (StreamSummary.NightKind.simulated, "Simulated night (MJD of the alert's source)", "answered-mjd"),
+                (.sending, "Night alerts were sent (UTC date)", "answered"),
+            ] {
+                let perNight = answered[kind]?[classifier.id] ?? [:]
+                let rows = nights[kind] ?? []
+                let bars = rows.map { night in
+                    (label: night.night, value: night.alerts > 0 ? Double(perNight[night.night] ?? 0) / Double(night.alerts) : 0)
+                }
+                var chart = BarChart(
+                    title: "\(classifier.name) (\(classifier.id))", xLabel: xLabel, yLabel: "Fraction of alerts answered", bars: bars,
+                    series: "answered ÷ sent", yMaximum: 1)
+                chart.width = 480
+                body += chart.svg
+                tables += "<table><tr><th>\(kind == .simulated ? "simulated night (MJD)" : "night sent (UTC)")</th><th>alerts sent</th>"
+                tables += "<th>answered</th><th>fraction</th></tr>"
+                for night in rows {
+                    let count = perNight[night.night] ?? 0
+                    let key = "\(classifier.id)/\(night.night)"
+                    tables += "<tr><td>\(night.night)</td><td>\(night.alerts)</td><td data-key=\"\(keyPrefix)/\(key)\">\(count)</td>"
+                    tables += "<td>\(String(format: "%.3f", night.alerts > 0 ? Double(count) / Double(night.alerts) : 0))</td></tr>"
+                }
+                tables += "</table>"
             }
-            let chart = BarChart(
-                title: "\(classifier.name) (\(classifier.id))", xLabel: "Night alerts were sent (UTC date)",
-                yLabel: "Fraction of alerts answered", bars: bars, series: "answered ÷ sent", yMaximum: 1)
-            body += "<section><h2>\(escape(classifier.name)) <small>(classifier \(classifier.id))</small></h2>\(chart.svg)"
-            body += "<table><tr><th>night</th><th>alerts sent</th><th>answered</th><th>fraction</th></tr>"
-            for night in nights {
-                let count = perNight[night.night] ?? 0
-                let key = "\(classifier.id)/\(night.night)"
-                body += "<tr><td>\(night.night)</td><td>\(night.alerts)</td><td data-key=\"answered/\(key)\">\(count)</td>"
-                body += "<td>\(String(format: "%.3f", night.alerts > 0 ? Double(count) / Double(night.alerts) : 0))</td></tr>"
-            }
-            body += "</table></section>"
+            body += "</div><div class=\"row\">\(tables)</div></section>"
         }
         return page(title: "Broker completeness", body: body)
     }
@@ -50,40 +66,79 @@ public enum DiagnosticPages {
         ("tom", "Our delay (descingest − msghdr)"),
     ]
 
-    /// Per classifier: histograms of the three delays, log10 of seconds.
+    /// A delay in seconds as people read it: milliseconds below one second.
+    static func seconds(_ value: Double?) -> String {
+        guard let value else { return "" }
+        return value < 1 ? String(format: "%.3g ms", value * 1000) : String(format: "%.3g s", value)
+    }
+
+    /// Per broker (its classifiers together) and per classifier: histograms of the three
+    /// delays, log10 of seconds from 1 ms, with percentiles; per simulated night in a table.
     public static func timeDelays(settleSeconds: Int = StreamSummary.defaultSettleSeconds, on connection: PostgresConnection) throws -> String {
         try StreamSummary.refresh(settleSeconds: settleSeconds, limit: 200_000, on: connection)
         let histograms = try StreamSummary.delayHistograms(on: connection)
-        var body = "<p>Histograms of log<sub>10</sub> of each delay in seconds, clipped to 1 s … 10<sup>6</sup> s, in 0.25 dex bins, as the "
-        body += "TOM's <code>gen_elasticc2_brokerdelaygraphs_pg</code> makes them. \(summaryNote(settleSeconds, on: connection))</p>"
-        let labels = (0..<StreamSummary.bucketCount).map { String(format: "%.2f", Double($0) * StreamSummary.bucketWidth) }
-        for classifier in try StreamSummary.classifiers(on: connection) {
-            body += "<section><h2>\(escape(classifier.name)) <small>(classifier \(classifier.id))</small></h2><div class=\"row\">"
-            var table = "<table><tr><th>delay</th><th>messages</th></tr>"
+        let classifiers = try StreamSummary.classifiers(on: connection)
+        var body = "<p>Histograms of log<sub>10</sub> of each delay in seconds, 1 ms … 10<sup>6</sup> s in 0.1 dex bins (the first and "
+        body += "last bins hold what lies beyond), as the TOM's <code>gen_elasticc2_brokerdelaygraphs_pg</code> makes them from 1 s in "
+        body += "0.25 dex bins. Percentiles are read from the bins, to 0.1 dex. \(summaryNote(settleSeconds, on: connection))</p>"
+        let labels = (0..<StreamSummary.bucketCount).map {
+            String(format: "%.1f", StreamSummary.lowestLog10 + Double($0) * StreamSummary.bucketWidth)
+        }
+        let brokers = Dictionary(grouping: classifiers, by: \.broker).sorted { $0.key < $1.key }
+        var groups: [(heading: String, key: String, members: [Int64])] = brokers.map { broker, members in
+            (
+                "Broker \(broker) <small>(\(members.count) classifier\(members.count == 1 ? "" : "s") together)</small>", "broker/\(broker)",
+                members.map(\.id)
+            )
+        }
+        groups += classifiers.map { ("\(escape($0.name)) <small>(classifier \($0.id))</small>", "\($0.id)", [$0.id]) }
+        let simulatedNights = histograms.simulatedNights
+        for group in groups {
+            body += "<section><h2>\(group.heading)</h2><div class=\"row\">"
+            var table = "<table><tr><th>delay</th><th>messages</th><th>median</th><th>90 %</th><th>99 %</th></tr>"
             for (delay, title) in delayTitles {
-                let counts = histograms[classifier.id]?[delay] ?? Array(repeating: 0, count: StreamSummary.bucketCount)
+                let counts = histograms.histogram(group.members, delay)
                 var chart = BarChart(
                     title: title, xLabel: "log10(Δt / s), bin start", yLabel: "Messages", bars: zip(labels, counts).map { ($0, Double($1)) },
-                    series: "messages per 0.25 dex")
+                    series: "messages per 0.1 dex")
                 chart.width = 420
-                chart.labelEvery = 4
+                chart.labelEvery = 10
                 body += chart.svg
-                table += "<tr><td>\(escape(title))</td><td data-key=\"delay/\(classifier.id)/\(delay)\">\(counts.reduce(0, +))</td></tr>"
+                table += "<tr><td>\(escape(title))</td><td data-key=\"delay/\(group.key)/\(delay)\">\(counts.reduce(0, +))</td>"
+                for (name, fraction) in [("p50", 0.5), ("p90", 0.9), ("p99", 0.99)] {
+                    table += "<td data-key=\"\(name)/\(group.key)/\(delay)\">\(seconds(StreamSummary.percentile(counts, fraction)))</td>"
+                }
+                table += "</tr>"
             }
-            body += "</div>" + table + "</table></section>"
+            table += "</table><table><tr><th>simulated night (MJD)</th><th>messages</th><th>median, sent → stored</th><th>99 %</th></tr>"
+            for night in simulatedNights {
+                let counts = histograms.histogram(group.members, "full", night: night)
+                let total = counts.reduce(0, +)
+                guard total > 0 else { continue }
+                table += "<tr><td>\(night)</td><td data-key=\"night/\(group.key)/\(night)\">\(total)</td>"
+                table += "<td>\(seconds(StreamSummary.percentile(counts, 0.5)))</td><td>\(seconds(StreamSummary.percentile(counts, 0.99)))</td></tr>"
+            }
+            body += "</div><div class=\"row\">" + table + "</table></div></section>"
         }
         return page(title: "Broker time delays", body: body)
     }
 
-    /// Alerts sent per night (the TOM draws them per hour of each day).
+    /// Alerts sent per simulated night and per night of sending (the TOM draws them per hour of each day).
     public static func alertStream(on connection: PostgresConnection) throws -> String {
-        let nights = try StreamSummary.alertsPerNight(on: connection)
-        let chart = BarChart(
-            title: "Alerts sent per night (\(nights.reduce(0) { $0 + $1.alerts }) in all)", xLabel: "Night (UTC date)", yLabel: "Alerts sent",
-            bars: nights.map { ($0.night, Double($0.alerts)) }, series: "alerts sent")
-        var body = chart.svg + "<table><tr><th>night</th><th>alerts sent</th></tr>"
-        for night in nights { body += "<tr><td>\(night.night)</td><td data-key=\"sent/\(night.night)\">\(night.alerts)</td></tr>" }
-        return page(title: "Alerts sent per night", body: body + "</table>")
+        var body = ""
+        for (kind, title, xLabel, keyPrefix) in [
+            (StreamSummary.NightKind.simulated, "simulated night", "Simulated night (MJD of the alert's source)", "sent-mjd"),
+            (.sending, "night of sending", "Night sent (UTC date)", "sent"),
+        ] {
+            let nights = try StreamSummary.alerts(per: kind, on: connection)
+            let chart = BarChart(
+                title: "Alerts sent per \(title) (\(nights.reduce(0) { $0 + $1.alerts }) in all)", xLabel: xLabel, yLabel: "Alerts sent",
+                bars: nights.map { ($0.night, Double($0.alerts)) }, series: "alerts sent")
+            body += chart.svg + "<table><tr><th>\(escape(title))</th><th>alerts sent</th></tr>"
+            for night in nights { body += "<tr><td>\(night.night)</td><td data-key=\"\(keyPrefix)/\(night.night)\">\(night.alerts)</td></tr>" }
+            body += "</table>"
+        }
+        return page(title: "Alerts sent per night", body: body)
     }
 
     /// The known classifiers, with the messages stored from each.

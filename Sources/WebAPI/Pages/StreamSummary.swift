@@ -1,17 +1,21 @@
+import Foundation
 import Postgres
 import TOMDatabase
 
 /// The quantities of the TOM's diagnostic graphs, from running sums that grow with the message
 /// table instead of re-reading it: `gen_elasticc2_brokercompleteness` (per classifier and
-/// night of sending, the fraction of sent alerts with at least one answer) and
-/// `gen_elasticc2_brokerdelaygraphs_pg` (per classifier, histograms of log10 of three delays,
-/// clipped to 1 s … 10⁶ s, in 0.25 dex buckets: descingest − alertsent, msghdr − alertsent,
-/// descingest − msghdr). Nights are UTC days of `alertsenttimestamp`.
+/// night, the fraction of sent alerts with at least one answer) and
+/// `gen_elasticc2_brokerdelaygraphs_pg` (per classifier, histograms of log10 of three delays:
+/// descingest − alertsent, msghdr − alertsent, descingest − msghdr). Nights are both the UTC
+/// day of `alertsenttimestamp` and the simulated night (the MJD of the alert's source).
 public enum StreamSummary {
     public static let delays = ["full", "broker", "tom"]
-    /// The TOM's bucket edges: 0 … 6.25 in 0.25 steps (25 buckets, the last one "≥ 6").
-    public static let bucketCount = 25
-    public static let bucketWidth = 0.25
+    /// log10 buckets from 1 ms to 10⁶ s, 0.1 dex wide (the TOM's start at 1 s, 0.25 dex wide,
+    /// where every delay of a fast pipeline falls in the first); the first and last also hold
+    /// what lies beyond.
+    public static let bucketCount = 90
+    public static let bucketWidth = 0.1
+    public static let lowestLog10 = -3.0
     /// Messages younger than `settleSeconds` (default 120) are left for the next refresh: an
     /// alert is marked sent only after Kafka acknowledged it, so its answer can be stored
     /// first, and identities of concurrent transactions commit out of order.
@@ -48,36 +52,39 @@ public enum StreamSummary {
                 """
                 CREATE TEMP TABLE summary_batch ON COMMIT DROP AS
                 SELECT m.brokermessage_id, m.classifier_id, m.alert_id, (a.alertsenttimestamp AT TIME ZONE 'UTC')::date AS night,
+                       coalesce(floor(s.midpointtai)::integer, -1) AS sim_night,
                        extract(epoch FROM m.descingesttimestamp - a.alertsenttimestamp)::double precision AS full_delay,
                        extract(epoch FROM m.msghdrtimestamp - a.alertsenttimestamp)::double precision AS broker_delay,
                        extract(epoch FROM m.descingesttimestamp - m.msghdrtimestamp)::double precision AS tom_delay
                   FROM elasticc2_brokermessage m JOIN elasticc2_ppdbalert a ON a.alert_id = m.alert_id
+                  LEFT JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
                  WHERE m.brokermessage_id > \(from) AND m.brokermessage_id <= \(through) AND a.alertsenttimestamp IS NOT NULL
                 """, statement: "summary batch")
             // An alert counts once per classifier: new pairs only (none in earlier messages).
             try connection.query(
                 """
-                INSERT INTO \(unescaped: OwnTables.nightlyAnswers) AS s (classifier_id, night, answered_alerts, messages)
-                SELECT b.classifier_id, b.night,
+                INSERT INTO \(unescaped: OwnTables.nightlyAnswers) AS s (classifier_id, night, sim_night, answered_alerts, messages)
+                SELECT b.classifier_id, b.night, b.sim_night,
                        count(DISTINCT b.alert_id) FILTER (WHERE NOT EXISTS (
                            SELECT 1 FROM elasticc2_brokermessage o
                             WHERE o.alert_id = b.alert_id AND o.classifier_id = b.classifier_id AND o.brokermessage_id <= \(from))),
                        count(*)
-                  FROM summary_batch b GROUP BY 1, 2
-                ON CONFLICT (classifier_id, night) DO UPDATE
+                  FROM summary_batch b GROUP BY 1, 2, 3
+                ON CONFLICT (classifier_id, night, sim_night) DO UPDATE
                    SET answered_alerts = s.answered_alerts + EXCLUDED.answered_alerts, messages = s.messages + EXCLUDED.messages
                 """, statement: "add answered alerts")
             try connection.query(
                 """
-                INSERT INTO \(unescaped: OwnTables.nightlyDelays) AS s (classifier_id, night, delay, bucket, messages)
-                SELECT b.classifier_id, b.night, d.delay,
-                       least(width_bucket(log(greatest(least(d.seconds, 1e6::float8), 1::float8)), 0::float8, 6.25::float8, 25), 25)::smallint,
+                INSERT INTO \(unescaped: OwnTables.nightlyDelays) AS s (classifier_id, night, sim_night, delay, bucket, messages)
+                SELECT b.classifier_id, b.night, b.sim_night, d.delay,
+                       least(greatest(width_bucket(log(greatest(d.seconds, 1e-3::float8)), \(lowestLog10)::float8,
+                                                   \(lowestLog10 + bucketWidth * Double(bucketCount))::float8, \(bucketCount)), 1), \(bucketCount))::smallint,
                        count(*)
                   FROM summary_batch b
                  CROSS JOIN LATERAL (VALUES ('full', b.full_delay), ('broker', b.broker_delay), ('tom', b.tom_delay)) AS d(delay, seconds)
                  WHERE d.seconds IS NOT NULL
-                 GROUP BY 1, 2, 3, 4
-                ON CONFLICT (classifier_id, night, delay, bucket) DO UPDATE SET messages = s.messages + EXCLUDED.messages
+                 GROUP BY 1, 2, 3, 4, 5
+                ON CONFLICT (classifier_id, night, sim_night, delay, bucket) DO UPDATE SET messages = s.messages + EXCLUDED.messages
                 """, statement: "add delays")
             try connection.query(
                 """
@@ -93,23 +100,33 @@ public enum StreamSummary {
         public var id: Int64
         public var name: String
         public var messages: Int64
+        public var broker: String
     }
 
     public static func classifiers(on connection: PostgresConnection) throws -> [Classifier] {
         let rows = try connection.query(
             """
-            SELECT c.classifier_id, concat_ws(' ', c.brokername, c.brokerversion, c.classifiername, c.classifierparams),
+            SELECT c.classifier_id, concat_ws(' ', c.brokername, c.brokerversion, c.classifiername, c.classifierparams), coalesce(c.brokername, ''),
                    coalesce((SELECT sum(messages) FROM \(unescaped: OwnTables.nightlyAnswers) s WHERE s.classifier_id = c.classifier_id), 0)
               FROM elasticc2_brokerclassifier c
              ORDER BY c.brokername, c.brokerversion, c.classifiername, c.classifierparams
             """, statement: "classifiers")
         return try rows.rows.map { row in
-            let (id, name, messages) = try row.decode((Int64, String, Int64).self)
-            return Classifier(id: id, name: name, messages: messages)
+            let (id, name, broker, messages) = try row.decode((Int64, String, String, Int64).self)
+            return Classifier(id: id, name: name, messages: messages, broker: broker)
         }
     }
 
-    /// Alerts sent per UTC night.
+    /// How a night is told: the UTC day alerts were sent, or the simulated night (MJD of the source).
+    public enum NightKind: String, Sendable, CaseIterable {
+        case sending
+        case simulated
+
+        /// The column of the sums, spelled as the pages label it.
+        var sumsColumn: String { self == .sending ? "to_char(night, 'YYYY-MM-DD')" : "sim_night::text" }
+    }
+
+    /// Alerts sent per UTC day of sending.
     public static func alertsPerNight(on connection: PostgresConnection) throws -> [(night: String, alerts: Int64)] {
         let rows = try connection.query(
             """
@@ -119,11 +136,31 @@ public enum StreamSummary {
         return try rows.rows.map { try $0.decode((String, Int64).self) }
     }
 
-    /// Per classifier, per night: alerts answered (from the sums).
-    public static func answered(on connection: PostgresConnection) throws -> [Int64: [String: Int64]] {
+    /// Alerts sent per simulated night: the floored MJD of each alert's source (-1: none).
+    public static func alertsPerSimulatedNight(on connection: PostgresConnection) throws -> [(night: String, alerts: Int64)] {
         let rows = try connection.query(
-            "SELECT classifier_id, to_char(night, 'YYYY-MM-DD'), answered_alerts FROM \(unescaped: OwnTables.nightlyAnswers)",
-            statement: "answered alerts")
+            """
+            SELECT coalesce(floor(s.midpointtai)::integer, -1), count(*)
+              FROM elasticc2_ppdbalert a LEFT JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
+             WHERE a.alertsenttimestamp IS NOT NULL GROUP BY 1 ORDER BY 1
+            """, statement: "alerts per simulated night")
+        return try rows.rows.map { row in
+            let (night, alerts) = try row.decode((Int64, Int64).self)
+            return (String(night), alerts)
+        }
+    }
+
+    public static func alerts(per kind: NightKind, on connection: PostgresConnection) throws -> [(night: String, alerts: Int64)] {
+        kind == .sending ? try alertsPerNight(on: connection) : try alertsPerSimulatedNight(on: connection)
+    }
+
+    /// Per classifier, per night: alerts answered (from the sums).
+    public static func answered(per kind: NightKind = .sending, on connection: PostgresConnection) throws -> [Int64: [String: Int64]] {
+        let rows = try connection.query(
+            """
+            SELECT classifier_id, \(unescaped: kind.sumsColumn), sum(answered_alerts)
+              FROM \(unescaped: OwnTables.nightlyAnswers) GROUP BY 1, 2
+            """, statement: "answered alerts")
         var answered: [Int64: [String: Int64]] = [:]
         for row in rows.rows {
             let (classifier, night, alerts) = try row.decode((Int64, String, Int64).self)
@@ -132,19 +169,57 @@ public enum StreamSummary {
         return answered
     }
 
-    /// Per classifier and delay, messages per bucket (1 … 25) over all nights.
-    public static func delayHistograms(on connection: PostgresConnection) throws -> [Int64: [String: [Int64]]] {
+    /// Messages per delay bucket (1 … `bucketCount`), per classifier, delay and simulated night.
+    public struct DelayHistograms: Sendable {
+        /// classifier → delay → simulated night → counts per bucket.
+        public var counts: [Int64: [String: [String: [Int64]]]] = [:]
+
+        /// Summed over the given classifiers and nights (nil: every night).
+        public func histogram(_ classifiers: [Int64], _ delay: String, night: String? = nil) -> [Int64] {
+            var total = Array(repeating: Int64(0), count: StreamSummary.bucketCount)
+            for classifier in classifiers {
+                for (simulatedNight, counts) in self.counts[classifier]?[delay] ?? [:] where night == nil || night == simulatedNight {
+                    for index in counts.indices { total[index] += counts[index] }
+                }
+            }
+            return total
+        }
+
+        public var simulatedNights: [String] {
+            Set(counts.values.flatMap { $0.values.flatMap(\.keys) }).sorted { (Int($0) ?? 0) < (Int($1) ?? 0) }
+        }
+    }
+
+    public static func delayHistograms(on connection: PostgresConnection) throws -> DelayHistograms {
         let rows = try connection.query(
-            "SELECT classifier_id, delay, bucket, sum(messages) FROM \(unescaped: OwnTables.nightlyDelays) GROUP BY 1, 2, 3",
+            "SELECT classifier_id, delay, sim_night::text, bucket, sum(messages) FROM \(unescaped: OwnTables.nightlyDelays) GROUP BY 1, 2, 3, 4",
             statement: "delay histograms")
-        var histograms: [Int64: [String: [Int64]]] = [:]
+        var histograms = DelayHistograms()
         for row in rows.rows {
-            let (classifier, delay, bucket, messages) = try row.decode((Int64, String, Int, Int64).self)
-            var counts = histograms[classifier]?[delay] ?? Array(repeating: 0, count: bucketCount)
-            if (1...bucketCount).contains(bucket) { counts[bucket - 1] += messages }
-            histograms[classifier, default: [:]][delay] = counts
+            let (classifier, delay, night, bucket, messages) = try row.decode((Int64, String, String, Int, Int64).self)
+            guard (1...bucketCount).contains(bucket) else { continue }
+            var counts = histograms.counts[classifier]?[delay]?[night] ?? Array(repeating: 0, count: bucketCount)
+            counts[bucket - 1] += messages
+            histograms.counts[classifier, default: [:]][delay, default: [:]][night] = counts
         }
         return histograms
+    }
+
+    /// The delay in seconds below which `fraction` of a histogram's messages lie, interpolated
+    /// in log10 within its bucket (good to the bucket's 0.1 dex); nil for an empty histogram.
+    public static func percentile(_ counts: [Int64], _ fraction: Double) -> Double? {
+        let total = counts.reduce(0, +)
+        guard total > 0 else { return nil }
+        let target = fraction * Double(total)
+        var below = 0.0
+        for (index, count) in counts.enumerated() where count > 0 {
+            if below + Double(count) >= target {
+                let within = (target - below) / Double(count)
+                return pow(10, lowestLog10 + bucketWidth * (Double(index) + within))
+            }
+            below += Double(count)
+        }
+        return pow(10, lowestLog10 + bucketWidth * Double(counts.count))
     }
 
     /// The TOM's admin summary: rows of each table (sent and unsent alerts apart), and objects

@@ -38,7 +38,10 @@ struct PageTests {
         let report = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: [String: Any]])
         let classifierCount = try await connection.query("SELECT count(*) FROM elasticc2_brokerclassifier", statement: "classifiers").value(
             0, 0, as: Int.self)
-        let expectedCharts = [classifierCount, 3 * classifierCount, 1, 0, 0]
+        let brokerCount = try await connection.query(
+            "SELECT count(DISTINCT coalesce(brokername, '')) FROM elasticc2_brokerclassifier", statement: "brokers"
+        ).value(0, 0, as: Int.self)
+        let expectedCharts = [2 * classifierCount, 3 * (classifierCount + brokerCount), 2, 0, 0]
         for (path, charts) in zip(Self.pages, expectedCharts) {
             let page = try #require(report[path], "\(path) not loaded")
             #expect(page["status"] as? Int == 200, "\(path)")
@@ -51,8 +54,10 @@ struct PageTests {
         func keys(_ path: String) -> [String: String] { report[path]?["keys"] as? [String: String] ?? [:] }
         func labels(_ path: String) -> [String] { report[path]?["axisLabels"] as? [String] ?? [] }
         #expect(labels(Self.pages[0]).contains("Fraction of alerts answered") && labels(Self.pages[0]).contains("Night alerts were sent (UTC date)"))
-        #expect(labels(Self.pages[1]).contains("log10(Δt / s), bin start") && labels(Self.pages[1]).contains("messages per 0.25 dex"))
-        #expect(labels(Self.pages[2]).contains("Alerts sent"))
+        #expect(labels(Self.pages[0]).contains("Simulated night (MJD of the alert's source)"))
+        #expect(labels(Self.pages[1]).contains("log10(Δt / s), bin start") && labels(Self.pages[1]).contains("messages per 0.1 dex"))
+        #expect(labels(Self.pages[2]).contains("Alerts sent") && labels(Self.pages[2]).contains("Simulated night (MJD of the alert's source)"))
+        func keys(_ path: String, _ prefix: String) -> [String: String] { keys(path).filter { $0.key.hasPrefix(prefix + "/") } }
 
         // Completeness: alerts answered per classifier and night, counted once each.
         let answered = try await connection.query(
@@ -65,7 +70,20 @@ struct PageTests {
             "answered/\(try answered.value($0, 0, as: Int.self))/\(try answered.value($0, 1, as: String.self))"
         }
         #expect(!expectedAnswered.isEmpty)
-        #expect(keys(Self.pages[0]).filter { $0.value != "0" } == expectedAnswered)
+        #expect(keys(Self.pages[0], "answered").filter { $0.value != "0" } == expectedAnswered)
+        // … and per simulated night: the MJD of the alert's source, floored.
+        let answeredByMJD = try await connection.query(
+            """
+            SELECT m.classifier_id, floor(s.midpointtai)::integer, count(DISTINCT m.alert_id)::text
+              FROM elasticc2_brokermessage m JOIN elasticc2_ppdbalert a ON a.alert_id = m.alert_id
+              JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
+             WHERE a.alertsenttimestamp IS NOT NULL GROUP BY 1, 2
+            """, statement: "answered by MJD")
+        let expectedByMJD = try Self.keyed(answeredByMJD) {
+            "answered-mjd/\(try answeredByMJD.value($0, 0, as: Int.self))/\(try answeredByMJD.value($0, 1, as: Int.self))"
+        }
+        #expect(expectedByMJD.count > expectedAnswered.count)
+        #expect(keys(Self.pages[0], "answered-mjd").filter { $0.value != "0" } == expectedByMJD)
         // Delays: messages with each delay known, per classifier.
         let delays = try await connection.query(
             """
@@ -77,14 +95,52 @@ struct PageTests {
              WHERE a.alertsenttimestamp IS NOT NULL AND d.delay IS NOT NULL GROUP BY 1, 2
             """, statement: "delays")
         let expectedDelays = try Self.keyed(delays) { "delay/\(try delays.value($0, 0, as: Int.self))/\(try delays.value($0, 1, as: String.self))" }
-        #expect(keys(Self.pages[1]).filter { $0.value != "0" } == expectedDelays)
+        #expect(keys(Self.pages[1], "delay").filter { $0.value != "0" && !$0.key.hasPrefix("delay/broker/") } == expectedDelays)
+        // … per broker, its classifiers together; medians within the bins' 0.1 dex of SQL's exact ones.
+        let brokerDelays = try await connection.query(
+            """
+            SELECT coalesce(c.brokername, ''), d.name, count(*)::text
+              FROM elasticc2_brokermessage m JOIN elasticc2_ppdbalert a ON a.alert_id = m.alert_id
+              JOIN elasticc2_brokerclassifier c ON c.classifier_id = m.classifier_id
+             CROSS JOIN LATERAL (VALUES ('full', m.descingesttimestamp - a.alertsenttimestamp),
+                                        ('broker', m.msghdrtimestamp - a.alertsenttimestamp),
+                                        ('tom', m.descingesttimestamp - m.msghdrtimestamp)) AS d(name, delay)
+             WHERE a.alertsenttimestamp IS NOT NULL AND d.delay IS NOT NULL GROUP BY 1, 2
+            """, statement: "broker delays")
+        #expect(
+            keys(Self.pages[1], "delay/broker").filter { $0.value != "0" }
+                == (try Self.keyed(brokerDelays) {
+                    "delay/broker/\(try brokerDelays.value($0, 0, as: String.self))/\(try brokerDelays.value($0, 1, as: String.self))"
+                }))
+        let medians = try await connection.query(
+            """
+            SELECT m.classifier_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM m.descingesttimestamp - a.alertsenttimestamp))
+              FROM elasticc2_brokermessage m JOIN elasticc2_ppdbalert a ON a.alert_id = m.alert_id
+             WHERE a.alertsenttimestamp IS NOT NULL AND m.descingesttimestamp IS NOT NULL GROUP BY 1
+            """, statement: "medians")
+        #expect(medians.rowCount == classifierCount)
+        for row in 0..<medians.rowCount {
+            let (classifier, exact) = (try medians.value(row, 0, as: Int64.self), try medians.value(row, 1, as: Double.self))
+            let shown = keys(Self.pages[1])["p50/\(classifier)/full"] ?? ""
+            let parts = shown.split(separator: " ")
+            let value = (Double(parts.first ?? "") ?? -1) * (parts.last == "ms" ? 1e-3 : 1)
+            #expect(value > 0 && abs(log10(value) - log10(max(exact, 1e-3))) <= 0.1 + 1e-9, "classifier \(classifier): \(shown) against \(exact) s")
+        }
         // Alerts sent per night.
         let sent = try await connection.query(
             """
             SELECT to_char((alertsenttimestamp AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD'), count(*)::text FROM elasticc2_ppdbalert
              WHERE alertsenttimestamp IS NOT NULL GROUP BY 1
             """, statement: "sent")
-        #expect(keys(Self.pages[2]) == (try Self.keyed(sent) { "sent/\(try sent.value($0, 0, as: String.self))" }))
+        #expect(keys(Self.pages[2], "sent") == (try Self.keyed(sent) { "sent/\(try sent.value($0, 0, as: String.self))" }))
+        let sentByMJD = try await connection.query(
+            """
+            SELECT floor(s.midpointtai)::integer, count(*)::text FROM elasticc2_ppdbalert a
+              JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
+             WHERE a.alertsenttimestamp IS NOT NULL GROUP BY 1
+            """, statement: "sent by MJD")
+        #expect(sentByMJD.rowCount > 1)
+        #expect(keys(Self.pages[2], "sent-mjd") == (try Self.keyed(sentByMJD) { "sent-mjd/\(try sentByMJD.value($0, 0, as: Int.self))" }))
         // Messages per classifier.
         let messages = try await connection.query(
             """
