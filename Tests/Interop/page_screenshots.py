@@ -5,7 +5,8 @@ usage: page_screenshots.py BASE_URL USERNAME PASSWORD OUTDIR PATH [PATH ...]
 Logs in as TomClient does (requests), gives Chromium the session cookie, loads each PATH,
 waits for it to load, saves a full-page PNG screenshot in OUTDIR, and prints one JSON
 document: for each path its HTTP status, title, page size, the number of SVG charts, every
-element's data-key and text, whether error text shows, and the PNG's path.
+element's data-key and text, the images with the size they loaded at (0: not loaded), the
+headings and captions, whether error text shows, and the PNG's path.
 """
 import base64
 import json
@@ -86,6 +87,8 @@ try:
             bars: document.querySelectorAll('svg rect.bar').length,
             axisLabels: [...document.querySelectorAll('svg text')].map(t => t.textContent),
             keys: Object.fromEntries([...document.querySelectorAll('[data-key]')].map(e => [e.dataset.key, e.textContent])),
+            images: [...document.images].map(i => ({src: i.getAttribute('src'), width: i.naturalWidth, height: i.naturalHeight})),
+            headings: [...document.querySelectorAll('h2, h3, figcaption')].map(h => h.textContent),
             text: document.body.innerText})""")
         found = json.loads(probe["result"]["value"])
         metrics = call("Page.getLayoutMetrics")

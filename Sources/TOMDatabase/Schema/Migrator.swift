@@ -56,7 +56,7 @@ public enum Migrator {
         Migration(version: 9, name: "the TOM's class-id taxonomy") { connection, report in
             try fillTaxonomy(connection, &report)
         },
-        Migration(version: 10, name: "page sums by simulated night, delays from 1 ms") { connection, _ in
+        Migration(version: 10, name: "page sums by simulated night, delays from 1 ms, confusion matrices") { connection, _ in
             for statement in OwnTables.streamSummaryRebuild {
                 try connection.query(PostgresQuery(unescaped: statement), statement: "rebuild the page sums")
             }
@@ -70,6 +70,8 @@ public enum Migrator {
         var report = Report(appliedVersions: [], createdTables: [], createdIndexes: [], createdForeignKeys: [], q3cAvailable: false)
         try connection.transaction {
             try connection.advisoryTransactionLock(lockKey)
+            // "already exists, skipping" and the like say nothing a reader needs.
+            try connection.query("SET LOCAL client_min_messages = warning", statement: "quiet notices")
             try connection.query(
                 """
                 CREATE TABLE IF NOT EXISTS public.\(unescaped: OwnTables.schemaVersion) (

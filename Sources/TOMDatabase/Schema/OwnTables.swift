@@ -109,10 +109,41 @@ public enum OwnTables {
         """,
     ]
 
-    /// Migration 10 changed the sums' shape (simulated nights, 1 ms … 10⁶ s in 0.1 dex): they
-    /// are counted again from the first message.
+    /// The confusion matrices of `gen_confmatrix_last`, kept with the page sums: per classifier
+    /// and object, the message of the latest source it classified (source time, then the
+    /// latest stored message), with its true class (truth gentype → `elasticc2_gentypeofclassid`)
+    /// and predicted class (the highest probability, the first of equals); and the objects per
+    /// (classifier, true class, predicted class) cell, moved as a later message replaces one.
+    public static let confusionLatest = "elasticcstream_confusion_latest"
+    public static let confusionCounts = "elasticcstream_confusion_counts"
+    static let confusionCreation: [String] = [
+        """
+        CREATE TABLE IF NOT EXISTS public.\(confusionLatest) (
+            classifier_id bigint NOT NULL,
+            diaobject_id bigint NOT NULL,
+            source_time double precision NOT NULL,
+            brokermessage_id bigint NOT NULL,
+            true_classid integer NOT NULL,
+            predicted_classid integer NOT NULL,
+            PRIMARY KEY (classifier_id, diaobject_id)
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS public.\(confusionCounts) (
+            classifier_id bigint NOT NULL,
+            true_classid integer NOT NULL,
+            predicted_classid integer NOT NULL,
+            objects bigint NOT NULL,
+            PRIMARY KEY (classifier_id, true_classid, predicted_classid)
+        )
+        """,
+    ]
+
+    /// Migration 10 changed the sums' shape (simulated nights, 1 ms … 10⁶ s in 0.1 dex) and
+    /// added the confusion matrices: all are counted again from the first message.
     static let streamSummaryRebuild: [String] =
-        ["DROP TABLE IF EXISTS public.\(nightlyAnswers), public.\(nightlyDelays)"] + streamSummaryCreation
+        ["DROP TABLE IF EXISTS public.\(nightlyAnswers), public.\(nightlyDelays), public.\(confusionLatest), public.\(confusionCounts)"]
+        + streamSummaryCreation + confusionCreation
         + ["DELETE FROM public.\(summaryProgress) WHERE name = 'broker messages'"]
 
     /// Login sessions of `elasticc-api` (Django keeps its own in `django_session`).

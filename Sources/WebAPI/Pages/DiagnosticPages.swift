@@ -9,7 +9,7 @@ public enum DiagnosticPages {
     public static let links: [(path: String, title: String)] = [
         ("/elasticc2/brokercompleteness", "Broker completeness"), ("/elasticc2/brokertimedelays", "Broker time delays"),
         ("/elasticc2/alertstreamhists", "Alerts sent per night"), ("/elasticc2/classifiers", "Classifiers"),
-        ("/elasticc2/adminsummary", "Admin summary"),
+        ("/elasticc2/adminsummary", "Admin summary"), ("/elasticc2/confmatrixlatest", "Confusion matrices"),
     ]
 
     public static func index() -> String {

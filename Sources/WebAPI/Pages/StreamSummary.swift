@@ -86,6 +86,7 @@ public enum StreamSummary {
                  GROUP BY 1, 2, 3, 4, 5
                 ON CONFLICT (classifier_id, night, sim_night, delay, bucket) DO UPDATE SET messages = s.messages + EXCLUDED.messages
                 """, statement: "add delays")
+            try ConfusionSums.add(batch: "summary_batch", on: connection)
             try connection.query(
                 """
                 UPDATE \(unescaped: OwnTables.summaryProgress) SET summarized_through = \(through), updated_at = now()

@@ -182,7 +182,7 @@ struct MigrationTests {
         #expect(try CatalogSnapshot.of(connection, tables: tables) == before)
         let own = try connection.query(
             "SELECT count(*) FROM pg_class WHERE relname LIKE 'elasticcstream\\_%' AND relkind = 'r'", statement: "own tables")
-        #expect(try own.int64(0, 0) == 8)
+        #expect(try own.int64(0, 0) == 10)
     }
 
     @Test("The TOM snapshot restores into the migrated schema with every row")

@@ -56,6 +56,22 @@ struct TomClientTests {
         #expect(server.terminationReason == .exit && server.terminationStatus == 0)
     }
 
+    /// Runs `body` against the built `elasticc-api serve` started with `arguments`, given its
+    /// address and a scratch directory; then stops it with SIGTERM (killed if `body` throws).
+    static func withServer<T: Sendable>(_ arguments: [String], _ body: (_ address: String, _ work: URL) async throws -> T) async throws -> T {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let (server, address) = try await startServer(arguments, in: work)
+        defer {
+            if server.isRunning { kill(server.processIdentifier, SIGKILL) }
+        }
+        let result = try await body(address, work)
+        kill(server.processIdentifier, SIGTERM)
+        try await TestEnvironment.waitUntil(timeout: .seconds(20), "elasticc-api stopped") { !server.isRunning }
+        return result
+    }
+
     /// Starts the built `elasticc-api serve` on a free port; returns the process and its address.
     static func startServer(_ arguments: [String], in work: URL) async throws -> (process: Process, address: String) {
         let ready = work.appendingPathComponent("ready").path
@@ -149,20 +165,15 @@ struct TomClientTests {
         let object = try await connection.query(
             "SELECT diaobject_id FROM elasticc2_ppdbdiaforcedsource GROUP BY diaobject_id HAVING count(*) >= 20 ORDER BY diaobject_id LIMIT 1",
             statement: "object")
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: work) }
-        let (server, address) = try await Self.startServer(["--db", url], in: work)
-        defer {
-            if server.isRunning { kill(server.processIdentifier, SIGKILL) }
+        let arguments = [
+            try TestEnvironment.reference("tom_desc").path, "scientist", "pw", url,
+            String(try source.value(0, 0, as: Int64.self)), String(try object.value(0, 0, as: Int64.self)),
+        ]
+        let output = try await Self.withServer(["--db", url]) { address, _ in
+            var withAddress = arguments
+            withAddress.insert("http://\(address)", at: 1)
+            return try await TestEnvironment.runPython(script: "tom_scoring.py", arguments: withAddress, input: "")
         }
-        let output = try await TestEnvironment.runPython(
-            script: "tom_scoring.py",
-            arguments: [
-                try TestEnvironment.reference("tom_desc").path, "http://\(address)", "scientist", "pw", url,
-                String(try source.value(0, 0, as: Int64.self)), String(try object.value(0, 0, as: Int64.self)),
-            ],
-            input: "")
         let result = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
         // The taxonomy as the TOM's migrations leave it: 42 class ids (54 rows name some several times).
         #expect(result["classids_status"] as? Int == 200 && result["classids_get_status"] as? Int == 200)
@@ -181,7 +192,5 @@ struct TomClientTests {
         #expect(result["three_points"] as? [AnyHashable] == [400, "the light curve has 3 points; the features need at least 4"])
         #expect(result["unknown_source"] as? [AnyHashable] == [404, "no PPDB source with diasource_id 1"])
         #expect(result["no_id"] as? [AnyHashable] == [400, "give sourceid or objectid"])
-        kill(server.processIdentifier, SIGTERM)
-        try await TestEnvironment.waitUntil(timeout: .seconds(20), "elasticc-api stopped") { !server.isRunning }
     }
 }
