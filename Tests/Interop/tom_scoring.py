@@ -1,6 +1,6 @@
 """elasticc-api's scoring endpoints against the TOM's own code paths, run here as peers.
 
-usage: tom_scoring.py TOM_DESC_DIR URL USERNAME PASSWORD DATABASE_URL SOURCEID OBJECTID
+usage: tom_scoring.py TOM_DESC_DIR URL USERNAME PASSWORD DATABASE_URL SOURCEID OBJECTID CLASSIFIER_ID CLASSID
 Logs in with the TOM's tom_client.py; for each endpoint, works out what the TOM's view
 (elasticc2/views.py) answers from the same database, with the TOM's pandas and light-curve
 calls (the database read through psql, whose text is what the TOM's psycopg2 reads), and
@@ -19,6 +19,7 @@ from tom_client import TomClient  # noqa: E402
 
 url, username, password, database = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 sourceid, objectid = int(sys.argv[6]), int(sys.argv[7])
+classifier_id, classid = int(sys.argv[8]), int(sys.argv[9])
 tom = TomClient(url=url, username=username, password=password)
 out = {}
 
@@ -97,4 +98,69 @@ res = tom.post("elasticc2/ltcvfeatures", json={"sourceid": 1})
 out["unknown_source"] = [res.status_code, res.json()["error"]]
 res = tom.post("elasticc2/ltcvfeatures", json={"includeltcv": True})
 out["no_id"] = [res.status_code, res.json()["error"]]
+
+# elasticc2/brokerclassfortruetype: the frames of the TOM's gen_elasticc2_confusionvst (its
+# pandas code as it is), against our JSON, which must be the same to_dict(orient='tight').
+fields = ['s.midpointtai', 's.filtername', 's.psflux', 's.snr', 's.diaobject_id', 's.diasource_id',
+          'm.classid', 'm.probability', 'm.descingesttimestamp', 'm.alert_id', 't.zcmb', 't.peakmjd', 't.gentype']
+selected = ",".join(f'{field} AS "{field}"' for field in fields)
+found = rows(f"SELECT {selected} "
+             f"FROM elasticc2_diaobjecttruth t "
+             f"INNER JOIN elasticc2_ppdbdiasource s ON t.diaobject_id=s.diaobject_id "
+             f"INNER JOIN elasticc2_brokermessage m ON s.diasource_id=m.diasource_id "
+             f"WHERE m.classifier_id={classifier_id} AND t.gentype IN "
+             f"(SELECT gentype FROM elasticc2_classidofgentype WHERE classid={classid})")
+df = pandas.DataFrame([[row[f] for f in fields] for row in found], columns=fields)
+minrelday, maxrelday = -20, 90
+df = (df.sort_values(['s.diaobject_id', 's.midpointtai', 'm.descingesttimestamp'])
+      .reset_index()
+      .groupby(['s.diaobject_id', 's.diasource_id']).agg('last')
+      .reset_index())
+df['deltat'] = df['s.midpointtai'] - df['t.peakmjd']
+df['relday'] = df['deltat'].apply(numpy.floor).astype(numpy.int16)
+df = df[(df['relday'] >= minrelday) & (df['relday'] <= maxrelday)]
+objdf = (df.loc[:, ['s.diaobject_id', 't.zcmb', 't.peakmjd', 't.gentype']]
+         .groupby('s.diaobject_id').agg('first'))
+srcdf = (df.loc[:, ['s.diaobject_id', 's.diasource_id', 's.midpointtai', 'deltat',
+                    'relday', 's.filtername', 's.psflux', 's.snr']]
+         .groupby('s.diasource_id').agg('first'))
+cifydf = (df.loc[:, ['s.diasource_id', 'm.classid', 'relday', 'm.probability']]
+          .explode(['m.classid', 'm.probability'])
+          .set_index(['s.diasource_id', 'm.classid']))
+classprobdf = (cifydf.reset_index().loc[:, ['relday', 'm.classid', 'm.probability']]
+               .groupby(['relday', 'm.classid']).agg(numpy.average))
+maxprobdf = (cifydf.reset_index().loc[:, ['relday', 'm.probability', 'm.classid']]
+             .sort_values(['relday', 'm.probability'])
+             .groupby('relday')
+             .agg('last')['m.classid'])
+
+
+def close(a, b):
+    """The same structure and values; floats equal to 1e-12 (numpy's pairwise sums)."""
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and abs(a - b) <= 1e-12 * max(abs(a), abs(b), 1e-300)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(close(a[k], b[k]) for k in a)
+    return a == b
+
+
+for what, frame in zip(['objects', 'sources', 'classifications', 'meanprobabilities', 'maxprobabilities'],
+                       [objdf, srcdf, cifydf, classprobdf, maxprobdf]):
+    if isinstance(frame, pandas.Series):
+        frame = frame.to_frame()
+    expected = json.loads(json.dumps(frame.to_dict(orient='tight')))
+    res = tom.post(f"elasticc2/brokerclassfortruetype/json/{what}/{classifier_id}/{classid}/")
+    answered = res.json() if res.status_code == 200 else {"status": res.status_code, "text": res.text}
+    out[f"truetype_{what}_rows"] = len(expected["data"])
+    out[f"truetype_{what}_equal"] = close(answered, expected)
+    if not out[f"truetype_{what}_equal"]:
+        out[f"truetype_{what}_difference"] = [str(answered)[:600], str(expected)[:600]]
+    rebuilt = pandas.DataFrame.from_dict(answered, orient="tight") if res.status_code == 200 else None
+    out[f"truetype_{what}_from_dict"] = rebuilt is not None and list(rebuilt.columns) == list(frame.columns) and len(rebuilt) == len(frame)
+for name, path in [("unknown_what", f"json/nothing/{classifier_id}/{classid}/"), ("unknown_class", f"json/objects/{classifier_id}/2220/"),
+                   ("unknown_classifier", f"json/objects/999999/{classid}/"), ("pickle", f"pickle/objects/{classifier_id}/{classid}/")]:
+    res = tom.post(f"elasticc2/brokerclassfortruetype/{path}")
+    out[f"truetype_{name}"] = [res.status_code, res.json().get("error")]
 json.dump(out, sys.stdout)

@@ -62,6 +62,11 @@ extension ElasticcAPIServer {
                 return try await answer(request, context) { _, _, connection in try ClassifierListEndpoint.answer(on: connection) }
             }
         }
+        for method in readBoth {
+            router.on("/elasticc2/brokerclassfortruetype/:format/:what/:classifier/:classid", method: method) { request, context in
+                try await classificationsForTrueType(request, context)
+            }
+        }
         router.post("/db/runsqlquery") { request, context in try await runSQLQuery(request, context) }
         router.get("/db/runsqlquery") { _, _ in Self.methodNotAllowed(allowed: [.post]) }
     }
@@ -125,6 +130,35 @@ extension ElasticcAPIServer {
         } catch let error as APINotFound {
             return refuse(request, user, .notFound, error.description)
         }
+    }
+
+    /// The TOM's checks in its order: the `what`, then whether it has data for the classifier and
+    /// class, then the format (any but `pickle` is JSON).
+    func classificationsForTrueType(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        guard let user = context.user else { return Self.loginRedirect(request) }
+        // Django's <int:…> converters: anything else is no such page.
+        guard let classifierId = context.parameters.get("classifier").flatMap({ Int64($0) }),
+            let classId = context.parameters.get("classid").flatMap({ Int64($0) })
+        else { return refuse(request, user, .notFound, "classifier_id and classid must be whole numbers") }
+        let what = context.parameters.get("what") ?? ""
+        guard TrueTypeClassificationsEndpoint.whats.contains(what) else {
+            return refuse(request, user, .badRequest, TrueTypeClassificationsEndpoint.unknownWhat(what))
+        }
+        let json = try await pool.withConnection { connection in
+            try await connection.run { connection in
+                try TrueTypeClassificationsEndpoint.answer(what: what, classifierId: classifierId, classId: classId, on: connection)
+            }
+        }
+        guard let json else {
+            return refuse(request, user, .badRequest, "Can't find data file for classifier \(classifierId), class \(classId)")
+        }
+        guard context.parameters.get("format") != "pickle" else {
+            return refuse(
+                request, user, .badRequest,
+                "pickle is not offered here (unpickling runs whatever the file says); ask for json and read it with pandas.DataFrame.from_dict(answer, orient='tight')"
+            )
+        }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
     }
 
     func runSQLQuery(_ request: Request, _ context: APIRequestContext) async throws -> Response {

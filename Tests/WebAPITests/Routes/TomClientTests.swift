@@ -151,7 +151,7 @@ struct TomClientTests {
     }
 
     @Test(
-        "TomClient: classids and ltcvfeatures answer as the TOM's views compute them (pandas, light-curve) on the same rows; 400 and 404 where the TOM fails"
+        "TomClient: classids, ltcvfeatures and brokerclassfortruetype answer as the TOM's code computes them (pandas, light-curve) on the same rows; 400 and 404 where the TOM fails"
     )
     func tomClientScoring() async throws {
         let (url, connection) = try ScienceAPITests.database()
@@ -165,9 +165,13 @@ struct TomClientTests {
         let object = try await connection.query(
             "SELECT diaobject_id FROM elasticc2_ppdbdiaforcedsource GROUP BY diaobject_id HAVING count(*) >= 20 ORDER BY diaobject_id LIMIT 1",
             statement: "object")
+        let nugent = try await connection.query(
+            "SELECT classifier_id FROM elasticc2_brokerclassifier WHERE classifiername = 'NugentClassifier'", statement: "nugent"
+        ).value(0, 0, as: Int64.self)
+        // Ib/c (2223): 272 objects of the snapshot's truth.
         let arguments = [
             try TestEnvironment.reference("tom_desc").path, "scientist", "pw", url,
-            String(try source.value(0, 0, as: Int64.self)), String(try object.value(0, 0, as: Int64.self)),
+            String(try source.value(0, 0, as: Int64.self)), String(try object.value(0, 0, as: Int64.self)), String(nugent), "2223",
         ]
         let output = try await Self.withServer(["--db", url]) { address, _ in
             var withAddress = arguments
@@ -192,5 +196,14 @@ struct TomClientTests {
         #expect(result["three_points"] as? [AnyHashable] == [400, "the light curve has 3 points; the features need at least 4"])
         #expect(result["unknown_source"] as? [AnyHashable] == [404, "no PPDB source with diasource_id 1"])
         #expect(result["no_id"] as? [AnyHashable] == [400, "give sourceid or objectid"])
+        // brokerclassfortruetype: the TOM's frames of gen_elasticc2_confusionvst, row for row.
+        for what in TrueTypeClassificationsEndpoint.whats {
+            #expect(result["truetype_\(what)_equal"] as? Bool == true, "\(what): \(result["truetype_\(what)_difference"] ?? "")")
+            #expect(result["truetype_\(what)_rows"] as? Int ?? 0 > 0 && result["truetype_\(what)_from_dict"] as? Bool == true)
+        }
+        #expect(result["truetype_unknown_what"] as? [AnyHashable] == [400, "Unknown data structure: nothing"])
+        #expect(result["truetype_unknown_class"] as? [AnyHashable] == [400, "Can't find data file for classifier \(nugent), class 2220"])
+        #expect(result["truetype_unknown_classifier"] as? [AnyHashable] == [400, "Can't find data file for classifier 999999, class 2223"])
+        #expect((result["truetype_pickle"] as? [Any])?.first as? Int == 400)
     }
 }
