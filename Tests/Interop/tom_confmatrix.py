@@ -9,8 +9,9 @@ does not know is "unmapped" (the TOM dies with KeyError), and of several message
 source the latest stored wins (the TOM's DISTINCT ON takes any).
 """
 import json
-import subprocess
 import sys
+
+import psql_rows
 
 import numpy
 import pandas
@@ -18,12 +19,9 @@ import pandas
 database = sys.argv[1]
 
 
-def rows(sql):
-    text = subprocess.run(
-        ["psql", database, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", f"SELECT coalesce(json_agg(r), '[]') FROM ({sql}) r"],
-        check=True, capture_output=True, text=True).stdout
-    return json.loads(text)
 
+def rows(sql):
+    return psql_rows.rows(database, sql)
 
 cfers = rows("SELECT * FROM elasticc2_brokerclassifier ORDER BY brokername, brokerversion, classifiername, classifierparams")
 classes = pandas.DataFrame(rows("SELECT classid, gentype, description FROM elasticc2_gentypeofclassid ORDER BY classid"))

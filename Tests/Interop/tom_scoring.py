@@ -7,8 +7,9 @@ calls (the database read through psql, whose text is what the TOM's psycopg2 rea
 prints one JSON document saying what matched.
 """
 import json
-import subprocess
 import sys
+
+import psql_rows
 
 import light_curve
 import numpy
@@ -24,13 +25,9 @@ tom = TomClient(url=url, username=username, password=password)
 out = {}
 
 
-def rows(sql):
-    """Rows as the TOM's RealDictCursor gives them."""
-    text = subprocess.run(
-        ["psql", database, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", f"SELECT coalesce(json_agg(r), '[]') FROM ({sql}) r"],
-        check=True, capture_output=True, text=True).stdout
-    return json.loads(text)
 
+def rows(sql):
+    return psql_rows.rows(database, sql)
 
 # elasticc2/classids: the TOM's Elasticc2ClassIds.post, step by step.
 classdf = pandas.DataFrame(rows("SELECT * FROM elasticc2_classidofgentype"))

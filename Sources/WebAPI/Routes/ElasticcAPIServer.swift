@@ -42,6 +42,7 @@ public struct ElasticcAPIServer: Sendable {
         router.put("/elasticc2/brokermessage") { request, context in try await pushBrokerMessages(request, context) }
         addScienceRoutes(to: router)
         addPageRoutes(to: router)
+        addBrowseRoutes(to: router)
         return router
     }
 
@@ -99,28 +100,19 @@ public struct ElasticcAPIServer: Sendable {
         guard username.unicodeScalars.count <= TOMUser.maximumUsernameLength, password.utf8.count <= 4096 else {
             return refuse(request, nil, .badRequest, "username or password too long")
         }
-        if let wait = loginThrottle.retryAfter(username: username, address: context.clientAddress) {
-            logger.notice(
-                "Login refused", metadata: ["user": "\(username)", "address": "\(context.clientAddress)", "reason": "too many failed logins"])
+        let user: TOMUser
+        switch try await checkPassword(username: username, password: password, address: context.clientAddress) {
+        case .user(let found): user = found
+        case .refused: return loginPage(request, failed: true)
+        case .throttled(let wait):
             var response = APIResponses.error(.tooManyRequests, "too many failed logins for this user or from this address; try again in \(wait) s")
             response.headers[.retryAfter] = String(wait)
             return response
-        }
-        let found = try await pool.withConnection { connection in
-            try await connection.run { connection in try UserDirectory.find(username: username, on: connection) }
-        }
-        let matches: Bool
-        do { matches = try await hashing.verify(password, against: found?.passwordHash) } catch {
+        case .busy:
             var response = APIResponses.error(.serviceUnavailable, "too many logins at once; try again shortly")
             response.headers[.retryAfter] = "2"
             return response
         }
-        guard let user = found?.user, user.isActive, matches else {
-            loginThrottle.failed(username: username, address: context.clientAddress)
-            logger.notice("Login refused", metadata: ["user": "\(username)", "reason": "wrong username or password"])
-            return loginPage(request, failed: true)
-        }
-        loginThrottle.succeeded(username: username)
         let lifetime = settings.sessionLifetime
         // As Django's login(): the session the request came with ends, a new key is issued,
         // and the CSRF secret is rotated.
@@ -186,6 +178,36 @@ public struct ElasticcAPIServer: Sendable {
         return APIResponses.json(
             .created, .object([("brokerMessageId", .int(id)), ("num_loaded", .int(Int64(outcome.loaded)))]),
             headers: [.location: location])
+    }
+
+    enum PasswordCheck {
+        case user(TOMUser)
+        case refused
+        /// Too many failed logins for this user or address: seconds to wait.
+        case throttled(Int)
+        /// Every hashing slot taken.
+        case busy
+    }
+
+    /// A username and password as the login form and HTTP Basic give them, under the login
+    /// throttle (a refusal counts against the user and the address).
+    func checkPassword(username: String, password: String, address: String) async throws -> PasswordCheck {
+        if let wait = loginThrottle.retryAfter(username: username, address: address) {
+            logger.notice("Login refused", metadata: ["user": "\(username)", "address": "\(address)", "reason": "too many failed logins"])
+            return .throttled(wait)
+        }
+        let found = try await pool.withConnection { connection in
+            try await connection.run { connection in try UserDirectory.find(username: username, on: connection) }
+        }
+        let matches: Bool
+        do { matches = try await hashing.verify(password, against: found?.passwordHash) } catch { return .busy }
+        guard let user = found?.user, user.isActive, matches else {
+            loginThrottle.failed(username: username, address: address)
+            logger.notice("Login refused", metadata: ["user": "\(username)", "reason": "wrong username or password"])
+            return .refused
+        }
+        loginThrottle.succeeded(username: username)
+        return .user(user)
     }
 
     func refuse(_ request: Request, _ user: TOMUser?, _ status: HTTPResponse.Status, _ reason: String) -> Response {

@@ -206,4 +206,47 @@ struct TomClientTests {
         #expect(result["truetype_unknown_classifier"] as? [AnyHashable] == [400, "Can't find data file for classifier 999999, class 2223"])
         #expect((result["truetype_pickle"] as? [Any])?.first as? Int == 400)
     }
+
+    @Test("TomClient browses the PPDB as DRF serves it: pages through next links, details, suffixes, 404/401/405, HTTP Basic")
+    func tomClientBrowse() async throws {
+        let (url, _) = try ScienceAPITests.database()
+        let output = try await Self.withServer(["--db", url]) { address, _ in
+            try await TestEnvironment.runPython(
+                script: "tom_browse.py", arguments: [try TestEnvironment.reference("tom_desc").path, "http://\(address)", "scientist", "pw", url],
+                input: "")
+        }
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+        // 346 objects in pages of 50: 7 pages, every id once, in order.
+        #expect(result["walk_pages"] as? Int == 7 && result["walk_equal"] as? Bool == true && result["walk_counts"] as? [Int] == [346])
+        #expect(
+            result["first_previous"] is NSNull && (result["first_next"] as? String ?? "").hasSuffix("/elasticc2/ppdbdiaobject/?limit=50&offset=50"))
+        #expect((result["second_previous"] as? String ?? "").hasSuffix("/elasticc2/ppdbdiaobject/?limit=50"))
+        #expect((result["first_keys"] as? [String])?.prefix(3) == ["diaobject_id", "isddf", "simversion"])
+        #expect(result["default_page"] as? Int == 100)
+        #expect(result["deep_page"] as? [Int] == result["deep_expected"] as? [Int] && (result["deep_page"] as? [Int])?.count == 3)
+        #expect(result["source_detail_equal"] as? Bool == true && result["object_detail_equal"] as? Bool == true)
+        #expect(
+            result["source_keys"] as? [String] == [
+                "diasource_id", "midpointtai", "filtername", "ra", "decl", "psflux", "psfluxerr", "snr", "diaobject",
+            ])
+        #expect(result["object_fields"] as? Int == PPDBBrowser.objectFields.count && result["format_param"] as? Bool == true)
+        let missing = result["missing"] as? [Any]
+        #expect(missing?.first as? Int == 404 && (missing?.last as? [String: String]) == ["detail": "No PPDBDiaObject matches the given query."])
+        #expect(result["not_a_number"] as? [String: String] == ["detail": "No PPDBDiaSource matches the given query."])
+        #expect(result["bad_format"] as? Int == 404)
+        #expect(result["with_sources"] as? [Int] == result["with_sources_expected"] as? [Int])
+        #expect((result["of_source"] as? [Any])?.last as? Bool == true && (result["of_source"] as? [Any])?[1] as? Int == 2)
+        #expect(
+            (result["of_source_list"] as? [Any])?.first as? Int == 400
+                && (result["of_source_list"] as? [Any])?.last as? String == "Must give a source id")
+        let stranger = result["stranger"] as? [Any]
+        #expect(stranger?.first as? Int == 401)
+        #expect((stranger?[1] as? [String: String]) == ["detail": "Authentication credentials were not provided."])
+        #expect(stranger?.last as? String == "Basic realm=\"api\"")
+        #expect(result["basic"] as? [Int] == [200, 1])
+        #expect((result["basic_wrong"] as? [Any])?.first as? Int == 401)
+        #expect(((result["basic_wrong"] as? [Any])?.last as? [String: String]) == ["detail": "Invalid username/password."])
+        let post = result["post"] as? [Any]
+        #expect(post?.first as? Int == 405 && (post?[1] as? [String: String]) == ["detail": "Method \"POST\" not allowed."])
+    }
 }
