@@ -12,7 +12,7 @@ struct PPDBCommand: ParsableCommand {
         abstract: "Manage the TOM's PPDB tables: migrate, load data, report.",
         subcommands: [
             Migrate.self, Restore.self, LoadSNANA.self, Synth.self, Stats.self, ResetSent.self, UpdateSources.self, GrantQueryRole.self,
-            Replicate.self,
+            Replicate.self, MakeSubset.self, ImportSubset.self,
         ])
 }
 
@@ -54,6 +54,57 @@ struct Restore: ParsableCommand {
         _ = logging.bootstrap(label: "ppdb")
         try SnapshotRestorer.restore(dump: dump, conninfo: database.resolved.conninfo, includeBrokerTables: !ppdbOnly)
         print(try StatisticsTable.render(PPDBStatistics.read(database.connect(applicationName: "ppdb restore"))))
+    }
+}
+
+struct MakeSubset: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "make-subset",
+        abstract: "Write a subset dump as the TOM's make_elasticc2_subset_dump.py does (its importer loads it).",
+        discussion: """
+            A pg_dump custom archive of temp_copy_* tables: OBJECTS PPDB objects picked at random with their sources, forced \
+            sources, alerts and truth, every classifier, and the messages about the copied alerts. The copy tables are dropped after.
+            """)
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+    @Option(help: "PPDB objects to copy.") var objects = 1000
+    @Flag(help: "Only objects with at least one sent alert.") var onlySent = false
+    @Option(help: "A seed between -1 and 1 (PostgreSQL's setseed): the same objects each time on the same database.") var seed: Double?
+    @Argument(help: "The dump to write (the TOM names them elasticc2_dump_<N>obj.sql).") var output: String
+
+    func validate() throws {
+        guard objects > 0 else { throw ValidationError("--objects must be positive.") }
+        if let seed, !(-1...1).contains(seed) { throw ValidationError("--seed must be between -1 and 1.") }
+    }
+
+    func run() throws {
+        ParseOnly.exitIfRequested()
+        _ = logging.bootstrap(label: "ppdb")
+        let counts = try SubsetDump.make(
+            objects: objects, onlySent: onlySent, seed: seed, conninfo: database.resolved.conninfo, output: output)
+        for count in counts { print("\(count.table): \(count.rows) rows") }
+        print("wrote \(output)")
+    }
+}
+
+struct ImportSubset: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-subset",
+        abstract: "Load a subset dump (the TOM's elasticc2_dump_<N>obj.sql, or make-subset's) into a migrated database.",
+        discussion: """
+            In one transaction: rows whose key is already there are skipped, the identity sequences move past the new ids, and \
+            no temp_copy_* table is left behind, even when it fails. Needs no postgres_ro role.
+            """)
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+    @Argument(help: "The subset dump.") var dump: String
+
+    func run() throws {
+        ParseOnly.exitIfRequested()
+        _ = logging.bootstrap(label: "ppdb")
+        for count in try SubsetDump.load(dump: dump, conninfo: database.resolved.conninfo) {
+            print("\(count.table): \(count.added) of \(count.rows) rows added\(count.added < count.rows ? " (the others were there)" : "")")
+        }
     }
 }
 

@@ -25,7 +25,7 @@ public enum SnapshotRestorer {
     public static func restore(dump: String, conninfo: String, includeBrokerTables: Bool = true) throws {
         let tables = includeBrokerTables ? restoredTables : ppdbTables
         let sequences = includeBrokerTables ? restoredSequences : []
-        let listing = try run([program, "--list", dump])
+        let listing = try PostgresTools.run([PostgresTools.restoreProgram, "--list", dump])
         let wanted = listing.split(separator: "\n").filter { line in
             guard !line.hasPrefix(";") else { return false }
             let words = line.split(separator: " ")
@@ -33,42 +33,18 @@ public enum SnapshotRestorer {
             if line.contains("SEQUENCE SET public ") { return words.count >= 7 && sequences.contains(String(words[6])) }
             return false
         }
-        let listFile = FileManager.default.temporaryDirectory.appendingPathComponent("elasticc-restore-\(UUID().uuidString).list")
-        try (wanted.joined(separator: "\n") + "\n").write(to: listFile, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: listFile) }
-        // The connection goes through the environment: a command line is readable by every user
-        // of the machine (/proc/PID/cmdline), and a conninfo may hold the password.
-        var connection: [String: String]
-        do { connection = try ConninfoEnvironment.variables(for: conninfo) } catch { throw Failure(description: "\(error)") }
-        let environment = ProcessInfo.processInfo.environment.merging(connection) { $1 }
-        let database = connection["PGDATABASE"] ?? environment["PGDATABASE"] ?? environment["PGUSER"] ?? "postgres"
-        connection["PGDATABASE"] = nil
-        _ = try run(
-            [
-                program, "--data-only", "--no-owner", "--single-transaction", "--exit-on-error",
-                "-L", listFile.path, "--dbname", database, dump,
-            ], environment: connection)
-    }
-
-    /// `pg_restore`, or the program `ELASTICC_PG_RESTORE` names (a wrapper, in tests).
-    static var program: String { ProcessInfo.processInfo.environment["ELASTICC_PG_RESTORE"] ?? "pg_restore" }
-
-    private static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: "\(arguments[0]) exited \(process.terminationStatus): \(String(decoding: errorData, as: UTF8.self))")
+        // pg_restore of nothing succeeds: say what the dump is instead.
+        guard wanted.contains(where: { $0.contains("TABLE DATA") }) else {
+            let hint =
+                SubsetDump.holdsSubset(listing)
+                ? "it is a TOM subset dump (temp_copy_* tables): load it with `ppdb import-subset \(dump)`"
+                : "it holds no data of the TOM's elasticc2 tables"
+            throw Failure(description: "nothing to restore from \(dump): \(hint)")
         }
-        return String(decoding: data, as: UTF8.self)
+        do {
+            try PostgresTools.restore(listEntries: wanted.map(String.init), dump: dump, conninfo: conninfo, options: ["--data-only"])
+        } catch let error as PostgresTools.Failure {
+            throw Failure(description: error.description)
+        }
     }
 }
