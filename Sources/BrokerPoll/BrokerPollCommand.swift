@@ -19,12 +19,14 @@ struct BrokerPollCommand: AsyncParsableCommand {
     @Option(help: "Consumer group for --server.") var groupId: String?
 
     @Flag(help: "TOM preset: the test broker.") var doTest = false
-    @Option(help: "Topic for --do-test.") var testTopic: String?
+    @Option(help: "Topic for --do-test (the TOM's default).") var testTopic = "classifications"
     @Flag(help: "TOM preset: ANTARES.") var doAntares = false
     @Option(help: "Topic for --do-antares.") var antaresTopic: String?
     @Flag(help: "TOM preset: Fink.") var doFink = false
     @Option(help: "Topic for --do-fink.") var finkTopic: String?
     @Flag(help: "TOM preset: ALeRCE (dated lc_classifier topics).") var doAlerce = false
+    @Option(help: "Regex of ALeRCE's topics for --do-alerce; its group captures the topic's date, YYYYMMDD.")
+    var alerceTopicPattern = BrokerPresets.alerceTopicPattern
     @Flag(help: "TOM preset: Brahms.") var doBrahms = false
     @Option(help: "Topic for --do-brahms.") var brahmsTopic: String?
     @Flag(help: "TOM preset: Pitt-Google (Google Pub/Sub) — not supported.") var doPitt = false
@@ -57,7 +59,9 @@ struct BrokerPollCommand: AsyncParsableCommand {
         if doPitt {
             throw ValidationError("--do-pitt is not supported: Pitt-Google delivers through Google Pub/Sub, not Kafka.")
         }
-        if doTest, testTopic == nil { throw ValidationError("--do-test needs --test-topic.") }
+        guard (try? NSRegularExpression(pattern: alerceTopicPattern))?.numberOfCaptureGroups ?? 0 >= 1 else {
+            throw ValidationError("--alerce-topic-pattern must be a regular expression with a group capturing the topic's date.")
+        }
         if doBrahms, brahmsTopic == nil { throw ValidationError("--do-brahms needs --brahms-topic.") }
         if server != nil, topic.isEmpty || groupId == nil { throw ValidationError("--server needs --topic and --group-id.") }
         if server == nil, !topic.isEmpty { throw ValidationError("--topic goes with --server.") }
@@ -80,7 +84,8 @@ struct BrokerPollCommand: AsyncParsableCommand {
         }
         sources += PresetSelection(
             test: doTest ? testTopic : nil, brahms: doBrahms ? brahmsTopic : nil, antares: doAntares, antaresTopic: antaresTopic,
-            fink: doFink, finkTopic: finkTopic, alerce: doAlerce, grouptag: grouptag, reset: reset, secretsDirectory: secretsDir
+            fink: doFink, finkTopic: finkTopic, alerce: doAlerce, alercePattern: alerceTopicPattern, grouptag: grouptag, reset: reset,
+            secretsDirectory: secretsDir
         ).sources(environment: ProcessInfo.processInfo.environment)
         // -X properties reach every broker, over the file's and the presets' own.
         let flagged = kafka.properties

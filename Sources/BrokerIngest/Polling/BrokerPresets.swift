@@ -36,11 +36,16 @@ public enum BrokerPresets {
             groupId: groupId("elasticc-lbnl", tag: grouptag), reset: reset)
     }
 
-    public static func alerce(grouptag: String?, reset: Bool, environment: [String: String], secrets: String = "/secrets") -> BrokerSource {
+    /// brokerpoll2's `--alerce-topic-pattern` default: ALeRCE's topics end in their date.
+    public static let alerceTopicPattern = #"^lc_classifier_.*_(\d{4}\d{2}\d{2})$"#
+
+    public static func alerce(
+        grouptag: String?, reset: Bool, environment: [String: String], secrets: String = "/secrets", pattern: String = alerceTopicPattern
+    ) -> BrokerSource {
         BrokerSource(
             name: "alerce", servers: environment["ALERCE_KAFKA_SERVER"] ?? "kafka.alerce.science:9093",
             topics: .datedPattern(
-                pattern: #"^lc_classifier_.*_(\d{8})$"#,
+                pattern: pattern,
                 daysBefore: -(Int(environment["ALERCE_TOPIC_RELDATEOFFSET"] ?? "") ?? -4), daysAfter: 2,
                 excluded: ["lc_classifier_balto_20230807"]),
             groupId: groupId("elasticc-lbnl", tag: grouptag),

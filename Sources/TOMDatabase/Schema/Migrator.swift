@@ -61,6 +61,11 @@ public enum Migrator {
                 try connection.query(PostgresQuery(unescaped: statement), statement: "rebuild the page sums")
             }
         },
+        Migration(version: 11, name: "PPDB browsing: table generations and page anchors") { connection, _ in
+            for statement in OwnTables.pageAnchorsCreation {
+                try connection.query(PostgresQuery(unescaped: statement), statement: "page anchors")
+            }
+        },
     ]
 
     /// Serialises concurrent migrations across hosts.

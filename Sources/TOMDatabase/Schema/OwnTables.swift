@@ -146,6 +146,52 @@ public enum OwnTables {
         + streamSummaryCreation + confusionCreation
         + ["DELETE FROM public.\(summaryProgress) WHERE name = 'broker messages'"]
 
+    /// The DRF views' page positions (`elasticc-api`'s PPDB browsing): per table, a generation
+    /// our statement-level triggers move on every write, and for the current generation the row
+    /// count and the key at every `pageAnchorSpacing`-th row, so `count` and a deep `offset`
+    /// cost what the first page costs. Worked out on the first request after a write.
+    public static let tableGeneration = "elasticcstream_table_generation"
+    public static let pageAnchors = "elasticcstream_page_anchors"
+    public static let browsedTables = ["elasticc2_ppdbdiaobject", "elasticc2_ppdbdiasource", "elasticc2_ppdbdiaforcedsource"]
+    static let pageAnchorsCreation: [String] =
+        [
+            """
+            CREATE TABLE IF NOT EXISTS public.\(tableGeneration) (
+                table_name text PRIMARY KEY,
+                generation bigint NOT NULL,
+                counted_generation bigint,
+                row_count bigint
+            )
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS public.\(pageAnchors) (
+                table_name text NOT NULL,
+                generation bigint NOT NULL,
+                position bigint NOT NULL,
+                key bigint NOT NULL,
+                PRIMARY KEY (table_name, generation, position)
+            )
+            """,
+            """
+            CREATE OR REPLACE FUNCTION public.elasticcstream_next_generation() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO public.\(tableGeneration) (table_name, generation) VALUES (TG_TABLE_NAME, 1)
+                ON CONFLICT (table_name) DO UPDATE SET generation = \(tableGeneration).generation + 1;
+                RETURN NULL;
+            END $$
+            """,
+        ]
+        + browsedTables.flatMap { table in
+            [
+                "DROP TRIGGER IF EXISTS elasticcstream_generation ON public.\(table)",
+                """
+                CREATE TRIGGER elasticcstream_generation AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON public.\(table)
+                FOR EACH STATEMENT EXECUTE FUNCTION public.elasticcstream_next_generation()
+                """,
+                "INSERT INTO public.\(tableGeneration) (table_name, generation) VALUES ('\(table)', 1) ON CONFLICT DO NOTHING",
+            ]
+        }
+
     /// Login sessions of `elasticc-api` (Django keeps its own in `django_session`).
     static let sessionCreation: [String] = [
         """

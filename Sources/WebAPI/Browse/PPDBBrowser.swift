@@ -1,4 +1,5 @@
 import Postgres
+import TOMDatabase
 
 /// The TOM's Django REST framework views of the PPDB (`elasticc2/urls.py`'s router): pages of
 /// objects, sources and forced sources, one of each by id, an object with all its sources, and an
@@ -22,7 +23,8 @@ public enum PPDBBrowser {
 
     /// Which rows: a page of all, one by its key, or an object's up to a time.
     enum Selection {
-        case page(limit: Int, offset: Int)
+        /// `limit` rows from the `skip`-th at or after `key`.
+        case after(key: Int64, skip: Int64, limit: Int)
         case key(Int64)
         case object(Int64, through: Double?)
     }
@@ -32,8 +34,11 @@ public enum PPDBBrowser {
         let select = "SELECT \(table.selectList) FROM \(table.table)"
         let query: PostgresQuery
         switch selection {
-        case .page(let limit, let offset):
-            query = "\(unescaped: select) ORDER BY \(unescaped: table.primaryKey) LIMIT \(Int64(limit)) OFFSET \(Int64(offset))"
+        case .after(let key, let skip, let limit):
+            query = """
+                \(unescaped: select) WHERE \(unescaped: table.primaryKey) >= \(key)
+                 ORDER BY \(unescaped: table.primaryKey) LIMIT \(Int64(limit)) OFFSET \(skip)
+                """
         case .key(let id):
             query = "\(unescaped: select) WHERE \(unescaped: table.primaryKey) = \(id)"
         case .object(let id, let through):
@@ -85,10 +90,78 @@ public enum PPDBBrowser {
         public var rows: [String]
     }
 
-    /// Rows `offset ..< offset + limit` in primary-key order, and how many there are.
+    /// Rows between anchors: a page starts at most this many index entries past its anchor.
+    static let anchorSpacing: Int64 = 10_000
+
+    /// Rows `offset ..< offset + limit` in primary-key order, and how many there are: the count
+    /// and the key nearest below `offset` come from the page anchors of the table's current
+    /// generation (worked out first if a write moved it on), so page 10,000 costs what page 1 does.
     public static func page(_ table: Table, limit: Int, offset: Int, on connection: PostgresConnection) throws -> Page {
+        let (count, anchor) = try anchors(table, offset: Int64(offset), on: connection)
+        guard Int64(offset) < count, let anchor else { return Page(count: count, rows: []) }
+        return Page(count: count, rows: try rows(table, .after(key: anchor.key, skip: Int64(offset) - anchor.position, limit: limit), on: connection))
+    }
+
+    /// The row count and the anchor at or below `offset`, for the table's current generation.
+    static func anchors(_ table: Table, offset: Int64, on connection: PostgresConnection) throws -> (
+        count: Int64, anchor: (position: Int64, key: Int64)?
+    ) {
+        if let found = try currentAnchor(table, offset: offset, on: connection) { return found }
+        try countAndAnchor(table, on: connection)
+        if let found = try currentAnchor(table, offset: offset, on: connection) { return found }
+        // Written to again while we counted: this once, the plain way.
         let count = try connection.query("SELECT count(*) FROM \(unescaped: table.table)", statement: "count \(table.route)").single(Int64.self)
-        return Page(count: count, rows: try rows(table, .page(limit: limit, offset: offset), on: connection))
+        return (count, (0, Int64.min))
+    }
+
+    private static func currentAnchor(_ table: Table, offset: Int64, on connection: PostgresConnection) throws -> (
+        count: Int64, anchor: (position: Int64, key: Int64)?
+    )? {
+        let position = offset / anchorSpacing * anchorSpacing
+        let state = try connection.query(
+            """
+            SELECT g.row_count, a.key FROM \(unescaped: OwnTables.tableGeneration) g
+              LEFT JOIN \(unescaped: OwnTables.pageAnchors) a ON a.table_name = g.table_name AND a.generation = g.generation AND a.position = \(position)
+             WHERE g.table_name = \(table.table) AND g.counted_generation = g.generation
+            """, statement: "page anchor")
+        guard let row = state.rows.first else { return nil }
+        let (count, key) = try row.decode((Int64, Int64?).self)
+        return (count, key.map { (position, $0) })
+    }
+
+    /// One pass over the primary key: the count, and the key at every `anchorSpacing`-th row,
+    /// labelled with the generation read first (a write committed meanwhile moves the generation
+    /// on, so these are never taken for its). One request at a time does it per table.
+    static func countAndAnchor(_ table: Table, on connection: PostgresConnection) throws {
+        try connection.transaction {
+            try connection.query("SELECT pg_advisory_xact_lock(hashtext(\("elasticcstream anchors " + table.table)))", statement: "anchor lock")
+            let generation = try connection.query(
+                """
+                INSERT INTO \(unescaped: OwnTables.tableGeneration) (table_name, generation) VALUES (\(table.table), 1)
+                ON CONFLICT (table_name) DO UPDATE SET generation = \(unescaped: OwnTables.tableGeneration).generation
+                RETURNING generation, counted_generation IS NOT DISTINCT FROM generation
+                """, statement: "table generation")
+            let (current, done) = try generation.single((Int64, Bool).self)
+            guard !done else { return }
+            let count = try connection.query("SELECT count(*) FROM \(unescaped: table.table)", statement: "count \(table.route)").single(Int64.self)
+            try connection.query(
+                """
+                INSERT INTO \(unescaped: OwnTables.pageAnchors) (table_name, generation, position, key)
+                SELECT \(table.table), \(current), n, key
+                  FROM (SELECT \(unescaped: table.primaryKey) AS key, row_number() OVER (ORDER BY \(unescaped: table.primaryKey)) - 1 AS n
+                          FROM \(unescaped: table.table)) numbered
+                 WHERE n % \(anchorSpacing) = 0
+                ON CONFLICT DO NOTHING
+                """, statement: "anchor \(table.route)")
+            try connection.query(
+                "DELETE FROM \(unescaped: OwnTables.pageAnchors) WHERE table_name = \(table.table) AND generation <> \(current)",
+                statement: "drop old anchors")
+            try connection.query(
+                """
+                UPDATE \(unescaped: OwnTables.tableGeneration) SET counted_generation = \(current), row_count = \(count)
+                 WHERE table_name = \(table.table) AND generation = \(current)
+                """, statement: "anchored")
+        }
     }
 
     /// One row by its primary key, or nil.

@@ -1,6 +1,7 @@
 import BrokerIngest
 import Foundation
 import Kafka
+import TestSupport
 import Testing
 
 @Suite("broker-poll configuration")
@@ -70,5 +71,22 @@ struct ConfigurationTests {
         if case .datedPattern(_, let before, let after, _) = sources[1].topics { #expect(before == 3 && after == 2) } else { Issue.record("pattern") }
         #expect(throws: BrokerConfigFile.Invalid.self) { try BrokerConfigFile.parse("brokers:\n  - name: x\n    servers: s\n    group_id: g\n") }
         #expect(throws: BrokerConfigFile.Invalid.self) { try BrokerConfigFile.parse("brokers: []") }
+    }
+
+    @Test(
+        "brokerpoll2's command lines run unchanged: --do-test alone polls 'classifications', --alerce-topic-pattern is taken (and refused without a date group)"
+    )
+    func tomCommandLines() throws {
+        let poll = TestEnvironment.executable("broker-poll")
+        let test = try TestEnvironment.execute([poll, "--do-test", "--print-config"])
+        #expect(test.status == 0 && test.stdout.contains(#"names(["classifications"])"#), "\(test.stderr)")
+        let alerce = try TestEnvironment.execute([poll, "--do-alerce", "--alerce-topic-pattern", #"^lc_x_(\d{8})$"#, "--print-config"])
+        #expect(alerce.status == 0 && alerce.stdout.contains(#"pattern: "^lc_x_(\\d{8})$""#), "\(alerce.stdout)")
+        #expect(
+            PresetSelection(alerce: true).sources(environment: [:]).first?.topics
+                == .datedPattern(
+                    pattern: #"^lc_classifier_.*_(\d{4}\d{2}\d{2})$"#, daysBefore: 4, daysAfter: 2, excluded: ["lc_classifier_balto_20230807"]))
+        let refused = try TestEnvironment.execute([poll, "--do-alerce", "--alerce-topic-pattern", "lc", "--print-config"])
+        #expect(refused.status != 0 && refused.stderr.contains("--alerce-topic-pattern"))
     }
 }
