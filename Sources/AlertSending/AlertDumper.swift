@@ -3,8 +3,9 @@ import BlockingWork
 import Foundation
 import Postgres
 
-/// The TOM's alert dumps: one `<mjd>.tar` per simulated night with one `<alertId>.avro` member
-/// (schemaless Avro, full history) per alert whose source falls in the window.
+/// The TOM's alert dumps (`dump_elasticc2_alert_tars`): one `<mjd>.tar` per simulated night with
+/// one `<alertId>.avro` member (schemaless Avro, full history) per alert whose source falls in the
+/// night, every night from the first through the last, whole.
 public struct AlertDumper {
     let conninfo: String
     let directory: String
@@ -23,17 +24,33 @@ public struct AlertDumper {
         public var unbuildableAlertIds: [Int64]
     }
 
+    /// The nights `floor(start)` through `floor(through)`, each `[mjd, mjd + 1)` whole, as the TOM
+    /// reads its `--start-day` and `-d`; `gentype`: only objects of that true type; `write`
+    /// false: count what would be written (the TOM's dry run without `--do`).
     @discardableResult
-    public func dump(start: Double, through: Double) async throws -> Result {
+    public func dump(start: Double, through: Double, gentype: Int? = nil, write: Bool = true) async throws -> Result {
         let store = AlertStore(connection: try await PostgresConnection.open(conninfo, applicationName: "alert-sender dump"))
+        let lastNight = through.rounded(.down)
         let cursor = PendingAlertCursor(
             connection: try await PostgresConnection.open(conninfo, applicationName: "alert-sender dump cursor"),
-            window: SendWindow(start: start, through: through), unsentOnly: false)
-        let files = try await NightlyTarFiles.create(directory: directory, clobber: clobber)
+            window: SendWindow(start: start.rounded(.down), through: (lastNight + 1).nextDown), unsentOnly: false)
+        var truth: PostgresConnection?
+        if gentype != nil { truth = try await PostgresConnection.open(conninfo, applicationName: "alert-sender dump truth") }
+        let files = try await NightlyTarFiles.create(directory: directory, clobber: clobber, write: write)
         var unbuildable: [Int64] = []
         while true {
-            let page = try await cursor.next(limit: 1000)
+            var page = try await cursor.next(limit: 1000)
             guard !page.isEmpty else { break }
+            if let gentype, let truth {
+                let objects: [Int64] = Array(Set(page.compactMap { $0.source.diaObjectId }))
+                let kept = try await truth.query(
+                    "SELECT diaobject_id FROM elasticc2_diaobjecttruth WHERE gentype = \(Int32(clamping: gentype)) AND diaobject_id = ANY(\(objects))",
+                    statement: "objects of the gentype")
+                let keptIds: [Int64] = try kept.rows.map { row in try row.decode(Int64.self) }
+                let wanted = Set(keptIds)
+                page = page.filter { pending in pending.source.diaObjectId.map { wanted.contains($0) } ?? false }
+                if page.isEmpty { continue }
+            }
             let histories = try await store.histories(for: page)
             var alerts: [(mjd: Int, name: String, bytes: [UInt8])] = []
             for pending in page {
@@ -56,18 +73,21 @@ actor NightlyTarFiles {
     private let directory: String
     private let clobber: Bool
     private var current: (mjd: Int, writer: TarWriter)?
+    /// False: a dry run, counting only.
+    private let writes: Bool
     private var counts: [Int: Int] = [:]
 
     nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
-    private init(directory: String, clobber: Bool) {
+    private init(directory: String, clobber: Bool, write: Bool) {
         self.directory = directory
         self.clobber = clobber
+        self.writes = write
     }
 
-    static func create(directory: String, clobber: Bool) async throws -> NightlyTarFiles {
-        let files = NightlyTarFiles(directory: directory, clobber: clobber)
-        try await files.makeDirectory()
+    static func create(directory: String, clobber: Bool, write: Bool = true) async throws -> NightlyTarFiles {
+        let files = NightlyTarFiles(directory: directory, clobber: clobber, write: write)
+        if write { try await files.makeDirectory() }
         return files
     }
 
@@ -77,6 +97,10 @@ actor NightlyTarFiles {
 
     func write(_ alerts: [(mjd: Int, name: String, bytes: [UInt8])]) throws {
         for alert in alerts {
+            guard writes else {
+                counts[alert.mjd, default: 0] += 1
+                continue
+            }
             if current?.mjd != alert.mjd {
                 try current?.writer.close()
                 let path = (directory as NSString).appendingPathComponent("\(alert.mjd).tar")

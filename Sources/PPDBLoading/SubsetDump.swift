@@ -45,6 +45,8 @@ public enum SubsetDump {
     }
 
     static func dropCopies(_ connection: PostgresConnection) throws {
+        // "does not exist, skipping" for each copy not made says nothing a reader needs.
+        try connection.query("SET client_min_messages = warning", statement: "quiet notices")
         let names = tables.map { "public.\(prefix)\($0)" }.joined(separator: ", ")
         try connection.query(PostgresQuery(unescaped: "DROP TABLE IF EXISTS \(names)"), statement: "drop the copy tables")
     }

@@ -353,7 +353,7 @@ struct AlertSenderTests {
         let expected = try await connection.query(
             """
             SELECT count(*) FROM elasticc2_ppdbalert a JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
-             WHERE s.midpointtai BETWEEN 60560 AND 60600
+             WHERE s.midpointtai >= 60560 AND s.midpointtai < 60601
             """, statement: "alerts in dump window"
         ).value(0, 0, as: Int64.self)
         let output = try await TestEnvironment.runPython(
@@ -367,5 +367,44 @@ struct AlertSenderTests {
             #expect(line["file"] as? String == "\(mjd).tar")
             #expect(line["member"] as? String == "\((line["alertId"] as! NSNumber).int64Value).avro")
         }
+    }
+
+    @Test("dump_elasticc2_alert_tars's command line: a dry run without --do; -d's night whole; -o, -c, -g, -s, -l, -n taken")
+    func dumpTOMCommandLine() async throws {
+        let (url, connection) = try Self.snapshotDatabase()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dump-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // A night of the snapshot with objects of several true types, asked for as the TOM's users ask: -d with its MJD.
+        let nights = try await connection.query(
+            """
+            SELECT floor(s.midpointtai)::int, count(*) FROM elasticc2_ppdbalert a JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
+              JOIN elasticc2_diaobjecttruth t ON t.diaobject_id = a.diaobject_id
+             GROUP BY 1 ORDER BY count(DISTINCT t.gentype) DESC, 2 DESC LIMIT 1
+            """, statement: "a night of several types")
+        let (night, alerts) = try nights.single((Int64, Int64).self)
+        let sender = TestEnvironment.executable("alert-sender")
+        let arguments = [sender, "dump", "--start-day", String(night), "-d", String(night), "-o", directory, "-l", "10", "-n", "2", "--db", url]
+        let dry = try await TestEnvironment.execute(arguments)
+        #expect(dry.status == 0 && dry.stdout.contains("\(night).tar: \(alerts) alerts (dry run: not written)"), "\(dry.stdout) \(dry.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory))
+        let written = try await TestEnvironment.execute(
+            arguments + ["--do", "-s", try TestEnvironment.reference("schema/elasticc.v0_9_1.alert.avsc").path])
+        #expect(written.status == 0 && written.stdout.contains("\(night).tar: \(alerts) alerts\n"), "\(written.stdout) \(written.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["\(night).tar"])
+        let again = try await TestEnvironment.execute(arguments + ["--do"])
+        #expect(again.status != 0 && again.stderr.contains("--clobber"))
+        // -g: only objects of one true type.
+        let typed = try await connection.query(
+            """
+            SELECT t.gentype, count(*) FROM elasticc2_ppdbalert a JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
+              JOIN elasticc2_diaobjecttruth t ON t.diaobject_id = a.diaobject_id
+             WHERE floor(s.midpointtai) = \(night) GROUP BY 1 ORDER BY 2 LIMIT 1
+            """, statement: "one type")
+        let (gentype, ofType) = try typed.single((Int64, Int64).self)
+        let filtered = try await TestEnvironment.execute(arguments + ["--do", "-c", "-g", String(gentype)])
+        #expect(filtered.status == 0 && filtered.stdout.contains("\(night).tar: \(ofType) alerts\n") && ofType < alerts, "\(filtered.stdout)")
+        let wrongSchema = try await TestEnvironment.execute(
+            arguments + ["-s", try TestEnvironment.reference("schema/elasticc.v0_9.alert.avsc").path])
+        #expect(wrongSchema.status != 0)
     }
 }
