@@ -66,6 +66,8 @@ out["format_param"] = tom.get(f"elasticc2/ppdbdiaobject/{obj['diaobject_id']}/?f
 out["missing"] = [tom.get("elasticc2/ppdbdiaobject/1/").status_code, tom.get("elasticc2/ppdbdiaobject/1/").json()]
 out["not_a_number"] = tom.get("elasticc2/ppdbdiasource/abc/").json()
 out["bad_format"] = tom.get("elasticc2/ppdbdiaobject/?format=xml").status_code
+huge = tom.get(f"elasticc2/ppdbdiaobject/?offset={2**63 - 1}&limit={2**63 - 1}")
+out["huge_offset"] = [huge.status_code, len(huge.json()["results"]), huge.json()["next"]]
 with_sources = tom.get(f"elasticc2/ppdbdiaobjectwithsources/{obj['diaobject_id']}/").json()
 out["with_sources"] = [len(with_sources["diasources"]), len(with_sources["diaforcedsources"])]
 out["with_sources_expected"] = [len(rows(f"SELECT 1 FROM elasticc2_ppdbdiasource WHERE diaobject_id = {obj['diaobject_id']}")),

@@ -105,7 +105,8 @@ extension ElasticcAPIServer {
         // that is no whole number ≥ 0 is 0.
         let asked = parameters.get("limit").flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil } ?? PPDBBrowser.defaultLimit
         let limit = min(asked, Self.browseMaximumLimit)
-        let offset = parameters.get("offset").flatMap { Int($0) }.flatMap { $0 >= 0 ? $0 : nil } ?? 0
+        // Past any table's end, and far from overflowing `offset + limit`.
+        let offset = min(parameters.get("offset").flatMap { Int($0) }.flatMap { $0 >= 0 ? $0 : nil } ?? 0, 1 << 50)
         let page = try await withConnection { try PPDBBrowser.page(table, limit: limit, offset: offset, on: $0) }
         func link(offset: Int?) -> String {
             var query = Dictionary(parameters.map { (String($0.key), String($0.value)) }, uniquingKeysWith: { _, last in last })

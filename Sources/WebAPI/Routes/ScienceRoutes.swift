@@ -132,8 +132,8 @@ extension ElasticcAPIServer {
         }
     }
 
-    /// The TOM's checks in its order: the `what`, then whether it has data for the classifier and
-    /// class, then the format (any but `pickle` is JSON).
+    /// The TOM's checks in its order — the `what`, then whether it has data for the classifier and
+    /// class — except that `pickle` is refused before anything is computed (any other format is JSON).
     func classificationsForTrueType(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         guard let user = context.user else { return Self.loginRedirect(request) }
         // Django's <int:…> converters: anything else is no such page.
@@ -144,6 +144,12 @@ extension ElasticcAPIServer {
         guard TrueTypeClassificationsEndpoint.whats.contains(what) else {
             return refuse(request, user, .badRequest, TrueTypeClassificationsEndpoint.unknownWhat(what))
         }
+        guard context.parameters.get("format") != "pickle" else {
+            return refuse(
+                request, user, .badRequest,
+                "pickle is not offered here (unpickling runs whatever the file says); ask for json and read it with pandas.DataFrame.from_dict(answer, orient='tight')"
+            )
+        }
         let json = try await pool.withConnection { connection in
             try await connection.run { connection in
                 try TrueTypeClassificationsEndpoint.answer(what: what, classifierId: classifierId, classId: classId, on: connection)
@@ -151,12 +157,6 @@ extension ElasticcAPIServer {
         }
         guard let json else {
             return refuse(request, user, .badRequest, "Can't find data file for classifier \(classifierId), class \(classId)")
-        }
-        guard context.parameters.get("format") != "pickle" else {
-            return refuse(
-                request, user, .badRequest,
-                "pickle is not offered here (unpickling runs whatever the file says); ask for json and read it with pandas.DataFrame.from_dict(answer, orient='tight')"
-            )
         }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
     }

@@ -234,6 +234,8 @@ struct TomClientTests {
         #expect(missing?.first as? Int == 404 && (missing?.last as? [String: String]) == ["detail": "No PPDBDiaObject matches the given query."])
         #expect(result["not_a_number"] as? [String: String] == ["detail": "No PPDBDiaSource matches the given query."])
         #expect(result["bad_format"] as? Int == 404)
+        // Untrusted numbers: an offset and a limit at Int64's end answer an empty page.
+        #expect((result["huge_offset"] as? [Any])?.first as? Int == 200 && (result["huge_offset"] as? [Any])?[1] as? Int == 0)
         #expect(result["with_sources"] as? [Int] == result["with_sources_expected"] as? [Int])
         #expect((result["of_source"] as? [Any])?.last as? Bool == true && (result["of_source"] as? [Any])?[1] as? Int == 2)
         #expect(
