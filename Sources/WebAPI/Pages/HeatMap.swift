@@ -37,7 +37,7 @@ struct HeatMap {
         let fractions = matrix.fractions(normalisation)
         let plotWidth = cellWidth * Double(max(matrix.columns.count, 1))
         let plotHeight = cellHeight * Double(max(matrix.rows.count, 1))
-        let width = max(left + plotWidth + right, 480)
+        let width = max(left + plotWidth + right, 720)  // the subtitle fits over a one-column matrix
         let height = top + plotHeight + bottom
         func number(_ value: Double) -> String { String(format: "%.1f", value) }
         var parts = [
