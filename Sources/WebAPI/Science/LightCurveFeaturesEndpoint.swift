@@ -41,11 +41,9 @@ public enum LightCurveFeaturesEndpoint {
             fluxes.append(flux)
             errors.append(error)
         }
-        // The TOM's psycopg2 reads `real` as PostgreSQL prints it (the shortest text that gives the
-        // float back), so its Python floats are those decimals, not the float's exact value.
         let features: LightCurveFeatures
         do {
-            features = try LightCurveFeatures(times: times, fluxes: fluxes.map(Self.asPrinted), errors: errors.map(Self.asPrinted))
+            features = try LightCurveFeatures(times: times, fluxes: fluxes.map(\.asPrintedDouble), errors: errors.map(\.asPrintedDouble))
         } catch {
             throw APIParameterError(error.description)
         }
@@ -75,8 +73,6 @@ public enum LightCurveFeaturesEndpoint {
     }
 
     private static func includesPoints(_ parameters: RequestParameters) -> Bool { parameters.truthy("includeltcv") }
-
-    static func asPrinted(_ value: Float) -> Double { Double(value.description) ?? Double(value) }
 
     private static func points(objectId: Int64, through: Double?, on connection: PostgresConnection) throws -> PostgresResult {
         try connection.query(

@@ -59,10 +59,10 @@ public enum TrueTypeClassificationsEndpoint {
             let (objectId, sourceId, time, band, flux, signalToNoise, classIds, probabilities, redshift, peak, gentype) = try row.decode(
                 (Int64, Int64, Double, String, Float, Float?, [Int16], [Float], Float?, Float, Int64).self)
             let source = Source(
-                objectId: objectId, sourceId: sourceId, time: time, band: band, flux: LightCurveFeaturesEndpoint.asPrinted(flux),
-                signalToNoise: signalToNoise.map(LightCurveFeaturesEndpoint.asPrinted), classIds: classIds.map(Int64.init),
-                probabilities: probabilities.map(LightCurveFeaturesEndpoint.asPrinted), redshift: redshift.map(LightCurveFeaturesEndpoint.asPrinted),
-                peak: LightCurveFeaturesEndpoint.asPrinted(peak), gentype: gentype)
+                objectId: objectId, sourceId: sourceId, time: time, band: band, flux: flux.asPrintedDouble,
+                signalToNoise: signalToNoise?.asPrintedDouble, classIds: classIds.map(Int64.init),
+                probabilities: probabilities.map(\.asPrintedDouble), redshift: redshift?.asPrintedDouble,
+                peak: peak.asPrintedDouble, gentype: gentype)
             if (firstDay...lastDay).contains(source.relativeDay) { sources.append(source) }
         }
         return frame(what, sources)?.json
