@@ -18,7 +18,9 @@ struct Dump: AsyncParsableCommand {
     @Option(name: [.customShort("g"), .customLong("gentype")], help: "Only objects of this true type.") var gentype: Int?
     @Option(name: [.customShort("s"), .customLong("alert-schema")], help: "The TOM's schema file: must be v0_9_1's, which we write.")
     var alertSchema: String?
-    @Option(name: [.customShort("l"), .customLong("log-every")], help: "Accepted for the TOM's command lines (the counts per night are printed at the end).")
+    @Option(
+        name: [.customShort("l"), .customLong("log-every")],
+        help: "Accepted for the TOM's command lines (the counts per night are printed at the end).")
     var logEvery = 1000
     @Option(name: [.customShort("n"), .customLong("num-reconstruct-processes")], help: "Accepted for the TOM's command lines.")
     var numReconstructProcesses = 3
