@@ -9,6 +9,29 @@ enum PostgresTools {
         var description: String
     }
 
+    /// An entry of `pg_restore --list`: `ID; TABLEOID OID KIND SCHEMA NAME OWNER`, where KIND is
+    /// one word or two (`TABLE DATA`, `SEQUENCE SET`).
+    struct ArchiveEntry {
+        var line: String
+        var kind: String
+        var schema: String
+        var name: String
+    }
+
+    /// The entries of a dump's listing (comments left out).
+    static func archiveEntries(_ listing: String) -> [ArchiveEntry] {
+        listing.split(separator: "\n").compactMap { line in
+            guard !line.hasPrefix(";") else { return nil }
+            let words = line.split(separator: " ").map(String.init)
+            guard words.count >= 6 else { return nil }
+            let twoWords = ["TABLE DATA", "SEQUENCE SET"].contains(words[3] + " " + words[4])
+            let at = twoWords ? 5 : 4
+            guard words.count > at + 1 else { return nil }
+            return ArchiveEntry(
+                line: String(line), kind: twoWords ? words[3] + " " + words[4] : words[3], schema: words[at], name: words[at + 1])
+        }
+    }
+
     /// `pg_restore`, or the program `ELASTICC_PG_RESTORE` names (a wrapper, in tests).
     static var restoreProgram: String { ProcessInfo.processInfo.environment["ELASTICC_PG_RESTORE"] ?? "pg_restore" }
 

@@ -26,15 +26,12 @@ public enum SnapshotRestorer {
         let tables = includeBrokerTables ? restoredTables : ppdbTables
         let sequences = includeBrokerTables ? restoredSequences : []
         let listing = try PostgresTools.run([PostgresTools.restoreProgram, "--list", dump])
-        let wanted = listing.split(separator: "\n").filter { line in
-            guard !line.hasPrefix(";") else { return false }
-            let words = line.split(separator: " ")
-            if line.contains("TABLE DATA public ") { return words.count >= 7 && tables.contains(String(words[6])) }
-            if line.contains("SEQUENCE SET public ") { return words.count >= 7 && sequences.contains(String(words[6])) }
-            return false
+        let wanted = PostgresTools.archiveEntries(listing).filter { entry in
+            guard entry.schema == "public" else { return false }
+            return (entry.kind == "TABLE DATA" && tables.contains(entry.name)) || (entry.kind == "SEQUENCE SET" && sequences.contains(entry.name))
         }
         // pg_restore of nothing succeeds: say what the dump is instead.
-        guard wanted.contains(where: { $0.contains("TABLE DATA") }) else {
+        guard wanted.contains(where: { $0.kind == "TABLE DATA" }) else {
             let hint =
                 SubsetDump.holdsSubset(listing)
                 ? "it is a TOM subset dump (temp_copy_* tables): load it with `ppdb import-subset \(dump)`"
@@ -42,7 +39,7 @@ public enum SnapshotRestorer {
             throw Failure(description: "nothing to restore from \(dump): \(hint)")
         }
         do {
-            try PostgresTools.restore(listEntries: wanted.map(String.init), dump: dump, conninfo: conninfo, options: ["--data-only"])
+            try PostgresTools.restore(listEntries: wanted.map(\.line), dump: dump, conninfo: conninfo, options: ["--data-only"])
         } catch let error as PostgresTools.Failure {
             throw Failure(description: error.description)
         }

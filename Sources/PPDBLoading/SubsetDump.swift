@@ -31,7 +31,7 @@ public enum SubsetDump {
 
     /// Whether a `pg_restore --list` names the subset's tables.
     static func holdsSubset(_ listing: String) -> Bool {
-        listing.split(separator: "\n").contains { $0.contains(" TABLE DATA public \(prefix)elasticc2_") }
+        PostgresTools.archiveEntries(listing).contains { $0.kind == "TABLE DATA" && $0.name.hasPrefix(prefix + "elasticc2_") }
     }
 
     /// Copies tables left by a run that died would be taken for this run's: refuse, naming them.
@@ -64,15 +64,13 @@ public enum SubsetDump {
         }
         // The copy tables and their rows; not their grants (to the TOM's postgres_ro, which need not exist here).
         let copies = Set(tables.map { prefix + $0 })
-        let wanted = listing.split(separator: "\n").filter { line in
-            let words = line.split(separator: " ").map(String.init)
-            guard !line.hasPrefix(";"), words.count >= 7, words[3] == "TABLE" else { return false }
-            return words[4] == "DATA" ? words[5] == "public" && copies.contains(words[6]) : words[4] == "public" && copies.contains(words[5])
+        let wanted = PostgresTools.archiveEntries(listing).filter { entry in
+            ["TABLE", "TABLE DATA"].contains(entry.kind) && entry.schema == "public" && copies.contains(entry.name)
         }
         let connection = try PostgresConnection(conninfo, applicationName: "ppdb import-subset")
         try refuseLeftovers(connection)
         defer { try? dropCopies(connection) }
-        try PostgresTools.restore(listEntries: wanted.map(String.init), dump: dump, conninfo: conninfo)
+        try PostgresTools.restore(listEntries: wanted.map(\.line), dump: dump, conninfo: conninfo)
         return try connection.transaction {
             var counts: [TableCount] = []
             for table in tables {

@@ -22,50 +22,31 @@ public enum Migrator {
         var apply: @Sendable (PostgresConnection, inout Report) throws -> Void
     }
 
+    /// A migration that runs SQL of our own, statement by statement.
+    static func statements(_ version: Int, _ name: String, _ sql: [String]) -> Migration {
+        Migration(version: version, name: name) { connection, _ in
+            for statement in sql { try connection.query(PostgresQuery(unescaped: statement), statement: name) }
+        }
+    }
+
     static let migrations: [Migration] = [
         Migration(version: 1, name: "TOM elasticc2 tables") { connection, report in
             try ensureTOMTables(connection, &report)
         },
-        Migration(version: 2, name: "kafka offsets and dead letters") { connection, _ in
-            for statement in OwnTables.creation { try connection.query(PostgresQuery(unescaped: statement), statement: "create own tables") }
-        },
+        statements(2, "kafka offsets and dead letters", OwnTables.creation),
         Migration(version: 3, name: "TOM object, spectrum, class-id and user tables") { connection, report in
             try ensure(TOMSchema.objectTables, foreignKeys: TOMSchema.objectForeignKeys, on: connection, &report)
         },
-        Migration(version: 4, name: "elasticc-api login sessions") { connection, _ in
-            for statement in OwnTables.sessionCreation {
-                try connection.query(PostgresQuery(unescaped: statement), statement: "create session table")
-            }
-        },
-        Migration(version: 5, name: "REST-pushed broker messages stored once") { connection, _ in
-            try connection.query(PostgresQuery(unescaped: OwnTables.restPushOnce), statement: "create the REST push index")
-        },
-        Migration(version: 6, name: "web API light-curve and detection indexes") { connection, _ in
-            for statement in OwnTables.webAPIIndexes {
-                try connection.query(PostgresQuery(unescaped: statement), statement: "create a web API index")
-            }
-        },
-        Migration(version: 7, name: "diagnostic pages' nightly sums") { connection, _ in
-            for statement in OwnTables.streamSummaryCreation {
-                try connection.query(PostgresQuery(unescaped: statement), statement: "create a summary table")
-            }
-        },
-        Migration(version: 8, name: "broker-poll offset resets") { connection, _ in
-            try connection.query(PostgresQuery(unescaped: OwnTables.offsetResetCreation), statement: "create the offset reset log")
-        },
+        statements(4, "elasticc-api login sessions", OwnTables.sessionCreation),
+        statements(5, "REST-pushed broker messages stored once", [OwnTables.restPushOnce]),
+        statements(6, "web API light-curve and detection indexes", OwnTables.webAPIIndexes),
+        statements(7, "diagnostic pages' nightly sums", OwnTables.streamSummaryCreation),
+        statements(8, "broker-poll offset resets", [OwnTables.offsetResetCreation]),
         Migration(version: 9, name: "the TOM's class-id taxonomy") { connection, report in
             try fillTaxonomy(connection, &report)
         },
-        Migration(version: 10, name: "page sums by simulated night, delays from 1 ms, confusion matrices") { connection, _ in
-            for statement in OwnTables.streamSummaryRebuild {
-                try connection.query(PostgresQuery(unescaped: statement), statement: "rebuild the page sums")
-            }
-        },
-        Migration(version: 11, name: "PPDB browsing: table generations and page anchors") { connection, _ in
-            for statement in OwnTables.pageAnchorsCreation {
-                try connection.query(PostgresQuery(unescaped: statement), statement: "page anchors")
-            }
-        },
+        statements(10, "page sums by simulated night, delays from 1 ms, confusion matrices", OwnTables.streamSummaryRebuild),
+        statements(11, "PPDB browsing: table generations and page anchors", OwnTables.pageAnchorsCreation),
     ]
 
     /// Serialises concurrent migrations across hosts.

@@ -71,7 +71,7 @@ public enum ConfusionMatrixPage {
 
     /// One heat map, or nil for a classifier that does not exist.
     public static func svg(classifierId: Int64, _ normalisation: ConfusionMatrix.Normalisation, on connection: PostgresConnection) throws -> String? {
-        guard let entry = try ConfusionSums.matrices(on: connection).first(where: { $0.classifierId == classifierId }) else { return nil }
+        guard let entry = try ConfusionSums.matrices(only: classifierId, on: connection).first else { return nil }
         return HeatMap(title: entry.title, matrix: entry.matrix, normalisation: normalisation).svg
     }
 

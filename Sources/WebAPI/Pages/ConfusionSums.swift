@@ -7,8 +7,18 @@ import TOMDatabase
 /// class against the class it was given the highest probability. Run inside
 /// `StreamSummary.refresh`, on the same batch of new messages.
 public enum ConfusionSums {
+    /// The class a message gives the highest probability (the first of equals, as numpy's
+    /// `argmax`), in SQL over the message row `message`; NULL for a message without classes.
+    static func predictedClass(_ message: String) -> String {
+        """
+        (SELECT u.classid FROM unnest(\(message).classid, \(message).probability) WITH ORDINALITY AS u(classid, probability, position)
+          WHERE u.classid IS NOT NULL ORDER BY u.probability DESC NULLS LAST, u.position LIMIT 1)
+        """
+    }
+
     /// Folds the messages of the temporary table `batch` (brokermessage_id, classifier_id,
-    /// alert_id; sent alerts only) into the latest-message table and the cell counts.
+    /// diaobject_id, source_time, predicted_classid; sent alerts only) into the latest-message
+    /// table and the cell counts.
     static func add(batch: String, on connection: PostgresConnection) throws {
         // Per classifier and object, the batch's best candidate: the latest source, then the
         // latest stored message (the TOM takes any of that source's messages). Objects whose true
@@ -17,18 +27,13 @@ public enum ConfusionSums {
         try connection.query(
             """
             CREATE TEMP TABLE confusion_batch ON COMMIT DROP AS
-            SELECT DISTINCT ON (b.classifier_id, a.diaobject_id)
-                   b.classifier_id, a.diaobject_id, s.midpointtai AS source_time, b.brokermessage_id, g.classid AS true_classid,
-                   p.classid AS predicted_classid
+            SELECT DISTINCT ON (b.classifier_id, b.diaobject_id)
+                   b.classifier_id, b.diaobject_id, b.source_time, b.brokermessage_id, g.classid AS true_classid, b.predicted_classid
               FROM \(unescaped: batch) b
-              JOIN elasticc2_ppdbalert a ON a.alert_id = b.alert_id
-              JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
-              JOIN elasticc2_diaobjecttruth t ON t.diaobject_id = a.diaobject_id
+              JOIN elasticc2_diaobjecttruth t ON t.diaobject_id = b.diaobject_id
               JOIN elasticc2_gentypeofclassid g ON g.gentype = t.gentype
-              JOIN elasticc2_brokermessage m ON m.brokermessage_id = b.brokermessage_id
-             CROSS JOIN LATERAL (SELECT u.classid FROM unnest(m.classid, m.probability) WITH ORDINALITY AS u(classid, probability, position)
-                                  WHERE u.classid IS NOT NULL ORDER BY u.probability DESC NULLS LAST, u.position LIMIT 1) p
-             ORDER BY b.classifier_id, a.diaobject_id, s.midpointtai DESC, b.brokermessage_id DESC
+             WHERE b.predicted_classid IS NOT NULL AND b.source_time IS NOT NULL
+             ORDER BY b.classifier_id, b.diaobject_id, b.source_time DESC, b.brokermessage_id DESC
             """, statement: "confusion candidates")
         try connection.query(
             """
@@ -72,9 +77,9 @@ public enum ConfusionSums {
         public var title: String { [broker, version, classifier, parameters].joined(separator: " ") }
     }
 
-    /// Every classifier's matrix from the counts, in the TOM's order (broker, version,
-    /// classifier, parameters); a classifier with no counted object has an empty matrix.
-    public static func matrices(on connection: PostgresConnection) throws -> [ClassifierMatrix] {
+    /// Every classifier's matrix (or only `classifierId`'s) from the counts, in the TOM's order
+    /// (broker, version, classifier, parameters); a classifier with no counted object has an empty matrix.
+    public static func matrices(only classifierId: Int64? = nil, on connection: PostgresConnection) throws -> [ClassifierMatrix] {
         let taxonomy = try connection.query(
             "SELECT classid, (array_agg(description ORDER BY id))[1] FROM elasticc2_gentypeofclassid GROUP BY classid ORDER BY classid",
             statement: "class descriptions")
@@ -83,8 +88,10 @@ public enum ConfusionSums {
             return ConfusionMatrix.TaxonomyClass(id: Int(classId), description: description)
         }
         let counts = try connection.query(
-            "SELECT classifier_id, true_classid, predicted_classid, objects FROM \(unescaped: OwnTables.confusionCounts) WHERE objects > 0",
-            statement: "confusion counts")
+            """
+            SELECT classifier_id, true_classid, predicted_classid, objects FROM \(unescaped: OwnTables.confusionCounts)
+             WHERE objects > 0 AND (\(classifierId)::bigint IS NULL OR classifier_id = \(classifierId))
+            """, statement: "confusion counts")
         var cells: [Int64: [ConfusionMatrix.Cell]] = [:]
         for row in counts.rows {
             let (classifier, trueClass, predicted, objects) = try row.decode((Int64, Int64, Int64, Int64).self)
@@ -93,6 +100,7 @@ public enum ConfusionSums {
         let classifiers = try connection.query(
             """
             SELECT classifier_id, brokername, brokerversion, classifiername, classifierparams FROM elasticc2_brokerclassifier
+             WHERE \(classifierId)::bigint IS NULL OR classifier_id = \(classifierId)
              ORDER BY brokername, brokerversion, classifiername, classifierparams
             """, statement: "classifiers")
         return try classifiers.rows.map { row in

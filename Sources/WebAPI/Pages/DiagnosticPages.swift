@@ -20,12 +20,9 @@ public enum DiagnosticPages {
     /// Per classifier, per simulated night and per night of sending: the fraction of sent alerts it answered.
     public static func completeness(settleSeconds: Int = StreamSummary.defaultSettleSeconds, on connection: PostgresConnection) throws -> String {
         try StreamSummary.refresh(settleSeconds: settleSeconds, limit: 200_000, on: connection)
-        var nights: [StreamSummary.NightKind: [(night: String, alerts: Int64)]] = [:]
+        let nights = try StreamSummary.sentAlerts(on: connection)
         var answered: [StreamSummary.NightKind: [Int64: [String: Int64]]] = [:]
-        for kind in StreamSummary.NightKind.allCases {
-            nights[kind] = try StreamSummary.alerts(per: kind, on: connection)
-            answered[kind] = try StreamSummary.answered(per: kind, on: connection)
-        }
+        for kind in StreamSummary.NightKind.allCases { answered[kind] = try StreamSummary.answered(per: kind, on: connection) }
         var body = "<p>Fraction of the alerts sent that the classifier answered at least once, as the TOM's "
         body += "<code>gen_elasticc2_brokercompleteness</code> counts it, per simulated night (MJD of the alert's source) and per "
         body += "night of sending (UTC date). \(summaryNote(settleSeconds, on: connection))</p>"
@@ -125,12 +122,13 @@ public enum DiagnosticPages {
 
     /// Alerts sent per simulated night and per night of sending (the TOM draws them per hour of each day).
     public static func alertStream(on connection: PostgresConnection) throws -> String {
+        let sent = try StreamSummary.sentAlerts(on: connection)
         var body = ""
         for (kind, title, xLabel, keyPrefix) in [
             (StreamSummary.NightKind.simulated, "simulated night", "Simulated night (MJD of the alert's source)", "sent-mjd"),
             (.sending, "night of sending", "Night sent (UTC date)", "sent"),
         ] {
-            let nights = try StreamSummary.alerts(per: kind, on: connection)
+            let nights = sent[kind] ?? []
             let chart = BarChart(
                 title: "Alerts sent per \(title) (\(nights.reduce(0) { $0 + $1.alerts }) in all)", xLabel: xLabel, yLabel: "Alerts sent",
                 bars: nights.map { ($0.night, Double($0.alerts)) }, series: "alerts sent")

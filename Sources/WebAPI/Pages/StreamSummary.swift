@@ -52,7 +52,8 @@ public enum StreamSummary {
                 """
                 CREATE TEMP TABLE summary_batch ON COMMIT DROP AS
                 SELECT m.brokermessage_id, m.classifier_id, m.alert_id, (a.alertsenttimestamp AT TIME ZONE 'UTC')::date AS night,
-                       coalesce(floor(s.midpointtai)::integer, -1) AS sim_night,
+                       coalesce(floor(s.midpointtai)::integer, -1) AS sim_night, a.diaobject_id, s.midpointtai AS source_time,
+                       \(unescaped: ConfusionSums.predictedClass("m")) AS predicted_classid,
                        extract(epoch FROM m.descingesttimestamp - a.alertsenttimestamp)::double precision AS full_delay,
                        extract(epoch FROM m.msghdrtimestamp - a.alertsenttimestamp)::double precision AS broker_delay,
                        extract(epoch FROM m.descingesttimestamp - m.msghdrtimestamp)::double precision AS tom_delay
@@ -127,32 +128,23 @@ public enum StreamSummary {
         var sumsColumn: String { self == .sending ? "to_char(night, 'YYYY-MM-DD')" : "sim_night::text" }
     }
 
-    /// Alerts sent per UTC day of sending.
-    public static func alertsPerNight(on connection: PostgresConnection) throws -> [(night: String, alerts: Int64)] {
+    /// Alerts sent per night of each kind, both from one pass over the alerts: the UTC day of
+    /// sending, and the simulated night (the floored MJD of each alert's source; -1: none).
+    public static func sentAlerts(on connection: PostgresConnection) throws -> [NightKind: [(night: String, alerts: Int64)]] {
         let rows = try connection.query(
             """
-            SELECT to_char((alertsenttimestamp AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD'), count(*)
-              FROM elasticc2_ppdbalert WHERE alertsenttimestamp IS NOT NULL GROUP BY 1 ORDER BY 1
-            """, statement: "alerts per night")
-        return try rows.rows.map { try $0.decode((String, Int64).self) }
-    }
-
-    /// Alerts sent per simulated night: the floored MJD of each alert's source (-1: none).
-    public static func alertsPerSimulatedNight(on connection: PostgresConnection) throws -> [(night: String, alerts: Int64)] {
-        let rows = try connection.query(
-            """
-            SELECT coalesce(floor(s.midpointtai)::integer, -1), count(*)
+            SELECT to_char((a.alertsenttimestamp AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD'), coalesce(floor(s.midpointtai)::integer, -1), count(*)
               FROM elasticc2_ppdbalert a LEFT JOIN elasticc2_ppdbdiasource s ON s.diasource_id = a.diasource_id
-             WHERE a.alertsenttimestamp IS NOT NULL GROUP BY 1 ORDER BY 1
-            """, statement: "alerts per simulated night")
-        return try rows.rows.map { row in
-            let (night, alerts) = try row.decode((Int64, Int64).self)
-            return (String(night), alerts)
+             WHERE a.alertsenttimestamp IS NOT NULL
+             GROUP BY GROUPING SETS ((1), (2)) ORDER BY 2, 1
+            """, statement: "alerts sent per night")
+        var nights: [NightKind: [(night: String, alerts: Int64)]] = [.sending: [], .simulated: []]
+        for row in rows.rows {
+            let (sendingDay, simulatedNight, alerts) = try row.decode((String?, Int64?, Int64).self)
+            if let sendingDay { nights[.sending, default: []].append((sendingDay, alerts)) }
+            if let simulatedNight { nights[.simulated, default: []].append((String(simulatedNight), alerts)) }
         }
-    }
-
-    public static func alerts(per kind: NightKind, on connection: PostgresConnection) throws -> [(night: String, alerts: Int64)] {
-        kind == .sending ? try alertsPerNight(on: connection) : try alertsPerSimulatedNight(on: connection)
+        return nights
     }
 
     /// Per classifier, per night: alerts answered (from the sums).
