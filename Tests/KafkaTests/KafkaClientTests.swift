@@ -85,16 +85,18 @@ struct KafkaClientTests {
         let topic = KafkaTestCluster.uniqueName("split")
         try KafkaTestCluster.shared.createTopic(topic, partitions: 6)
         let group = KafkaTestCluster.uniqueName("group")
-        // A session long enough that a loaded machine (the whole suite runs at once) does not
-        // drop a member between its polls and start the join over.
-        let one = try makeConsumer(group: group, sessionTimeout: .seconds(30))
-        let two = try makeConsumer(group: group, sessionTimeout: .seconds(30))
+        // The mock coordinator waits up to a session (less a second) for members to rejoin and a
+        // session for them to sync, so each failed round of a join costs about a session: 10 s
+        // lets a loaded machine (the whole suite runs at once) retry many rounds within the
+        // deadline.
+        let one = try makeConsumer(group: group, sessionTimeout: .seconds(10))
+        let two = try makeConsumer(group: group, sessionTimeout: .seconds(10))
         try one.subscribe([topic])
         try two.subscribe([topic])
 
         var received: [KafkaMessage] = []
         let clock = ContinuousClock()
-        let end = clock.now + .seconds(90)
+        let end = clock.now + .seconds(150)
         while clock.now < end, !(one.assignment.count + two.assignment.count == 6 && !one.assignment.isEmpty && !two.assignment.isEmpty) {
             received += try await one.poll(maxMessages: 100, timeout: .milliseconds(100))
             received += try await two.poll(maxMessages: 100, timeout: .milliseconds(100))
