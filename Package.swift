@@ -109,7 +109,7 @@ let package = Package(
         .executableTarget(
             name: "ElasticcAPI",
             dependencies: [
-                "WebAPI", "TOMDatabase", "BlockingWork", "HeapTuning", "Postgres", "ServiceSupport", argumentParser,
+                "WebAPI", "TOMDatabase", "BlockingWork", "HeapTuning", "Postgres", "ServiceSupport", argumentParser, serviceLifecycle,
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
         .executableTarget(name: "KafkaMock", dependencies: ["Kafka", "ServiceSupport", argumentParser, logging, serviceLifecycle]),

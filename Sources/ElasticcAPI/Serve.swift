@@ -3,6 +3,7 @@ import Foundation
 import HeapTuning
 import Hummingbird
 import Postgres
+import ServiceLifecycle
 import ServiceSupport
 import TOMDatabase
 import WebAPI
@@ -32,6 +33,16 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "db/runsqlquery/ requests one user may have running at once.") var sqlConcurrentPerUser = SQLQueryLimits().concurrentPerUser
     @Option(help: "db/runsqlquery/ requests running at once in all; keep it under the query role's CONNECTION LIMIT.")
     var sqlConcurrent = SQLQueryLimits().concurrentOverall
+    @Option(help: "Long queries (db/submitsqlquery/) this server runs at once; 0 leaves them to other servers on the database.")
+    var queryWorkers = 1
+    @Option(help: "Seconds a long query may run before it is cancelled and marked failed.") var longQueryTimeout = 86_400
+    @Option(
+        help: ArgumentHelp(
+            "Where long queries' results are kept; servers on one database share it (the TOM's /query_results).", valueName: "directory"))
+    var queryResultsDir = "query_results"
+    @Option(help: "Days finished long queries and their results are kept.") var queryResultsDays = 7.0
+    @Option(help: "Most bytes of a long query's result (as PostgreSQL's text).") var longQueryResultBytes = LongQuerySettings().resultByteLimit
+    @Option(help: "Long queries one user may have waiting or running.") var longQueriesPerUser = LongQuerySettings().queuedPerUser
     @Option(help: "The diagnostic pages count a broker message once it is this many seconds old.") var summarySettle = 120
     @Flag(help: "Mark the session and CSRF cookies Secure (serve behind HTTPS).") var secureCookies = false
     @Option(
@@ -55,6 +66,11 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(
                 "--sql-timeout, --sql-row-limit, --sql-answer-bytes, --sql-expanded-bytes and the --sql-concurrent limits must be positive.")
         }
+        guard queryWorkers >= 0, longQueryTimeout > 0, queryResultsDays > 0, longQueryResultBytes > 0, longQueriesPerUser > 0 else {
+            throw ValidationError(
+                "--query-workers must be 0 or more; --long-query-timeout, --query-results-days, --long-query-result-bytes and --long-queries-per-user positive."
+            )
+        }
     }
 
     var address: (host: String, port: Int)? { MonitoringOptions.hostAndPort(listen) }
@@ -73,6 +89,12 @@ struct Serve: AsyncParsableCommand {
         settings.publicURL = publicUrl
         settings.trustedOrigins = trustedOrigins
         settings.metricsPerUser = metricsPerUser
+        settings.longQueries.workers = queryWorkers
+        settings.longQueries.timeout = .seconds(longQueryTimeout)
+        settings.longQueries.resultsDirectory = URL(fileURLWithPath: queryResultsDir, isDirectory: true)
+        settings.longQueries.resultDays = queryResultsDays
+        settings.longQueries.resultByteLimit = longQueryResultBytes
+        settings.longQueries.queuedPerUser = longQueriesPerUser
         let environment = ProcessInfo.processInfo.environment
         let plainConninfo = sqlQueryDb ?? environment["SQL_QUERY_DATABASE_URL"]
         let adminConninfo = sqlAdminQueryDb ?? environment["SQL_ADMIN_QUERY_DATABASE_URL"]
@@ -99,7 +121,8 @@ struct Serve: AsyncParsableCommand {
             }
             if scope == .everything { settings.sqlAdminQueries = runner } else { settings.sqlQueries = runner }
         }
-        let server = ElasticcAPIServer(pool: pool, settings: settings, logger: logger)
+        let doorbell = LongQueryDoorbell()
+        let server = ElasticcAPIServer(pool: pool, settings: settings, doorbell: doorbell, logger: logger)
         let readiness = self.readiness
         let application = Application(
             router: server.router(),
@@ -116,7 +139,11 @@ struct Serve: AsyncParsableCommand {
                 listen: address, readiness: { MonitoringServer.Readiness([await ReadinessChecks.database(conninfo: conninfo)]) }, logger: logger)
         }
         let refresher = PageSumsRefresher(pool: pool, settleSeconds: summarySettle, logger: logger)
-        try await ToolServices.run(application, alongside: [refresher] + (monitor.map { [$0] } ?? []), logger: logger)
+        var background: [any Service] = [refresher] + (monitor.map { [$0] } ?? [])
+        if settings.sqlQueries != nil {
+            background.append(LongQueryWorkers(conninfo: conninfo, api: settings, doorbell: doorbell, logger: logger))
+        }
+        try await ToolServices.run(application, alongside: background, logger: logger)
         pool.close()
     }
 }

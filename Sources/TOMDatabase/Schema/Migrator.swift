@@ -47,6 +47,7 @@ public enum Migrator {
         },
         statements(10, "page sums by simulated night, delays from 1 ms, confusion matrices", OwnTables.streamSummaryRebuild),
         statements(11, "PPDB browsing: table generations and page anchors", OwnTables.pageAnchorsCreation),
+        statements(12, "long SQL queries' queue", OwnTables.longQueryCreation),
     ]
 
     /// Serialises concurrent migrations across hosts.

@@ -7,6 +7,7 @@ public enum OwnTables {
     public static let session = "elasticcstream_session"
     /// Every `broker-poll reset-offsets`: who moved which stored position where, and when.
     public static let offsetReset = "elasticcstream_offset_reset"
+    public static let longQuery = "elasticcstream_long_query"
 
     static let creation: [String] = [
         """
@@ -203,5 +204,31 @@ public enum OwnTables {
         )
         """,
         "CREATE INDEX IF NOT EXISTS \(session)_expires_idx ON public.\(session) (expires_at)",
+    ]
+
+    /// `db/submitsqlquery/`'s queue (the TOM's `db_queryqueue`, with the owner, the role's
+    /// scope and the runs): private, as it holds everybody's SQL.
+    static let longQueryCreation: [String] = [
+        """
+        CREATE TABLE IF NOT EXISTS public.\(longQuery) (
+            queryid uuid PRIMARY KEY,
+            user_id integer NOT NULL REFERENCES public.auth_user(id) ON DELETE CASCADE,
+            admin_scope boolean NOT NULL,
+            queries text[] NOT NULL,
+            subdicts jsonb NOT NULL,
+            format text NOT NULL CHECK (format IN ('csv', 'pandas')),
+            submitted timestamp with time zone NOT NULL DEFAULT clock_timestamp(),
+            started timestamp with time zone,
+            finished timestamp with time zone,
+            error boolean NOT NULL DEFAULT false,
+            errortext text,
+            attempts integer NOT NULL DEFAULT 0,
+            runner text,
+            result_bytes bigint
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS \(longQuery)_waiting_idx ON public.\(longQuery) (submitted) WHERE finished IS NULL",
+        "CREATE INDEX IF NOT EXISTS \(longQuery)_user_idx ON public.\(longQuery) (user_id) WHERE finished IS NULL",
+        "CREATE INDEX IF NOT EXISTS \(longQuery)_finished_idx ON public.\(longQuery) (finished)",
     ]
 }

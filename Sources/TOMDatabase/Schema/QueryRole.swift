@@ -8,7 +8,7 @@ import Postgres
 /// activity and signals). Run again after a migration adds tables.
 public enum QueryRole {
     /// Tables the role must never read.
-    public static let privateTablePatterns = ["auth\\_%", "django\\_%", OwnTables.session]
+    public static let privateTablePatterns = ["auth\\_%", "django\\_%", OwnTables.session, OwnTables.longQuery]
 
     /// What a role's SQL may read. The TOM README's rule: everybody reads the broker tables (and
     /// the taxonomy to join them with); only the group `elasticc_admin` reads the other

@@ -12,6 +12,8 @@ public struct APISettings: Sendable {
     /// `db/runsqlquery/` for members of `elasticc_admin`: a read-only role that reads every
     /// science table; nil: they too get `sqlQueries`.
     public var sqlAdminQueries: ReadOnlyQueryRunner?
+    /// `db/submitsqlquery/` and its queue; the queries run as `sqlQueries`' and `sqlAdminQueries`' roles.
+    public var longQueries = LongQuerySettings()
     /// Mark the session and CSRF cookies `Secure` (behind HTTPS).
     public var secureCookies = false
     /// The server's public address (`https://tom.example.org`): the base of `Location` headers

@@ -14,14 +14,17 @@ public struct ElasticcAPIServer: Sendable {
     let pool: PostgresPool
     let settings: APISettings
     let logger: Logger
+    /// Rung when a long query is queued here, for this server's `LongQueryWorkers`.
+    let doorbell: LongQueryDoorbell
     let hashing = PasswordHashing()
     let loginThrottle = LoginThrottle()
 
     public static let failedLoginText = "Please enter a correct username and password. Note that both fields may be case-sensitive."
 
-    public init(pool: PostgresPool, settings: APISettings = APISettings(), logger: Logger) {
+    public init(pool: PostgresPool, settings: APISettings = APISettings(), doorbell: LongQueryDoorbell = LongQueryDoorbell(), logger: Logger) {
         self.pool = pool
         self.settings = settings
+        self.doorbell = doorbell
         self.logger = logger
     }
 
@@ -43,6 +46,7 @@ public struct ElasticcAPIServer: Sendable {
         addScienceRoutes(to: router)
         addPageRoutes(to: router)
         addBrowseRoutes(to: router)
+        addLongQueryRoutes(to: router)
         return router
     }
 

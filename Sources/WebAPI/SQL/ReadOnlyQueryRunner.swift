@@ -39,9 +39,15 @@ public struct ReadOnlyQueryRunner: Sendable {
 
     struct TimedOut: Error {}
 
+    /// Why a request was turned away before it reached the database.
+    struct Refusal: Error {
+        var message: String
+    }
+
     typealias PreparedStatement = (query: PostgresQuery, kind: StatementGate.Kind)
 
-    public func run(_ request: SQLQueryRequest, user: String) async -> Answer {
+    /// Each statement through the gate and with its placeholders bound; the refusal's text otherwise.
+    func prepare(_ request: SQLQueryRequest) -> Result<[PreparedStatement], Refusal> {
         var prepared: [PreparedStatement] = []
         do {
             var expandedBytes = 0
@@ -53,11 +59,20 @@ public struct ReadOnlyQueryRunner: Sendable {
                 prepared.append((query, kind))
             }
         } catch let error as StatementGate.Refused {
-            return .error(error.description)
+            return .failure(Refusal(message: error.description))
         } catch let error as PlaceholderTranslator.Invalid {
-            return .error(error.description)
+            return .failure(Refusal(message: error.description))
         } catch {
-            return .error("\(error)")
+            return .failure(Refusal(message: "\(error)"))
+        }
+        return .success(prepared)
+    }
+
+    public func run(_ request: SQLQueryRequest, user: String) async -> Answer {
+        let prepared: [PreparedStatement]
+        switch prepare(request) {
+        case .success(let statements): prepared = statements
+        case .failure(let refusal): return .error(refusal.message)
         }
         guard let ticket = admission.admit(user: user) else {
             var answer = Answer.error(
@@ -76,7 +91,7 @@ public struct ReadOnlyQueryRunner: Sendable {
         defer { connection.close() }
         let statements = prepared
         let limits = self.limits
-        let settings = sessionSettings
+        let settings = Self.sessionSettings(timeout: timeout, lockTimeout: lockTimeout, limits: limits)
         let timeout = self.timeout
         do {
             return try await withThrowingTaskGroup(of: Answer?.self) { group in
@@ -98,13 +113,14 @@ public struct ReadOnlyQueryRunner: Sendable {
     }
 
     /// Settings of the request's transaction, pinned: the role may not change any (it has no
-    /// `SET` past the gate and no `set_config`).
-    private var sessionSettings: [String] {
+    /// `SET` past the gate and no `set_config`). A client that goes away ends the statement
+    /// within seconds (`client_connection_check_interval`).
+    static func sessionSettings(timeout: Duration, lockTimeout: Duration, limits: SQLQueryLimits) -> [String] {
         let milliseconds = { (duration: Duration) in duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000 }
         return [
             "SET LOCAL statement_timeout = \(milliseconds(timeout))", "SET LOCAL lock_timeout = \(milliseconds(lockTimeout))",
             "SET LOCAL idle_in_transaction_session_timeout = \(milliseconds(timeout))", "SET LOCAL TimeZone = 'UTC'",
-            "SET LOCAL work_mem = '\(limits.workMemoryKilobytes)kB'",
+            "SET LOCAL work_mem = '\(limits.workMemoryKilobytes)kB'", "SET LOCAL client_connection_check_interval = 2000",
         ]
     }
 
@@ -182,7 +198,7 @@ public struct ReadOnlyQueryRunner: Sendable {
         }
     }
 
-    private static func tooManyRows(_ label: String, _ limits: SQLQueryLimits) -> Answer {
+    static func tooManyRows(_ label: String, _ limits: SQLQueryLimits) -> Answer {
         .error("\(label) returns more than \(limits.rows) rows, the limit here: add a LIMIT or narrow the WHERE")
     }
 
@@ -196,7 +212,7 @@ public struct ReadOnlyQueryRunner: Sendable {
         var description: String { "\(label) ended the request's transaction; the request was stopped and its session closed" }
     }
 
-    private static func requireOurTransaction(_ connection: PostgresConnection, after label: String) throws(TransactionLeft) {
+    static func requireOurTransaction(_ connection: PostgresConnection, after label: String) throws(TransactionLeft) {
         guard connection.transactionStatus == .inTransaction else { throw TransactionLeft(label: label) }
     }
 

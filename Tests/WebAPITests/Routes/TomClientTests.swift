@@ -78,6 +78,8 @@ struct TomClientTests {
         let server = TestEnvironment.launch(
             [TestEnvironment.executable("elasticc-api"), "serve", "--listen", "127.0.0.1:0", "--ready-file", ready, "--log-level", "warning"]
                 + arguments)
+        // Files the server keeps (long queries' results) go to the scratch directory.
+        server.currentDirectoryURL = work
         try server.run()
         try await TestEnvironment.waitUntil(timeout: .seconds(30), "elasticc-api listening") {
             FileManager.default.fileExists(atPath: ready) || !server.isRunning

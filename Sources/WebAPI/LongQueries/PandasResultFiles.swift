@@ -1,0 +1,201 @@
+import Foundation
+
+/// A long query's result in the two formats the TOM's runner offers, written from the spool
+/// exactly as its `pandas.DataFrame(rows, columns=columns)` followed by `to_csv()` or
+/// `to_pickle()` would (pandas 2, whose CSV spells timestamps `2024-01-02 03:04:05.678000+00:00`).
+enum PandasResultFiles {
+    enum Format: String, Sendable, CaseIterable {
+        case csv, pandas
+    }
+
+    static func write(_ spool: ResultSpool, as format: Format, to url: URL) throws {
+        switch format {
+        case .csv: try writeCSV(spool, to: url)
+        case .pandas: try writePickle(spool, to: url)
+        }
+    }
+
+    // MARK: CSV
+
+    /// `DataFrame.to_csv()`: the index first (its header empty), `\n` line ends, fields quoted
+    /// when they hold a comma, quote or line break (quotes doubled), missing values empty.
+    static func writeCSV(_ spool: ResultSpool, to url: URL) throws {
+        var out = try ResultFileWriter(url: url)
+        out.write(([""] + spool.columns.map(\.name)).map(csvField).joined(separator: ","))
+        out.write(byte: 10)
+        let renderers = spool.columns.map(csvRenderer)
+        var index = 0
+        try spool.forEachRow { row in
+            out.write(String(index))
+            for (column, text) in row.enumerated() {
+                out.write(byte: 44)
+                out.write(csvField(renderers[column](text)))
+            }
+            out.write(byte: 10)
+            index += 1
+            try out.flushIfFull()
+        }
+        try out.close()
+    }
+
+    static func csvField(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// How pandas writes a column's values, which depends on the dtype it gave the column.
+    static func csvRenderer(_ column: ResultSpool.Column) -> (String?) -> String {
+        let type = column.type
+        if [20, 21, 23, 26].contains(type), column.nulls > 0 {
+            // An integer column with a missing value is float64 in pandas: 3 is written 3.0.
+            return { text in
+                guard let text, let value = Int64(text) else { return text ?? "" }
+                return PythonValue.floatRepr(Double(value))
+            }
+        }
+        switch type {
+        case 1114:
+            // datetime64[ns]: one format for the whole column, as precise as its finest value.
+            let withFraction = column.anyMicroseconds
+            let dateOnly = column.allMidnight
+            return { text in
+                guard let text else { return "" }
+                guard let parts = PythonValue.dateTime(text, zoned: false), (1678...2261).contains(parts.year) else {
+                    return PythonValue(text: text, type: type).pythonStr
+                }
+                let date = PythonValue.isoDate(parts.year, parts.month, parts.day)
+                if dateOnly { return date }
+                let time = PythonValue.pad(parts.hour, 2) + ":" + PythonValue.pad(parts.minute, 2) + ":" + PythonValue.pad(parts.second, 2)
+                return date + " " + time + (withFraction ? "." + PythonValue.pad(parts.microsecond, 6) : "")
+            }
+        default:
+            return { text in
+                guard let text else { return "" }
+                switch PythonValue(text: text, type: type) {
+                case .none: return ""
+                case .float(let value) where value.isNaN: return ""
+                case let value: return value.pythonStr
+                }
+            }
+        }
+    }
+
+    // MARK: pickle
+
+    /// A pickle (protocol 3) of the call `pandas.DataFrame(rows, None, columns)`, with each row a
+    /// tuple of psycopg2's values: pandas infers the dtypes as it did for the TOM's runner, and
+    /// the bytes name only `pandas.DataFrame`, `decimal.Decimal` and `datetime`'s types, none of
+    /// pandas' internals (which change between its versions).
+    static func writePickle(_ spool: ResultSpool, to url: URL) throws {
+        var out = try ResultFileWriter(url: url)
+        var pickler = Pickler()
+        out.write(pickler.start())
+        out.write(pickler.global("pandas", "DataFrame"))
+        out.write([PickleOpcode.mark, PickleOpcode.emptyList])
+        let types = spool.columns.map(\.type)
+        var inBatch = 0
+        try spool.forEachRow { row in
+            if inBatch == 0 { out.write(byte: PickleOpcode.mark) }
+            out.write(byte: PickleOpcode.mark)
+            for (column, text) in row.enumerated() {
+                out.write(pickler.value(text.map { PythonValue(text: $0, type: types[column]) } ?? .none))
+            }
+            out.write(byte: PickleOpcode.tuple)
+            inBatch += 1
+            if inBatch == 1000 {
+                out.write(byte: PickleOpcode.appends)
+                inBatch = 0
+                try out.flushIfFull()
+            }
+        }
+        if inBatch > 0 { out.write(byte: PickleOpcode.appends) }
+        out.write(byte: PickleOpcode.none)
+        out.write(pickler.value(.list(spool.columns.map { .string($0.name) })))
+        out.write([PickleOpcode.tuple, PickleOpcode.reduce, PickleOpcode.stop])
+        try out.close()
+    }
+}
+
+enum PickleOpcode {
+    static let proto: UInt8 = 0x80, stop = UInt8(ascii: "."), mark = UInt8(ascii: "("), tuple = UInt8(ascii: "t")
+    static let tuple1: UInt8 = 0x85, tuple2: UInt8 = 0x86, emptyTuple = UInt8(ascii: ")"), reduce = UInt8(ascii: "R")
+    static let emptyList = UInt8(ascii: "]"), appends = UInt8(ascii: "e"), emptyDict = UInt8(ascii: "}"), setItems = UInt8(ascii: "u")
+    static let none = UInt8(ascii: "N"), newTrue: UInt8 = 0x88, newFalse: UInt8 = 0x89
+    static let binInt = UInt8(ascii: "J"), long1: UInt8 = 0x8a, binFloat = UInt8(ascii: "G"), binUnicode = UInt8(ascii: "X")
+    static let shortBinBytes = UInt8(ascii: "C"), global = UInt8(ascii: "c"), binPut = UInt8(ascii: "q"), longBinPut = UInt8(ascii: "r")
+    static let binGet = UInt8(ascii: "h"), longBinGet = UInt8(ascii: "j")
+}
+
+/// Pickle opcodes for `PythonValue`s; each global (and the UTC time zone) is written once and
+/// fetched from the memo after.
+struct Pickler {
+    private var memo: [String: UInt32] = [:]
+
+    func start() -> [UInt8] { [PickleOpcode.proto, 3] }
+
+    mutating func global(_ module: String, _ name: String) -> [UInt8] {
+        remembered("\(module).\(name)") { Array("c\(module)\n\(name)\n".utf8) }
+    }
+
+    private mutating func remembered(_ key: String, _ make: () -> [UInt8]) -> [UInt8] {
+        if let index = memo[key] {
+            return index < 256 ? [PickleOpcode.binGet, UInt8(index)] : [PickleOpcode.longBinGet] + Self.littleEndian(index)
+        }
+        let index = UInt32(memo.count)
+        memo[key] = index
+        return make() + (index < 256 ? [PickleOpcode.binPut, UInt8(index)] : [PickleOpcode.longBinPut] + Self.littleEndian(index))
+    }
+
+    private mutating func utc() -> [UInt8] {
+        if memo["utc"] != nil { return remembered("utc") { [] } }
+        // datetime.timezone(datetime.timedelta()), which is datetime.timezone.utc.
+        let zone = global("datetime", "timezone") + global("datetime", "timedelta") + [PickleOpcode.emptyTuple, PickleOpcode.reduce]
+        return remembered("utc") { zone + [PickleOpcode.tuple1, PickleOpcode.reduce] }
+    }
+
+    mutating func value(_ value: PythonValue) -> [UInt8] {
+        switch value {
+        case .none: return [PickleOpcode.none]
+        case .bool(let flag): return [flag ? PickleOpcode.newTrue : PickleOpcode.newFalse]
+        case .int(let number):
+            if let small = Int32(exactly: number) { return [PickleOpcode.binInt] + Self.littleEndian(UInt32(bitPattern: small)) }
+            return [PickleOpcode.long1, 8] + withUnsafeBytes(of: number.littleEndian, Array.init)
+        case .float(let number): return [PickleOpcode.binFloat] + withUnsafeBytes(of: number.bitPattern.bigEndian, Array.init)
+        case .string(let text): return Self.unicode(text)
+        case .decimal(let text):
+            return global("decimal", "Decimal") + Self.unicode(text) + [PickleOpcode.tuple1, PickleOpcode.reduce]
+        case .datetime(let parts, let isUTC):
+            let state: [UInt8] = [
+                UInt8(parts.year >> 8), UInt8(parts.year & 255), UInt8(parts.month), UInt8(parts.day), UInt8(parts.hour), UInt8(parts.minute),
+                UInt8(parts.second), UInt8(parts.microsecond >> 16), UInt8((parts.microsecond >> 8) & 255), UInt8(parts.microsecond & 255),
+            ]
+            let callable = global("datetime", "datetime")
+            let bytes = [PickleOpcode.shortBinBytes, UInt8(state.count)] + state
+            return callable + bytes + (isUTC ? utc() + [PickleOpcode.tuple2] : [PickleOpcode.tuple1]) + [PickleOpcode.reduce]
+        case .date(let year, let month, let day):
+            let state: [UInt8] = [UInt8(year >> 8), UInt8(year & 255), UInt8(month), UInt8(day)]
+            return global("datetime", "date") + [PickleOpcode.shortBinBytes, 4] + state + [PickleOpcode.tuple1, PickleOpcode.reduce]
+        case .list(let elements):
+            var bytes: [UInt8] = [PickleOpcode.emptyList]
+            guard !elements.isEmpty else { return bytes }
+            bytes.append(PickleOpcode.mark)
+            for element in elements { bytes += self.value(element) }
+            bytes.append(PickleOpcode.appends)
+            return bytes
+        case .dict(let members):
+            var bytes: [UInt8] = [PickleOpcode.emptyDict]
+            guard !members.isEmpty else { return bytes }
+            bytes.append(PickleOpcode.mark)
+            for (key, member) in members { bytes += Self.unicode(key) + self.value(member) }
+            bytes.append(PickleOpcode.setItems)
+            return bytes
+        }
+    }
+
+    private static func unicode(_ text: String) -> [UInt8] {
+        let utf8 = Array(text.utf8)
+        return [PickleOpcode.binUnicode] + littleEndian(UInt32(utf8.count)) + utf8
+    }
+
+    private static func littleEndian(_ value: UInt32) -> [UInt8] { withUnsafeBytes(of: value.littleEndian, Array.init) }
+}
