@@ -140,6 +140,8 @@ public struct LongQueryWorkers: Service {
                     logger.info(
                         "Long query ended",
                         metadata: ["query": "\(job.id)", "outcome": "\(outcome)", "recorded": "\(recorded)", "worker": "\(number)"])
+                    // Put back: try again at the next tick rather than at once.
+                    if case .requeued = outcome { break }
                 } catch {
                     if !Task.isCancelled {
                         logger.warning("Long-query worker lost its database connection; will retry", metadata: ["error": "\(error)"])
@@ -178,7 +180,9 @@ public struct LongQueryWorkers: Service {
         do {
             connection = try await PostgresConnection.open(runner.conninfo, applicationName: "long query \(job.username)")
         } catch {
-            return .failed("can't reach the database as the query role: \(error.message)")
+            // The role's connection limit reached, or the database restarting: not the query's fault.
+            logger.warning("Long query put back: can't connect as the query role", metadata: ["query": "\(job.id)", "error": "\(error.message)"])
+            return .requeued
         }
         defer { connection.close() }
         let timeout = settings.timeout
