@@ -111,15 +111,48 @@ struct ImportSubset: ParsableCommand {
 struct LoadSNANA: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load-snana",
-        abstract: "Load SNANA FITS output (*HEAD.FITS.gz / *PHOT.FITS.gz pairs and <dir>/<dirname>.DUMP) into the PPDB.")
+        abstract: "Load SNANA FITS output (*HEAD.FITS.gz / *PHOT.FITS.gz pairs and <dir>/<dirname>.DUMP) into the PPDB or the training tables.",
+        discussion: """
+            The TOM's load_snana_fits, same flags. Without --do, a dry run: every file is read and counted, nothing is written \
+            (as the TOM's). --ppdb is the default; --train loads the TOM's training tables instead.
+            """)
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
-    @Option(help: "simversion of the loaded objects.") var simversion = "2023-04-01"
-    @Argument(help: "SNANA output directories.") var directories: [String]
+    @Option(name: [.customShort("d"), .customLong("directories")], parsing: .upToNextOption, help: "Directories of the HEAD and PHOT files.")
+    var directoryOptions: [String] = []
+    @Argument(help: "More directories (as -d).") var directories: [String] = []
+    @Option(
+        name: [.customShort("f"), .customLong("files")], parsing: .upToNextOption,
+        help: "Names of the *HEAD.FITS.gz files to load in each directory; default: all of them.")
+    var files: [String] = []
+    @Option(name: [.customShort("n"), .customLong("nprocs")], help: "File pairs read side by side, ahead of the one being loaded.")
+    var nprocs = 5
+    @Flag(help: "Log at debug level.") var verbose = false
+    @Option(name: [.customShort("s"), .customLong("simversion")], help: "What goes into the simversion column.") var simversion = "2023-04-01"
+    @Option(
+        name: [.customShort("m"), .customLong("max-sources-per-object")],
+        help: "Most forced sources of one object; source ids are SNID × this + index, so make it big enough.")
+    var maxSourcesPerObject: Int64 = 100_000
+    @Option(name: [.customShort("p"), .customLong("photflag-detect")], help: "The PHOTFLAG bit (its value, 2^bit) of a detection.")
+    var photflagDetect: Int64 = 4096
+    @Option(name: [.customShort("z"), .customLong("snana-zeropoint")], help: "The zero point of SNANA's FLUXCAL.") var snanaZeropoint = 27.5
+    @Option(name: [.customShort("a"), .customLong("alert-zeropoint")], help: "The zero point of the alerts' and the tables' fluxes.")
+    var alertZeropoint = 31.4
+    @Flag(help: "Load the PPDB tables (the default).") var ppdb = false
+    @Flag(help: "Load the TOM's training tables (elasticc2_training*).") var train = false
+    @Flag(name: .customLong("dont-disable-indexes-fks"), help: "Keep the tables' indexes during the load, even into empty tables.")
+    var dontDisableIndexesFks = false
+    @Flag(name: .customLong("do"), help: "Load; without it, read and count only.") var really = false
+
+    var allDirectories: [String] { directoryOptions + directories }
 
     func validate() throws {
-        guard !directories.isEmpty else { throw ValidationError("Give at least one SNANA directory.") }
-        for directory in directories {
+        guard !allDirectories.isEmpty else { throw ValidationError("Give at least one SNANA directory (-d DIR).") }
+        guard !(ppdb && train) else { throw ValidationError("Give only one of --ppdb and --train.") }
+        guard maxSourcesPerObject > 0, photflagDetect > 0, nprocs > 0 else {
+            throw ValidationError("--max-sources-per-object, --photflag-detect and --nprocs must be positive.")
+        }
+        for directory in allDirectories {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw ValidationError("\(directory) is not a directory.")
@@ -127,11 +160,34 @@ struct LoadSNANA: ParsableCommand {
         }
     }
 
+    var options: SNANALoader.Options {
+        var options = SNANALoader.Options()
+        options.simVersion = simversion
+        options.maxSourcesPerObject = maxSourcesPerObject
+        options.photflagDetect = photflagDetect
+        options.snanaZeropoint = snanaZeropoint
+        options.alertZeropoint = alertZeropoint
+        options.tables = train ? .training : .ppdb
+        options.files = files
+        options.readers = nprocs
+        options.keepIndexes = dontDisableIndexesFks
+        options.dryRun = !really
+        return options
+    }
+
     func run() throws {
         ParseOnly.exitIfRequested()
+        var logging = self.logging
+        if verbose { logging.logLevel = "debug" }
         let logger = logging.bootstrap(label: "ppdb")
-        let summary = try SNANALoader(connection: database.connect(applicationName: "ppdb load-snana"), simVersion: simversion, logger: logger)
-            .load(directories: directories)
+        let connection = really ? try database.connect(applicationName: "ppdb load-snana") : nil
+        let summary = try SNANALoader(connection: connection, options: options, logger: logger).load(directories: allDirectories)
+        if !really {
+            print(
+                "load-snana dry run (add --do to load): would load \(summary.objects) objects, \(summary.sources) sources = alerts, \(summary.forcedSources) forced sources into \(options.tables.objects) and its companions"
+            )
+            return
+        }
         print(
             String(
                 format: "load-snana: %d objects, %d sources = alerts, %d forced sources, %d truth rows in %.2f s (%.0f forced sources/s)",

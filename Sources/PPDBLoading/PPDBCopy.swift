@@ -2,22 +2,37 @@ import AvroSchemas
 import Postgres
 import TOMDatabase
 
+/// The tables a load fills: the PPDB's, or the TOM's training copies of them.
+public struct PPDBTableSet: Sendable, Equatable {
+    public var objects: String, sources: String, forcedSources: String, alerts: String, truth: String
+
+    public static let ppdb = PPDBTableSet(
+        objects: "elasticc2_ppdbdiaobject", sources: "elasticc2_ppdbdiasource", forcedSources: "elasticc2_ppdbdiaforcedsource",
+        alerts: "elasticc2_ppdbalert", truth: "elasticc2_diaobjecttruth")
+    public static let training = PPDBTableSet(
+        objects: "elasticc2_trainingdiaobject", sources: "elasticc2_trainingdiasource",
+        forcedSources: "elasticc2_trainingdiaforcedsource", alerts: "elasticc2_trainingalert", truth: "elasticc2_trainingdiaobjecttruth")
+
+    public var all: [String] { [objects, sources, forcedSources, alerts, truth] }
+
+    var objectsCopy: String {
+        "COPY \(objects) (diaobject_id, simversion, ra, decl, " + TOMSchema.diaObjectFloatColumns.joined(separator: ", ") + ", isddf) FROM STDIN"
+    }
+    var sourcesCopy: String {
+        "COPY \(sources) (diasource_id, midpointtai, filtername, ra, decl, psflux, psfluxerr, snr, diaobject_id) FROM STDIN"
+    }
+    var forcedSourcesCopy: String {
+        "COPY \(forcedSources) (diaforcedsource_id, midpointtai, filtername, psflux, psfluxerr, diaobject_id) FROM STDIN"
+    }
+    var alertsCopy: String { "COPY \(alerts) (alert_id, alertsenttimestamp, diaobject_id, diasource_id) FROM STDIN" }
+    var truthCopy: String { "COPY \(truth) (" + TOMSchema.truthColumns.map(\.name).joined(separator: ", ") + ") FROM STDIN" }
+}
+
 /// COPY statements and row writers for the PPDB tables, shared by every loader.
 enum PPDBCopy {
     /// Every table these statements fill.
-    static let tables = [
-        "elasticc2_ppdbdiaobject", "elasticc2_ppdbdiasource", "elasticc2_ppdbdiaforcedsource", "elasticc2_ppdbalert",
-        "elasticc2_diaobjecttruth",
-    ]
-    static let objects =
-        "COPY elasticc2_ppdbdiaobject (diaobject_id, simversion, ra, decl, "
-        + TOMSchema.diaObjectFloatColumns.joined(separator: ", ") + ", isddf) FROM STDIN"
-    static let sources =
-        "COPY elasticc2_ppdbdiasource (diasource_id, midpointtai, filtername, ra, decl, psflux, psfluxerr, snr, diaobject_id) FROM STDIN"
-    static let forcedSources =
-        "COPY elasticc2_ppdbdiaforcedsource (diaforcedsource_id, midpointtai, filtername, psflux, psfluxerr, diaobject_id) FROM STDIN"
-    static let alerts = "COPY elasticc2_ppdbalert (alert_id, alertsenttimestamp, diaobject_id, diasource_id) FROM STDIN"
-    static let truth = "COPY elasticc2_diaobjecttruth (" + TOMSchema.truthColumns.map(\.name).joined(separator: ", ") + ") FROM STDIN"
+    static let tables = PPDBTableSet.ppdb.all
+    static let truth = PPDBTableSet.ppdb.truthCopy
     /// How each truth value is written, in `TOMSchema.truthColumns` order without diaobject_id.
     enum TruthValueType { case integer, bigint, real, double }
     static let truthValueTypes: [TruthValueType] = TOMSchema.truthColumns.dropLast().map { column in
@@ -30,19 +45,19 @@ enum PPDBCopy {
     /// Copies objects, their sources, an alert per source, and forced sources, in that order
     /// (sources and alerts refer to objects): the one COPY sequence every loader uses.
     static func copy(
-        objects: [(DiaObject, Bool)], sources: [DiaSource], forced: [DiaForcedSource], on connection: PostgresConnection, freeze: Bool,
-        origin: String
+        objects: [(DiaObject, Bool)], sources: [DiaSource], forced: [DiaForcedSource], into tables: PPDBTableSet = .ppdb,
+        on connection: PostgresConnection, freeze: Bool, origin: String
     ) throws {
-        try connection.copyIn(PPDBCopy.objects, freeze: freeze, statement: "copy \(origin) objects") { buffer in
+        try connection.copyIn(tables.objectsCopy, freeze: freeze, statement: "copy \(origin) objects") { buffer in
             for (object, isDDF) in objects { try write(object, isDDF: isDDF, to: buffer) }
         }
-        try connection.copyIn(PPDBCopy.sources, freeze: freeze, statement: "copy \(origin) sources") { buffer in
+        try connection.copyIn(tables.sourcesCopy, freeze: freeze, statement: "copy \(origin) sources") { buffer in
             for source in sources { try write(source, to: buffer) }
         }
-        try connection.copyIn(PPDBCopy.alerts, freeze: freeze, statement: "copy \(origin) alerts") { buffer in
+        try connection.copyIn(tables.alertsCopy, freeze: freeze, statement: "copy \(origin) alerts") { buffer in
             for source in sources { try writeAlert(for: source, to: buffer) }
         }
-        try connection.copyIn(PPDBCopy.forcedSources, freeze: freeze, statement: "copy \(origin) forced sources") { buffer in
+        try connection.copyIn(tables.forcedSourcesCopy, freeze: freeze, statement: "copy \(origin) forced sources") { buffer in
             for row in forced { try write(row, to: buffer) }
         }
     }

@@ -48,6 +48,9 @@ public enum Migrator {
         statements(10, "page sums by simulated night, delays from 1 ms, confusion matrices", OwnTables.streamSummaryRebuild),
         statements(11, "PPDB browsing: table generations and page anchors", OwnTables.pageAnchorsCreation),
         statements(12, "long SQL queries' queue", OwnTables.longQueryCreation),
+        Migration(version: 13, name: "the TOM's training tables") { connection, report in
+            try ensure(TOMSchema.trainingTables, foreignKeys: TOMSchema.trainingForeignKeys, on: connection, &report)
+        },
     ]
 
     /// Serialises concurrent migrations across hosts.
@@ -170,7 +173,8 @@ public enum Migrator {
             try connection.query("CREATE EXTENSION IF NOT EXISTS q3c", statement: "create q3c extension")
         }
         report.q3cAvailable = true
-        for index in TOMSchema.q3cIndexes + TOMSchema.objectQ3CIndexes where try !relationExists(connection, index.name) {
+        for index in TOMSchema.q3cIndexes + TOMSchema.objectQ3CIndexes + TOMSchema.trainingQ3CIndexes
+        where try !relationExists(connection, index.name) {
             try connection.query(PostgresQuery(unescaped: index.definition), statement: "create index \(index.name)")
             report.createdIndexes.append(index.name)
         }

@@ -55,6 +55,20 @@ public enum TOMSchema {
         return statements
     }
 
+    static let alertColumns = [
+        "alert_id bigint NOT NULL", "alertsenttimestamp timestamp with time zone", "diaobject_id bigint", "diasource_id bigint",
+    ]
+
+    /// A truth table, its indexes named `<table>_<column>_<Django's hash>` from `suffixes`.
+    static func truthTable(_ name: String, indexSuffixes suffixes: [String]) -> Table {
+        Table(
+            name: name, creation: table(name, truthColumns.map { "\($0.name) \($0.type)" }, primaryKey: "diaobject_id"),
+            indexes: suffixes.map { suffix in
+                let column = String(suffix[..<suffix.lastIndex(of: "_")!])
+                return btree("\(name)_\(suffix)", on: name, column)
+            })
+    }
+
     static func btree(_ name: String, on table: String, _ columns: String) -> (String, String) {
         (name, "CREATE INDEX \(name) ON public.\(table) USING btree (\(columns))")
     }
@@ -88,26 +102,18 @@ public enum TOMSchema {
             ]),
         Table(
             name: "elasticc2_ppdbalert",
-            creation: table(
-                "elasticc2_ppdbalert",
-                [
-                    "alert_id bigint NOT NULL", "alertsenttimestamp timestamp with time zone", "diaobject_id bigint", "diasource_id bigint",
-                ], primaryKey: "alert_id"),
+            creation: table("elasticc2_ppdbalert", alertColumns, primaryKey: "alert_id"),
             indexes: [
                 btree("elasticc2_ppdbalert_alertsenttimestamp_0f43677b", on: "elasticc2_ppdbalert", "alertsenttimestamp"),
                 btree("elasticc2_ppdbalert_ppdbdiaobject_id_e64db178", on: "elasticc2_ppdbalert", "diaobject_id"),
                 btree("elasticc2_ppdbalert_ppdbdiasource_id_aebe2dd1", on: "elasticc2_ppdbalert", "diasource_id"),
             ]),
-        Table(
-            name: "elasticc2_diaobjecttruth",
-            creation: table("elasticc2_diaobjecttruth", truthColumns.map { "\($0.name) \($0.type)" }, primaryKey: "diaobject_id"),
-            indexes: [
+        truthTable(
+            "elasticc2_diaobjecttruth",
+            indexSuffixes: [
                 "gentype_2556e91f", "mjd_detect_first_0d848f4e", "mjd_detect_last_0cc4d44e", "peakmjd_6f57b2d9",
                 "sim_template_index_ac66e808", "zcmb_1c9a663e", "zhelio_0fd095ea",
-            ].map { suffix in
-                let column = String(suffix[..<suffix.lastIndex(of: "_")!])
-                return btree("elasticc2_diaobjecttruth_\(suffix)", on: "elasticc2_diaobjecttruth", column)
-            }),
+            ]),
         Table(
             name: "elasticc2_brokerclassifier",
             creation: table(
@@ -181,4 +187,62 @@ public enum TOMSchema {
             "CREATE INDEX idx_elasticc2_ppdbdiasource_q3c ON public.elasticc2_ppdbdiasource USING btree (public.q3c_ang2ipix(ra, decl))"
         ),
     ]
+
+    /// The TOM's training tables (`load_snana_fits --train`): the PPDB's shapes under other
+    /// names, with the TOM's index and constraint names.
+    public static let trainingTables: [Table] = [
+        Table(
+            name: "elasticc2_trainingdiaobject", creation: table("elasticc2_trainingdiaobject", diaObjectColumns, primaryKey: "diaobject_id"),
+            indexes: []),
+        Table(
+            name: "elasticc2_trainingdiasource", creation: table("elasticc2_trainingdiasource", diaSourceColumns, primaryKey: "diasource_id"),
+            indexes: [
+                btree("elasticc2_trainingdiasource_diaobject_id_10a8441d", on: "elasticc2_trainingdiasource", "diaobject_id"),
+                btree("elasticc2_trainingdiasource_midpointtai_d34d5868", on: "elasticc2_trainingdiasource", "midpointtai"),
+            ]),
+        Table(
+            name: "elasticc2_trainingdiaforcedsource",
+            creation: table("elasticc2_trainingdiaforcedsource", diaForcedSourceColumns, primaryKey: "diaforcedsource_id"),
+            indexes: [
+                btree("elasticc2_trainingdiaforcedsource_diaobject_id_6c1f3408", on: "elasticc2_trainingdiaforcedsource", "diaobject_id"),
+                btree("elasticc2_trainingdiaforcedsource_midpointtai_681bfc5f", on: "elasticc2_trainingdiaforcedsource", "midpointtai"),
+            ]),
+        Table(
+            name: "elasticc2_trainingalert",
+            creation: table("elasticc2_trainingalert", alertColumns, primaryKey: "alert_id"),
+            indexes: [
+                btree("elasticc2_trainingalert_alertsenttimestamp_3b0e7a85", on: "elasticc2_trainingalert", "alertsenttimestamp"),
+                btree("elasticc2_trainingalert_diaobject_id_0c0777c1", on: "elasticc2_trainingalert", "diaobject_id"),
+                btree("elasticc2_trainingalert_diasource_id_aabd6b3b", on: "elasticc2_trainingalert", "diasource_id"),
+            ]),
+        truthTable(
+            "elasticc2_trainingdiaobjecttruth",
+            indexSuffixes: [
+                "gentype_d7377cc4", "mjd_detect_first_ee315407", "mjd_detect_last_1ef79811", "peakmjd_43e79def", "sim_template_index_3f4f9f63",
+                "zcmb_efc4e3d7", "zhelio_5daf691b",
+            ]),
+    ]
+
+    public static let trainingForeignKeys: [(name: String, table: String, definition: String)] = [
+        ("elasticc2_trainingal_diaobject_id_0c0777c1_fk_elasticc2", "elasticc2_trainingalert", "diaobject_id", "elasticc2_trainingdiaobject"),
+        ("elasticc2_trainingal_diasource_id_aabd6b3b_fk_elasticc2", "elasticc2_trainingalert", "diasource_id", "elasticc2_trainingdiasource"),
+        ("elasticc2_trainingdi_diaobject_id_10a8441d_fk_elasticc2", "elasticc2_trainingdiasource", "diaobject_id", "elasticc2_trainingdiaobject"),
+        (
+            "elasticc2_trainingdi_diaobject_id_2d707152_fk_elasticc2", "elasticc2_trainingdiaobjecttruth", "diaobject_id",
+            "elasticc2_trainingdiaobject"
+        ),
+        (
+            "elasticc2_trainingdi_diaobject_id_6c1f3408_fk_elasticc2", "elasticc2_trainingdiaforcedsource", "diaobject_id",
+            "elasticc2_trainingdiaobject"
+        ),
+    ].map { name, table, column, target in
+        (name, table, "FOREIGN KEY (\(column)) REFERENCES public.\(target)(\(column)) DEFERRABLE INITIALLY DEFERRED")
+    }
+
+    public static let trainingQ3CIndexes: [(name: String, definition: String)] = ["trainingdiaobject", "trainingdiasource"].map { table in
+        (
+            "idx_elasticc2_\(table)_q3c",
+            "CREATE INDEX idx_elasticc2_\(table)_q3c ON public.elasticc2_\(table) USING btree (public.q3c_ang2ipix(ra, decl))"
+        )
+    }
 }

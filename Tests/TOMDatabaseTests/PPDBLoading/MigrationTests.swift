@@ -76,23 +76,25 @@ struct MigrationTests {
 
     /// Every TOM table `ppdb migrate` creates that the reference dump holds (it has no Django
     /// groups: `auth_group` and `auth_user_groups` are checked against Django's schema below).
-    static let referenceTables = (TOMSchema.tables + TOMSchema.objectTables).map(\.name).filter { !$0.hasPrefix("auth_") || $0 == "auth_user" }
+    static let referenceTables = (TOMSchema.tables + TOMSchema.objectTables + TOMSchema.trainingTables).map(\.name).filter {
+        !$0.hasPrefix("auth_") || $0 == "auth_user"
+    }
 
     @Test("An empty database gets exactly the TOM's tables: columns, keys, identities, foreign keys and indexes")
     func migrateMatchesReference() throws {
         let ours = try PostgresConnection(try PostgresTestServer.shared.makeDatabase("migrate"))
         let report = try Migrator.migrate(ours, logger: Self.logger)
-        #expect(report.appliedVersions == Array(1...12))
-        #expect(report.createdTables.count == 21)
+        #expect(report.appliedVersions == Array(1...13))
+        #expect(report.createdTables.count == 26)
         #expect(report.q3cAvailable)
         let reference = try PostgresConnection(try Self.referenceDatabase())
         let tables = Self.referenceTables
-        #expect(tables.count == 19)
+        #expect(tables.count == 24)
         let expected = try CatalogSnapshot.of(reference, tables: tables)
         let actual = try CatalogSnapshot.of(ours, tables: tables)
         #expect(expected.count > 350)
         #expect(actual == expected)
-        #expect(Set(actual.filter { $0.hasPrefix("constraint") && $0.contains("FOREIGN KEY") }).count == 12)
+        #expect(Set(actual.filter { $0.hasPrefix("constraint") && $0.contains("FOREIGN KEY") }).count == 17)
         // The TOM's migration 0019 seeds one row, running = false.
         #expect(try ours.query("SELECT id, running FROM elasticc2_importppdbrunning", statement: "running row").rowCount == 1)
         #expect(try ours.query("SELECT running FROM elasticc2_importppdbrunning", statement: "running").value(0, 0, as: Bool.self) == false)
@@ -174,7 +176,7 @@ struct MigrationTests {
         let report = try Migrator.migrate(connection, logger: Self.logger)
         // The reference has no Django groups: only those two are new; nothing of the TOM's changes.
         #expect(report.createdTables == ["auth_group", "auth_user_groups"])
-        #expect(report.existingTables.count == 19)
+        #expect(report.existingTables.count == 24)
         #expect(
             Set(report.createdIndexes).isSubset(of: [
                 "auth_group_name_a6ea08ec_like", "auth_user_groups_group_id_97559544", "auth_user_groups_user_id_6a12ed8b",
