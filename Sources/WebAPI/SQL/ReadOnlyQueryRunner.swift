@@ -198,7 +198,7 @@ public struct ReadOnlyQueryRunner: Sendable {
         }
     }
 
-    static func tooManyRows(_ label: String, _ limits: SQLQueryLimits) -> Answer {
+    private static func tooManyRows(_ label: String, _ limits: SQLQueryLimits) -> Answer {
         .error("\(label) returns more than \(limits.rows) rows, the limit here: add a LIMIT or narrow the WHERE")
     }
 

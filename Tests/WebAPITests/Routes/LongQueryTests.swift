@@ -136,9 +136,25 @@ struct LongQueryTests {
         let sync = { @Sendable (id: String) async throws -> Run? in try await connection.run { try Self.run(id, on: $0) } }
         let queue = { @Sendable (sql: String) async throws -> String in try await connection.run { try Self.queue(sql, user: "plain", on: $0) } }
 
+        // A query that runs until the test lets it go: it sleeps a minute while the broker tables
+        // (which the query role reads) have no classifier of that name, and not at all once they do.
+        func held(_ name: String, _ select: String) -> String {
+            """
+            SELECT \(select) FROM pg_sleep((SELECT CASE WHEN count(*) = 0 THEN 60 ELSE 0 END FROM elasticc2_brokerclassifier
+                                              WHERE classifiername = '\(name)'))
+            """
+        }
+        func release(_ name: String) async throws {
+            try await connection.query(
+                """
+                INSERT INTO elasticc2_brokerclassifier (brokername, brokerversion, classifiername, classifierparams, modified)
+                VALUES ('test', '1', \(name), '', now())
+                """, statement: "release")
+        }
+
         // kill -9 while the query runs: the next server runs it again, and only once more.
         let first = try await start(1)
-        let slow = try await queue("SELECT 42 AS answer FROM pg_sleep(4)")
+        let slow = try await queue(held("first", "42 AS answer"))
         try await TestEnvironment.waitUntil(timeout: .seconds(30), "query started") { try await sync(slow)?.started == true }
         kill(first.processIdentifier, SIGKILL)
         try await stopped(first)
@@ -147,6 +163,7 @@ struct LongQueryTests {
         let doomed = try await queue("SELECT 1 AS one")
         try await connection.query(
             "UPDATE public.\(unescaped: OwnTables.longQuery) SET started = now(), attempts = 2 WHERE queryid = \(doomed)::uuid", statement: "doom")
+        try await release("first")
         let second = try await start(1)
         try await TestEnvironment.waitUntil(timeout: .seconds(60), "killed query rerun") { try await sync(slow)?.finished == true }
         let rerun = try #require(try await sync(slow))
@@ -160,13 +177,14 @@ struct LongQueryTests {
         #expect(leftovers.isEmpty, "\(leftovers)")
 
         // SIGTERM while a query runs: it goes back to the queue, not counted as a run.
-        let interrupted = try await queue("SELECT 7 AS seven FROM pg_sleep(3)")
+        let interrupted = try await queue(held("second", "7 AS seven"))
         try await TestEnvironment.waitUntil(timeout: .seconds(30), "query started") { try await sync(interrupted)?.started == true }
         kill(second.processIdentifier, SIGTERM)
         try await stopped(second)
         #expect(second.terminationStatus == 0)
         #expect(try await sync(interrupted) == Run(started: false, finished: false, error: false, attempts: 0, runner: nil, errorText: nil))
 
+        try await release("second")
         // A finished query older than --query-results-days goes, with its file, when a server starts.
         try await connection.query(
             "UPDATE public.\(unescaped: OwnTables.longQuery) SET finished = now() - interval '8 days' WHERE queryid = \(slow)::uuid", statement: "age"
