@@ -76,7 +76,8 @@ SELECT s.diasource_id, s.diaobject_id, s.midpointtai, s.filtername, s.psflux, s.
        'text, with "quotes"' || E'\\n' || 'line' AS messy, '' AS empty, NULL::text AS nothing,
        CASE s.diasource_id %% 4 WHEN 0 THEN 'NaN'::float8 WHEN 1 THEN 'Infinity' WHEN 2 THEN '-Infinity' ELSE s.ra END AS special,
        date '2024-01-02' + (s.diasource_id %% 3)::int AS d, s.midpointtai * 1e12 AS big, s.psflux * 1e-7 AS tiny,
-       (s.diasource_id %% 30000)::smallint AS small
+       (s.diasource_id %% 30000)::smallint AS small, s.midpointtai * 1e10 AS e14, s.midpointtai * 1e11 AS e15,
+       (s.psflux * 1e6)::real AS real_e6, (s.diasource_id %% 7)::float8 AS whole
   FROM elasticc2_diasource s
  WHERE s.diaobject_id IN %(objects)s
  ORDER BY s.diasource_id

@@ -23,13 +23,14 @@ enum PandasResultFiles {
         var out = try ResultFileWriter(url: url)
         out.write(([""] + spool.columns.map(\.name)).map(csvField).joined(separator: ","))
         out.write(byte: 10)
-        let renderers = spool.columns.map(csvRenderer)
+        let columns = spool.columns.map(CSVColumn.init)
         var index = 0
         try spool.forEachRow { row in
             out.write(String(index))
-            for (column, text) in row.enumerated() {
+            for (column, value) in row.enumerated() {
                 out.write(byte: 44)
-                out.write(csvField(renderers[column](text)))
+                // Every dtype writes a missing value (None, NaN, NaT) as nothing.
+                if let value { columns[column].write(value, into: &out) }
             }
             out.write(byte: 10)
             index += 1
@@ -39,43 +40,119 @@ enum PandasResultFiles {
     }
 
     static func csvField(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 }) else { return text }
+        guard text.utf8.contains(where: needsQuotes) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
-    /// How pandas writes a column's values, which depends on the dtype it gave the column.
-    static func csvRenderer(_ column: ResultSpool.Column) -> (String?) -> String {
-        let type = column.type
-        if [20, 21, 23, 26].contains(type), column.nulls > 0 {
-            // An integer column with a missing value is float64 in pandas: 3 is written 3.0.
-            return { text in
-                guard let text, let value = Int64(text) else { return text ?? "" }
-                return PythonValue.floatRepr(Double(value))
+    static func needsQuotes(_ byte: UInt8) -> Bool { byte == 44 || byte == 34 || byte == 10 || byte == 13 }
+
+    /// How pandas writes a column's values, which depends on the dtype it gave the column; the
+    /// common types straight from PostgreSQL's text bytes, the rest through `PythonValue`.
+    enum CSVColumn {
+        /// Integers of a column without NULLs.
+        case verbatim
+        case text
+        /// An integer column with a missing value is float64 in pandas: 3 is written 3.0.
+        case integerAsFloat
+        case float
+        case bool
+        case zonedTimestamp
+        /// datetime64[ns]: one format for the whole column, as precise as its finest value.
+        case naiveTimestamp(withFraction: Bool, dateOnly: Bool)
+        case python(type: UInt32)
+
+        init(_ column: ResultSpool.Column) {
+            switch column.type {
+            case 20, 21, 23, 26: self = column.nulls > 0 ? .integerAsFloat : .verbatim
+            case 700, 701: self = .float
+            case 16: self = .bool
+            case 25, 1043, 1042, 19, 18, 2950: self = .text
+            case 1184: self = .zonedTimestamp
+            case 1114: self = .naiveTimestamp(withFraction: column.anyMicroseconds, dateOnly: column.allMidnight)
+            default: self = .python(type: column.type)
             }
         }
-        switch type {
-        case 1114:
-            // datetime64[ns]: one format for the whole column, as precise as its finest value.
-            let withFraction = column.anyMicroseconds
-            let dateOnly = column.allMidnight
-            return { text in
-                guard let text else { return "" }
+
+        func write(_ value: UnsafeRawBufferPointer, into out: inout ResultFileWriter) {
+            switch self {
+            case .verbatim: out.write(value)
+            case .text: Self.writeQuoted(value, into: &out)
+            case .integerAsFloat:
+                // Python's repr of a whole float below 10^16 is its digits and `.0`.
+                if value.count <= 16 {
+                    out.write(value)
+                    out.write(Self.pointZero)
+                } else {
+                    out.write(PythonValue.floatRepr(Double(Int64(String(decoding: value, as: UTF8.self)) ?? 0)))
+                }
+            case .float: Self.writeFloat(value, into: &out)
+            case .bool: out.write(value.first == UInt8(ascii: "t") ? "True" : "False")
+            case .zonedTimestamp: Self.writeZonedTimestamp(value, into: &out)
+            case .naiveTimestamp(let withFraction, let dateOnly):
+                let text = String(decoding: value, as: UTF8.self)
                 guard let parts = PythonValue.dateTime(text, zoned: false), (1678...2261).contains(parts.year) else {
-                    return PythonValue(text: text, type: type).pythonStr
+                    return Self.writePython(text, type: 1114, into: &out)
                 }
                 let date = PythonValue.isoDate(parts.year, parts.month, parts.day)
-                if dateOnly { return date }
+                if dateOnly { return out.write(date) }
                 let time = PythonValue.pad(parts.hour, 2) + ":" + PythonValue.pad(parts.minute, 2) + ":" + PythonValue.pad(parts.second, 2)
-                return date + " " + time + (withFraction ? "." + PythonValue.pad(parts.microsecond, 6) : "")
+                out.write(date + " " + time + (withFraction ? "." + PythonValue.pad(parts.microsecond, 6) : ""))
+            case .python(let type): Self.writePython(String(decoding: value, as: UTF8.self), type: type, into: &out)
             }
-        default:
-            return { text in
-                guard let text else { return "" }
-                switch PythonValue(text: text, type: type) {
-                case .none: return ""
-                case .float(let value) where value.isNaN: return ""
-                case let value: return value.pythonStr
-                }
+        }
+
+        static let pointZero: [UInt8] = Array(".0".utf8)
+
+        static func writeQuoted(_ value: UnsafeRawBufferPointer, into out: inout ResultFileWriter) {
+            guard value.contains(where: needsQuotes) else { return out.write(value) }
+            out.write(byte: 34)
+            for byte in value {
+                out.write(byte: byte)
+                if byte == 34 { out.write(byte: 34) }
+            }
+            out.write(byte: 34)
+        }
+
+        /// PostgreSQL prints the shortest digits that read back, as Python's repr does; only the
+        /// layout differs: PostgreSQL turns to exponents sooner, and leaves whole numbers bare.
+        static func writeFloat(_ value: UnsafeRawBufferPointer, into out: inout ResultFileWriter) {
+            switch value.first {
+            case UInt8(ascii: "N"): return  // NaN: missing
+            case UInt8(ascii: "I"): return out.write("inf")
+            case UInt8(ascii: "-") where value.count > 1 && value[1] == UInt8(ascii: "I"): return out.write("-inf")
+            default: break
+            }
+            if value.contains(UInt8(ascii: "e")) {
+                out.write(PythonValue.floatRepr(Double(String(decoding: value, as: UTF8.self)) ?? .nan))
+            } else if value.contains(UInt8(ascii: ".")) {
+                out.write(value)
+            } else if value.count <= 16 {
+                out.write(value)
+                out.write(pointZero)
+            } else {
+                out.write(PythonValue.floatRepr(Double(String(decoding: value, as: UTF8.self)) ?? .nan))
+            }
+        }
+
+        /// `2024-01-02 03:04:05.678+00` → `2024-01-02 03:04:05.678000+00:00` (pandas' Timestamp).
+        static func writeZonedTimestamp(_ value: UnsafeRawBufferPointer, into out: inout ResultFileWriter) {
+            let count = value.count
+            guard count >= 22, value[4] == 45, value[10] == 32, value[count - 3] == 43, value[count - 2] == 48, value[count - 1] == 48,
+                count == 22 || (value[19] == 46 && count <= 29)
+            else { return writePython(String(decoding: value, as: UTF8.self), type: 1184, into: &out) }
+            out.write(UnsafeRawBufferPointer(rebasing: value[0..<19]))
+            if count > 22 {
+                out.write(UnsafeRawBufferPointer(rebasing: value[19..<(count - 3)]))
+                for _ in (count - 23)..<6 { out.write(byte: 48) }
+            }
+            out.write("+00:00")
+        }
+
+        static func writePython(_ text: String, type: UInt32, into out: inout ResultFileWriter) {
+            switch PythonValue(text: text, type: type) {
+            case .none: return
+            case .float(let number) where number.isNaN: return
+            case let value: out.write(csvField(value.pythonStr))
             }
         }
     }
@@ -97,8 +174,8 @@ enum PandasResultFiles {
         try spool.forEachRow { row in
             if inBatch == 0 { out.write(byte: PickleOpcode.mark) }
             out.write(byte: PickleOpcode.mark)
-            for (column, text) in row.enumerated() {
-                out.write(pickler.value(text.map { PythonValue(text: $0, type: types[column]) } ?? .none))
+            for (column, value) in row.enumerated() {
+                out.write(pickler.value(value.map { PythonValue(text: String(decoding: $0, as: UTF8.self), type: types[column]) } ?? .none))
             }
             out.write(byte: PickleOpcode.tuple)
             inBatch += 1

@@ -85,12 +85,13 @@ final class ResultSpool {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    /// Each row's values (nil for NULL), in order, read back from the finished spool.
-    func forEachRow(_ body: ([String?]) throws -> Void) throws {
+    /// Each row's values as PostgreSQL's text bytes (nil for NULL), in order, read back from the
+    /// finished spool; the bytes are valid only during the call.
+    func forEachRow(_ body: ([UnsafeRawBufferPointer?]) throws -> Void) throws {
         let data = try Data(contentsOf: url, options: .alwaysMapped)
         try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             var offset = 0
-            var row: [String?] = Array(repeating: nil, count: columns.count)
+            var row: [UnsafeRawBufferPointer?] = Array(repeating: nil, count: columns.count)
             for _ in 0..<rowCount {
                 for column in columns.indices {
                     let length = Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
@@ -98,7 +99,7 @@ final class ResultSpool {
                     if length < 0 {
                         row[column] = nil
                     } else {
-                        row[column] = String(decoding: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + length)]), as: UTF8.self)
+                        row[column] = UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + length)])
                         offset += length
                     }
                 }
@@ -123,6 +124,7 @@ struct ResultFileWriter {
 
     mutating func write(_ text: String) { bytes += text.utf8 }
     mutating func write(_ data: some Sequence<UInt8>) { bytes += data }
+    mutating func write(_ raw: UnsafeRawBufferPointer) { bytes.append(contentsOf: raw) }
     mutating func write(byte: UInt8) { bytes.append(byte) }
 
     mutating func flushIfFull() throws {
