@@ -175,7 +175,21 @@ enum PandasResultFiles {
             if inBatch == 0 { out.write(byte: PickleOpcode.mark) }
             out.write(byte: PickleOpcode.mark)
             for (column, value) in row.enumerated() {
-                out.write(pickler.value(value.map { PythonValue(text: String(decoding: $0, as: UTF8.self), type: types[column]) } ?? .none))
+                guard let value else {
+                    out.write(byte: PickleOpcode.none)
+                    continue
+                }
+                // The common types straight from the bytes; the rest through PythonValue.
+                let type = types[column]
+                switch type {
+                case 16: out.write(byte: value.first == UInt8(ascii: "t") ? PickleOpcode.newTrue : PickleOpcode.newFalse)
+                case 20, 21, 23,
+                    26 where value.count <= 18:
+                    Pickler.writeInteger(Self.integer(value) ?? 0, into: &out)
+                case 700, 701: Pickler.writeFloat(Self.double(value) ?? .nan, into: &out)
+                case 25, 1043, 1042, 19, 18, 2950: Pickler.writeUnicode(value, into: &out)
+                default: out.write(pickler.value(PythonValue(text: String(decoding: value, as: UTF8.self), type: type)))
+                }
             }
             out.write(byte: PickleOpcode.tuple)
             inBatch += 1
@@ -190,6 +204,37 @@ enum PandasResultFiles {
         out.write(pickler.value(.list(spool.columns.map { .string($0.name) })))
         out.write([PickleOpcode.tuple, PickleOpcode.reduce, PickleOpcode.stop])
         try out.close()
+    }
+}
+
+extension PandasResultFiles {
+    /// PostgreSQL's integer text, without a String.
+    static func integer(_ text: UnsafeRawBufferPointer) -> Int64? {
+        guard let first = text.first else { return nil }
+        let negative = first == UInt8(ascii: "-")
+        var value: Int64 = 0
+        for byte in text.dropFirst(negative ? 1 : 0) {
+            guard byte >= 48, byte <= 57 else { return nil }
+            let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflow2) =
+                negative ? shifted.subtractingReportingOverflow(Int64(byte - 48)) : shifted.addingReportingOverflow(Int64(byte - 48))
+            guard !overflow1, !overflow2 else { return nil }
+            value = next
+        }
+        return text.count > (negative ? 1 : 0) ? value : nil
+    }
+
+    /// Python's `float()` of PostgreSQL's float text (NaN and infinities included), correctly
+    /// rounded by the C library's `strtod`.
+    static func double(_ text: UnsafeRawBufferPointer) -> Double? {
+        guard !text.isEmpty, text.count < 64 else { return nil }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: text.count + 1) { buffer in
+            for (index, byte) in text.enumerated() { buffer[index] = CChar(bitPattern: byte) }
+            buffer[text.count] = 0
+            var end: UnsafeMutablePointer<CChar>?
+            let value = strtod(buffer.baseAddress!, &end)
+            return end == buffer.baseAddress! + text.count ? value : nil
+        }
     }
 }
 
@@ -267,6 +312,27 @@ struct Pickler {
             bytes.append(PickleOpcode.setItems)
             return bytes
         }
+    }
+
+    static func writeInteger(_ number: Int64, into out: inout ResultFileWriter) {
+        if let small = Int32(exactly: number) {
+            out.write(byte: PickleOpcode.binInt)
+            withUnsafeBytes(of: small.littleEndian) { out.write($0) }
+        } else {
+            out.write([PickleOpcode.long1, 8])
+            withUnsafeBytes(of: number.littleEndian) { out.write($0) }
+        }
+    }
+
+    static func writeFloat(_ number: Double, into out: inout ResultFileWriter) {
+        out.write(byte: PickleOpcode.binFloat)
+        withUnsafeBytes(of: number.bitPattern.bigEndian) { out.write($0) }
+    }
+
+    static func writeUnicode(_ utf8: UnsafeRawBufferPointer, into out: inout ResultFileWriter) {
+        out.write(byte: PickleOpcode.binUnicode)
+        withUnsafeBytes(of: UInt32(utf8.count).littleEndian) { out.write($0) }
+        out.write(utf8)
     }
 
     private static func unicode(_ text: String) -> [UInt8] {
