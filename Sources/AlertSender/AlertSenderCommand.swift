@@ -23,7 +23,8 @@ struct Send: AsyncParsableCommand {
     @Option(help: "Send no alert whose source is earlier than this MJD.") var startDay: Double?
     @Option(name: [.customShort("d"), .customLong("through-day")], help: "Send alerts through this MJD.") var throughDay: Double?
     @Option(name: [.customShort("a"), .customLong("added-days")], help: "Send this many days past the last alert sent.") var addedDays: Double?
-    @Option(name: [.customShort("k"), .customLong("kafka-server")], help: "Kafka bootstrap servers.") var kafkaServer = "localhost:9092"
+    @Option(name: [.customShort("k"), .customLong("kafka-server")], help: "Kafka bootstrap servers, by default KAFKA_SERVER or localhost:9092.")
+    var kafkaServer = KafkaClientOptions.defaultServer
     @Option(help: "Topic for WFD objects' alerts.") var wfdTopic = "alerts-wfd"
     @Option(help: "Topic for DDF objects' alerts with full history.") var ddfFullTopic = "alerts-ddf-full"
     @Option(help: "Topic for DDF objects' alerts with 30 days of history.") var ddfLimitedTopic = "alerts-ddf-limited"

@@ -14,7 +14,7 @@ struct BrokerPollCommand: AsyncParsableCommand {
         subcommands: [ResetOffsets.self])
 
     @Option(help: "YAML file listing the brokers to poll.") var config: String?
-    @Option(help: "Bootstrap servers of one broker (with --topic and --group-id).") var server: String?
+    @Option(help: "Bootstrap servers of one broker (with --topic and --group-id; default with --topic: KAFKA_SERVER).") var server: String?
     @Option(help: "A topic of that broker (repeatable).") var topic: [String] = []
     @Option(help: "Consumer group for --server.") var groupId: String?
 
@@ -55,6 +55,9 @@ struct BrokerPollCommand: AsyncParsableCommand {
     @OptionGroup var kafka: KafkaClientOptions
     @OptionGroup var logging: LoggingOptions
 
+    /// `--server`, or with `--topic`, the stack's `KAFKA_SERVER`.
+    var oneServer: String? { server ?? (topic.isEmpty ? nil : ProcessInfo.processInfo.environment["KAFKA_SERVER"]) }
+
     func validate() throws {
         if doPitt {
             throw ValidationError("--do-pitt is not supported: Pitt-Google delivers through Google Pub/Sub, not Kafka.")
@@ -64,7 +67,8 @@ struct BrokerPollCommand: AsyncParsableCommand {
         }
         if doBrahms, brahmsTopic == nil { throw ValidationError("--do-brahms needs --brahms-topic.") }
         if server != nil, topic.isEmpty || groupId == nil { throw ValidationError("--server needs --topic and --group-id.") }
-        if server == nil, !topic.isEmpty { throw ValidationError("--topic goes with --server.") }
+        if server == nil, !topic.isEmpty, groupId == nil { throw ValidationError("--topic needs --group-id.") }
+        if oneServer == nil, !topic.isEmpty { throw ValidationError("--topic goes with --server (or KAFKA_SERVER).") }
         if try sources().isEmpty {
             throw ValidationError("Nothing to poll: give --config, --server with --topic and --group-id, or a preset such as --do-fink.")
         }
@@ -76,7 +80,7 @@ struct BrokerPollCommand: AsyncParsableCommand {
 
     func sources() throws -> [BrokerSource] {
         var sources = try config.map { try BrokerConfigFile.load(path: $0) } ?? []
-        if let server, let groupId {
+        if let server = oneServer, let groupId {
             sources.append(
                 BrokerSource(
                     name: "server", servers: server, topics: .names(topic), groupId: groupId,

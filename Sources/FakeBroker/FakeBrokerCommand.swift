@@ -13,7 +13,7 @@ struct FakeBrokerCommand: AsyncParsableCommand {
         commandName: "fake-broker",
         abstract: "Play an alert broker: answer each alert with brokerClassification messages (the TOM's fakebroker.py).")
 
-    @Option(help: "Bootstrap servers of the alert stream.") var source = "localhost:9092"
+    @Option(help: "Bootstrap servers of the alert stream, by default KAFKA_SERVER or localhost:9092.") var source = KafkaClientOptions.defaultServer
     @Option(
         name: [.customShort("t"), .customLong("source-topics")], parsing: .upToNextOption,
         help: "Alert topics to consume; topics that do not exist yet are picked up when they appear.")

