@@ -38,8 +38,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a long query may run before it is cancelled and marked failed.") var longQueryTimeout = 86_400
     @Option(
         help: ArgumentHelp(
-            "Where long queries' results are kept; servers on one database share it (the TOM's /query_results).", valueName: "directory"))
-    var queryResultsDir = "query_results"
+            "Where long queries' results are kept; servers on one database share it (the TOM's /query_results). Default: elasticc-api-query-results in the temporary directory, writable by any user, as a container's /tmp is.",
+            valueName: "directory"))
+    var queryResultsDir = LongQuerySettings().resultsDirectory.path
     @Option(help: "Days finished long queries and their results are kept.") var queryResultsDays = 7.0
     @Option(help: "Most bytes of a long query's result (as PostgreSQL's text).") var longQueryResultBytes = LongQuerySettings().resultByteLimit
     @Option(help: "Long queries one user may have waiting or running.") var longQueriesPerUser = LongQuerySettings().queuedPerUser

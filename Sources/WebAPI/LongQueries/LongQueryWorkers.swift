@@ -25,7 +25,7 @@ public struct LongQuerySettings: Sendable {
     public var pollInterval: Duration = .seconds(2)
 
     public init(
-        resultsDirectory: URL = URL(fileURLWithPath: "query_results"),
+        resultsDirectory: URL = FileManager.default.temporaryDirectory.appendingPathComponent("elasticc-api-query-results", isDirectory: true),
         runnerName: String = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
     ) {
         self.resultsDirectory = resultsDirectory

@@ -33,7 +33,6 @@ struct LongQueryTests {
         let output = try await TomClientTests.withServer(
             ["--db", url, "--sql-query-db", roles.plain, "--sql-admin-query-db", roles.admin, "--query-workers", "2"]
         ) { address, work in
-            #expect(FileManager.default.fileExists(atPath: work.appendingPathComponent("query_results").path))
             return try await TestEnvironment.runPython(
                 script: "tom_long_query.py", arguments: [try TestEnvironment.reference("tom_desc").path, "http://\(address)", url], input: "")
         }
