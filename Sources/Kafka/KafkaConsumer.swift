@@ -22,6 +22,9 @@ public final class KafkaConsumer: Sendable {
     /// fake broker resets each topic once, not on every later rebalance.
     private let rewound = Mutex<Set<KafkaTopicPartition>>([])
     private let assigned = Mutex<Set<KafkaTopicPartition>>([])
+    /// Whether the group gave this member its share yet (an empty one included) or it took its
+    /// partitions directly.
+    private let joined = Mutex(false)
     private let closed = Atomic<Bool>(false)
     private let recentError = Mutex<KafkaError?>(nil)
     private let executor = BlockingExecutor(label: "kafka consumer")
@@ -75,6 +78,7 @@ public final class KafkaConsumer: Sendable {
         let status = rd_kafka_assign(client.pointer, list.pointer)
         guard status == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(status) }
         assigned.withLock { $0 = Set(partitions.keys) }
+        joined.withLock { $0 = true }
         client.logger.info("Partitions assigned directly", metadata: ["kafka.partitions": "\(partitions.count)"])
     }
 
@@ -168,6 +172,7 @@ public final class KafkaConsumer: Sendable {
                 guard status == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(status) }
             }
             assigned.withLock { $0.formUnion(partitions) }
+            joined.withLock { $0 = true }
             client.logger.info("Partitions assigned", metadata: ["kafka.partitions": "\(partitions.map(\.description).joined(separator: ","))"])
         } else {
             _ = await rebalanceHandler?(.revoked(partitions))
@@ -281,6 +286,10 @@ public final class KafkaConsumer: Sendable {
 
     /// Partitions currently assigned to this member.
     public var assignment: Set<KafkaTopicPartition> { assigned.withLock { $0 } }
+
+    /// Whether this member has been given its share of the group's partitions — possibly none,
+    /// when the group has more members than partitions — or has taken partitions directly.
+    public var hasJoinedGroup: Bool { joined.withLock { $0 } }
 
     public func topics(timeout: Duration = .seconds(10)) async throws(KafkaError) -> [KafkaTopicMetadata] {
         try await executor.run { () throws(KafkaError) in try self.client.listTopics(timeoutMilliseconds: timeout.milliseconds) }

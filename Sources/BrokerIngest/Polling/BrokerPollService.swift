@@ -12,7 +12,7 @@ public struct BrokerPollService: Service {
 
     /// `alone`: this is the only broker-poll of its groups, so each takes its partitions directly;
     /// `storingSessions`: each broker's database sessions storing batches side by side;
-    /// `onReady`: once every broker has partitions assigned.
+    /// `onReady`: once every broker has its share of partitions (none, for a replica too many).
     public init(
         sources: [BrokerSource], conninfo: String, logger: Logger, statsInterval: Duration = .seconds(30), batchSize: Int = 5000, alone: Bool = false,
         storingSessions: Int = 2, onReady: @escaping @Sendable () -> Void = {}
@@ -25,8 +25,8 @@ public struct BrokerPollService: Service {
         self.onReady = onReady
     }
 
-    /// Each broker's part of `/ready`: partitions assigned (which needs Kafka reachable), and
-    /// the last session's error if it failed.
+    /// Each broker's part of `/ready`: its share of partitions received (which needs Kafka
+    /// reachable; an idle replica's share is none), and the last session's error if it failed.
     public var brokerReadiness: [(name: String, ok: Bool, detail: String)] {
         pollers.map { poller in
             let stats = poller.stats
@@ -37,6 +37,9 @@ public struct BrokerPollService: Service {
                 return ("broker " + poller.source.name, false, "partitions refused (see broker-poll reset-offsets): " + named)
             }
             if poller.hasAssignment { return ("broker " + poller.source.name, true, "partitions assigned") }
+            if poller.hasJoinedGroup {
+                return ("broker " + poller.source.name, true, "in its group with no partition assigned (more replicas than partitions): idle")
+            }
             return ("broker " + poller.source.name, false, "no partitions assigned" + (stats.lastError.map { "; last error: \($0)" } ?? ""))
         }
     }
@@ -50,7 +53,7 @@ public struct BrokerPollService: Service {
         let (assignments, assigned) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         await withTaskGroup(of: Void.self) { watchers in
             watchers.addTask { [pollers, onReady] in
-                for await _ in assignments where pollers.allSatisfy(\.hasAssignment) {
+                for await _ in assignments where pollers.allSatisfy({ $0.hasAssignment || $0.hasJoinedGroup }) {
                     onReady()
                     return
                 }

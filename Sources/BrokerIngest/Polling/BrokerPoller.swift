@@ -191,8 +191,8 @@ public final class BrokerPoller: Sendable {
         var wasAssigned = false
         while !Self.stopping {
             advance()
-            // Announced each time partitions come (again, after a rebalance took them all).
-            let isAssigned = !consumer.assignment.isEmpty
+            // Announced each time the share comes (partitions, or none for a replica too many).
+            let isAssigned = consumer.hasJoinedGroup || !consumer.assignment.isEmpty
             if isAssigned, !wasAssigned { onAssigned() }
             wasAssigned = isAssigned
             if alone, clock.now >= nextRefresh {
@@ -338,6 +338,12 @@ public final class BrokerPoller: Sendable {
     /// Whether this broker's consumer has partitions assigned now.
     public var hasAssignment: Bool {
         currentConsumer.withLock { $0.map { !$0.assignment.isEmpty } ?? false }
+    }
+
+    /// Whether this broker's consumer is in its group with its share, which may be no partition
+    /// at all (more broker-poll replicas than partitions: ready, and idle).
+    public var hasJoinedGroup: Bool {
+        currentConsumer.withLock { $0?.hasJoinedGroup ?? false }
     }
 
     /// Messages not yet stored on the assigned partitions: the high watermark the last fetches

@@ -5,7 +5,7 @@ import Synchronization
 /// `--ready-file`: a file written once the service can do its job (partitions assigned, or
 /// listening), for scripts, tests and health checks to wait on instead of reading logs.
 public struct ReadinessOptions: ParsableArguments, Sendable {
-    @Option(help: "Write this file once the service is ready (partitions assigned).")
+    @Option(help: "Write this file once the service is ready (its share of partitions received).")
     public var readyFile: String?
 
     public init() {}

@@ -4,6 +4,7 @@ import Foundation
 import Kafka
 import Logging
 import Postgres
+import Synchronization
 import TOMDatabase
 import TestSupport
 import Testing
@@ -221,6 +222,36 @@ struct BrokerPollTests {
         #expect(try count(connection, "SELECT count(DISTINCT alert_id) FROM elasticc2_brokermessage") == 3000)
         #expect(try count(connection, "SELECT count(*) FROM elasticc2_brokerclassifier") == 3)
         #expect(one.stats.messages + two.stats.messages == 3000)
+    }
+
+    @Test(
+        "Readiness that fits scale-out: a replica with no partition (more replicas than partitions) is Ready and idle; an unreachable broker is named, not ready"
+    )
+    func readinessOfIdleReplicas() async throws {
+        let (url, _) = try Self.database()
+        let topic = KafkaTestCluster.uniqueName("idle")
+        try KafkaTestCluster.shared.createTopic(topic, partitions: 1)
+        let group = KafkaTestCluster.uniqueName("g")
+        let one = BrokerPollService(sources: [source(topic, group: group)], conninfo: url, logger: logger, statsInterval: .seconds(3600))
+        let two = BrokerPollService(sources: [source(topic, group: group)], conninfo: url, logger: logger, statsInterval: .seconds(3600))
+        let unreachable = BrokerPollService(
+            sources: [source(topic, group: group + "-x", servers: "127.0.0.1:1")], conninfo: url, logger: logger, statsInterval: .seconds(3600))
+        // What /ready says while they run (a stopped service has no consumer to ask).
+        let seen = Mutex<(details: [String], unreachable: (ok: Bool, detail: String)?)>(([], nil))
+        try await TestEnvironment.runUntil(timeout: .seconds(90), "both replicas ready, the unreachable broker named") {
+            let replicas = [one, two].flatMap(\.brokerReadiness)
+            let far = unreachable.brokerReadiness.first.map { ($0.ok, $0.detail) }
+            seen.withLock { $0 = (replicas.map(\.detail).sorted(), far) }
+            return replicas.allSatisfy(\.ok) && (far?.1.contains("last error") ?? false)
+        } work: {
+            await withTaskGroup(of: Void.self) { group in
+                for service in [one, two, unreachable] { group.addTask { await service.run() } }
+            }
+        }
+        let (details, far) = seen.withLock { $0 }
+        // One replica holds the only partition; the other is in the group with none, and ready.
+        #expect(details.count == 2 && details.contains("partitions assigned") && details.contains { $0.hasSuffix("idle") }, "\(details)")
+        #expect(far?.ok == false, "\(String(describing: far))")
     }
 
     @Test(
