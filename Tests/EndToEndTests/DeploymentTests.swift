@@ -76,6 +76,29 @@ struct DeploymentTests {
                 #expect(status == 0, "\(manifest): \(words.joined(separator: " ")) was refused")
             }
         }
+        // The restricted Pod Security profile's demands, and tini kept as PID 1 (args, not command).
+        let hardening = try await TestEnvironment.run(
+            [
+                "python3", "-c",
+                """
+                import sys, yaml
+                for path in sys.argv[1:]:
+                    for document in yaml.safe_load_all(open(path)):
+                        spec = (document or {}).get("spec", {})
+                        pod = spec.get("template", spec.get("jobTemplate", {}).get("spec", {}).get("template", {})).get("spec")
+                        if not pod:
+                            continue
+                        if pod.get("securityContext", {}).get("seccompProfile") != {"type": "RuntimeDefault"}:
+                            print(path, "pod without seccompProfile RuntimeDefault")
+                        for container in pod.get("initContainers", []) + pod.get("containers", []):
+                            context = container.get("securityContext", {})
+                            if "command" in container:
+                                print(path, container["name"], "replaces the image's entrypoint (tini)")
+                            if not context.get("readOnlyRootFilesystem") or context.get("allowPrivilegeEscalation") is not False:
+                                print(path, container["name"], "root file system writable or privilege escalation allowed")
+                """,
+            ] + manifests)
+        #expect(hardening.isEmpty, "\(hardening)")
         // The check can fail: an unknown field is refused.
         let broken = try TestEnvironment.temporaryFile(
             "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {ports: [{port: 80}], nonsense: 1}\n", prefix: "broken")
