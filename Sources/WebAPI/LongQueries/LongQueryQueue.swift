@@ -37,20 +37,22 @@ enum LongQueryQueue {
         var errorText: String?
         var format: PandasResultFiles.Format
 
-        var state: String {
-            if error { return "error" }
-            if finished != nil { return "finished" }
-            return started != nil ? "started" : "queued"
+        enum State: String { case queued, started, finished, error }
+
+        var state: State {
+            if error { return .error }
+            if finished != nil { return .finished }
+            return started != nil ? .started : .queued
         }
 
         /// The TOM's answer: the query, then its state's times (ISO 8601 with an offset).
         var json: JSONValue {
             var members: [(String, JSONValue)] = [
                 ("queryid", .string(id)), ("queries", .array(queries.map(JSONValue.string))), ("subdicts", subdicts),
-                ("submitted", .string(submitted)), ("status", .string(state)),
+                ("submitted", .string(submitted)), ("status", .string(state.rawValue)),
             ]
             if let started { members.append(("started", .string(started))) }
-            if let finished, error || state == "finished" { members.append(("finished", .string(finished))) }
+            if let finished { members.append(("finished", .string(finished))) }
             if error { members.append(("error", .string(errorText ?? ""))) }
             return .object(members)
         }

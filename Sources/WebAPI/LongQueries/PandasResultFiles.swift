@@ -166,8 +166,8 @@ enum PandasResultFiles {
     static func writePickle(_ spool: ResultSpool, to url: URL) throws {
         var out = try ResultFileWriter(url: url)
         var pickler = Pickler()
-        out.write(pickler.start())
-        out.write(pickler.global("pandas", "DataFrame"))
+        pickler.start(into: &out)
+        pickler.global("pandas", "DataFrame", into: &out)
         out.write([PickleOpcode.mark, PickleOpcode.emptyList])
         let types = spool.columns.map(\.type)
         var inBatch = 0
@@ -188,7 +188,7 @@ enum PandasResultFiles {
                     Pickler.writeInteger(Self.integer(value) ?? 0, into: &out)
                 case 700, 701: Pickler.writeFloat(Self.double(value) ?? .nan, into: &out)
                 case 25, 1043, 1042, 19, 18, 2950: Pickler.writeUnicode(value, into: &out)
-                default: out.write(pickler.value(PythonValue(text: String(decoding: value, as: UTF8.self), type: type)))
+                default: pickler.write(PythonValue(text: String(decoding: value, as: UTF8.self), type: type), into: &out)
                 }
             }
             out.write(byte: PickleOpcode.tuple)
@@ -201,7 +201,7 @@ enum PandasResultFiles {
         }
         if inBatch > 0 { out.write(byte: PickleOpcode.appends) }
         out.write(byte: PickleOpcode.none)
-        out.write(pickler.value(.list(spool.columns.map { .string($0.name) })))
+        pickler.write(.list(spool.columns.map { .string($0.name) }), into: &out)
         out.write([PickleOpcode.tuple, PickleOpcode.reduce, PickleOpcode.stop])
         try out.close()
     }
@@ -248,69 +248,84 @@ enum PickleOpcode {
     static let binGet = UInt8(ascii: "h"), longBinGet = UInt8(ascii: "j")
 }
 
-/// Pickle opcodes for `PythonValue`s; each global (and the UTC time zone) is written once and
-/// fetched from the memo after.
+/// Pickle opcodes for `PythonValue`s, written straight into the result file; each global (and
+/// the UTC time zone) is written once and fetched from the memo after.
 struct Pickler {
     private var memo: [String: UInt32] = [:]
 
-    func start() -> [UInt8] { [PickleOpcode.proto, 3] }
+    func start(into out: inout ResultFileWriter) { out.write([PickleOpcode.proto, 3]) }
 
-    mutating func global(_ module: String, _ name: String) -> [UInt8] {
-        remembered("\(module).\(name)") { Array("c\(module)\n\(name)\n".utf8) }
+    mutating func global(_ module: String, _ name: String, into out: inout ResultFileWriter) {
+        remembered("\(module).\(name)", into: &out) { out in out.write("c\(module)\n\(name)\n") }
     }
 
-    private mutating func remembered(_ key: String, _ make: () -> [UInt8]) -> [UInt8] {
+    /// Fetches `key`'s object from the memo, or makes it with `make` and puts it there.
+    private mutating func remembered(_ key: String, into out: inout ResultFileWriter, _ make: (inout ResultFileWriter) -> Void) {
         if let index = memo[key] {
-            return index < 256 ? [PickleOpcode.binGet, UInt8(index)] : [PickleOpcode.longBinGet] + Self.littleEndian(index)
+            if index < 256 { return out.write([PickleOpcode.binGet, UInt8(index)]) }
+            out.write(byte: PickleOpcode.longBinGet)
+            return Self.writeLittleEndian(index, into: &out)
         }
+        make(&out)
         let index = UInt32(memo.count)
         memo[key] = index
-        return make() + (index < 256 ? [PickleOpcode.binPut, UInt8(index)] : [PickleOpcode.longBinPut] + Self.littleEndian(index))
+        if index < 256 { return out.write([PickleOpcode.binPut, UInt8(index)]) }
+        out.write(byte: PickleOpcode.longBinPut)
+        Self.writeLittleEndian(index, into: &out)
     }
 
-    private mutating func utc() -> [UInt8] {
-        if memo["utc"] != nil { return remembered("utc") { [] } }
+    private mutating func utc(into out: inout ResultFileWriter) {
+        guard memo["utc"] == nil else { return remembered("utc", into: &out) { _ in } }
         // datetime.timezone(datetime.timedelta()), which is datetime.timezone.utc.
-        let zone = global("datetime", "timezone") + global("datetime", "timedelta") + [PickleOpcode.emptyTuple, PickleOpcode.reduce]
-        return remembered("utc") { zone + [PickleOpcode.tuple1, PickleOpcode.reduce] }
+        global("datetime", "timezone", into: &out)
+        global("datetime", "timedelta", into: &out)
+        remembered("utc", into: &out) { out in out.write([PickleOpcode.emptyTuple, PickleOpcode.reduce, PickleOpcode.tuple1, PickleOpcode.reduce]) }
     }
 
-    mutating func value(_ value: PythonValue) -> [UInt8] {
+    mutating func write(_ value: PythonValue, into out: inout ResultFileWriter) {
         switch value {
-        case .none: return [PickleOpcode.none]
-        case .bool(let flag): return [flag ? PickleOpcode.newTrue : PickleOpcode.newFalse]
-        case .int(let number):
-            if let small = Int32(exactly: number) { return [PickleOpcode.binInt] + Self.littleEndian(UInt32(bitPattern: small)) }
-            return [PickleOpcode.long1, 8] + withUnsafeBytes(of: number.littleEndian, Array.init)
-        case .float(let number): return [PickleOpcode.binFloat] + withUnsafeBytes(of: number.bitPattern.bigEndian, Array.init)
-        case .string(let text): return Self.unicode(text)
+        case .none: out.write(byte: PickleOpcode.none)
+        case .bool(let flag): out.write(byte: flag ? PickleOpcode.newTrue : PickleOpcode.newFalse)
+        case .int(let number): Self.writeInteger(number, into: &out)
+        case .float(let number): Self.writeFloat(number, into: &out)
+        case .string(let text): Self.writeUnicode(text, into: &out)
         case .decimal(let text):
-            return global("decimal", "Decimal") + Self.unicode(text) + [PickleOpcode.tuple1, PickleOpcode.reduce]
+            global("decimal", "Decimal", into: &out)
+            Self.writeUnicode(text, into: &out)
+            out.write([PickleOpcode.tuple1, PickleOpcode.reduce])
         case .datetime(let parts, let isUTC):
-            let state: [UInt8] = [
-                UInt8(parts.year >> 8), UInt8(parts.year & 255), UInt8(parts.month), UInt8(parts.day), UInt8(parts.hour), UInt8(parts.minute),
-                UInt8(parts.second), UInt8(parts.microsecond >> 16), UInt8((parts.microsecond >> 8) & 255), UInt8(parts.microsecond & 255),
-            ]
-            let callable = global("datetime", "datetime")
-            let bytes = [PickleOpcode.shortBinBytes, UInt8(state.count)] + state
-            return callable + bytes + (isUTC ? utc() + [PickleOpcode.tuple2] : [PickleOpcode.tuple1]) + [PickleOpcode.reduce]
+            global("datetime", "datetime", into: &out)
+            out.write([
+                PickleOpcode.shortBinBytes, 10, UInt8(parts.year >> 8), UInt8(parts.year & 255), UInt8(parts.month), UInt8(parts.day),
+                UInt8(parts.hour), UInt8(parts.minute), UInt8(parts.second), UInt8(parts.microsecond >> 16),
+                UInt8((parts.microsecond >> 8) & 255), UInt8(parts.microsecond & 255),
+            ])
+            if isUTC {
+                utc(into: &out)
+                out.write(byte: PickleOpcode.tuple2)
+            } else {
+                out.write(byte: PickleOpcode.tuple1)
+            }
+            out.write(byte: PickleOpcode.reduce)
         case .date(let year, let month, let day):
-            let state: [UInt8] = [UInt8(year >> 8), UInt8(year & 255), UInt8(month), UInt8(day)]
-            return global("datetime", "date") + [PickleOpcode.shortBinBytes, 4] + state + [PickleOpcode.tuple1, PickleOpcode.reduce]
+            global("datetime", "date", into: &out)
+            out.write([PickleOpcode.shortBinBytes, 4, UInt8(year >> 8), UInt8(year & 255), UInt8(month), UInt8(day)])
+            out.write([PickleOpcode.tuple1, PickleOpcode.reduce])
         case .list(let elements):
-            var bytes: [UInt8] = [PickleOpcode.emptyList]
-            guard !elements.isEmpty else { return bytes }
-            bytes.append(PickleOpcode.mark)
-            for element in elements { bytes += self.value(element) }
-            bytes.append(PickleOpcode.appends)
-            return bytes
+            out.write(byte: PickleOpcode.emptyList)
+            guard !elements.isEmpty else { return }
+            out.write(byte: PickleOpcode.mark)
+            for element in elements { write(element, into: &out) }
+            out.write(byte: PickleOpcode.appends)
         case .dict(let members):
-            var bytes: [UInt8] = [PickleOpcode.emptyDict]
-            guard !members.isEmpty else { return bytes }
-            bytes.append(PickleOpcode.mark)
-            for (key, member) in members { bytes += Self.unicode(key) + self.value(member) }
-            bytes.append(PickleOpcode.setItems)
-            return bytes
+            out.write(byte: PickleOpcode.emptyDict)
+            guard !members.isEmpty else { return }
+            out.write(byte: PickleOpcode.mark)
+            for (key, member) in members {
+                Self.writeUnicode(key, into: &out)
+                write(member, into: &out)
+            }
+            out.write(byte: PickleOpcode.setItems)
         }
     }
 
@@ -331,14 +346,16 @@ struct Pickler {
 
     static func writeUnicode(_ utf8: UnsafeRawBufferPointer, into out: inout ResultFileWriter) {
         out.write(byte: PickleOpcode.binUnicode)
-        withUnsafeBytes(of: UInt32(utf8.count).littleEndian) { out.write($0) }
+        writeLittleEndian(UInt32(utf8.count), into: &out)
         out.write(utf8)
     }
 
-    private static func unicode(_ text: String) -> [UInt8] {
-        let utf8 = Array(text.utf8)
-        return [PickleOpcode.binUnicode] + littleEndian(UInt32(utf8.count)) + utf8
+    static func writeUnicode(_ text: String, into out: inout ResultFileWriter) {
+        var text = text
+        text.withUTF8 { writeUnicode(UnsafeRawBufferPointer($0), into: &out) }
     }
 
-    private static func littleEndian(_ value: UInt32) -> [UInt8] { withUnsafeBytes(of: value.littleEndian, Array.init) }
+    private static func writeLittleEndian(_ value: UInt32, into out: inout ResultFileWriter) {
+        withUnsafeBytes(of: value.littleEndian) { out.write($0) }
+    }
 }

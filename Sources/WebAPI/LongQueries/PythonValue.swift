@@ -6,7 +6,7 @@ import Postgres
 /// PostgreSQL's text (ints, floats, `Decimal`, `datetime`, parsed json, lists for arrays,
 /// `str` for anything else), before pandas sees it. The CSV and pickle writers both start
 /// from here, so the two formats cannot disagree about a value.
-indirect enum PythonValue: Equatable {
+indirect enum PythonValue {
     case none
     case bool(Bool)
     case int(Int64)
@@ -20,23 +20,8 @@ indirect enum PythonValue: Equatable {
     case list([PythonValue])
     case dict([(String, PythonValue)])
 
-    struct DateTimeParts: Equatable {
+    struct DateTimeParts {
         var year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, microsecond: Int
-    }
-
-    static func == (left: PythonValue, right: PythonValue) -> Bool {
-        switch (left, right) {
-        case (.none, .none): true
-        case (.bool(let a), .bool(let b)): a == b
-        case (.int(let a), .int(let b)): a == b
-        case (.float(let a), .float(let b)): a.bitPattern == b.bitPattern
-        case (.string(let a), .string(let b)), (.decimal(let a), .decimal(let b)): a == b
-        case (.datetime(let a, let zoneA), .datetime(let b, let zoneB)): a == b && zoneA == zoneB
-        case (.date(let y1, let m1, let d1), .date(let y2, let m2, let d2)): y1 == y2 && m1 == m2 && d1 == d2
-        case (.list(let a), .list(let b)): a == b
-        case (.dict(let a), .dict(let b)): a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
-        default: false
-        }
     }
 
     /// psycopg2's value for PostgreSQL text of type `oid`; text it does not read otherwise (a

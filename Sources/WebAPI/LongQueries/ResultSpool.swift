@@ -6,7 +6,7 @@ import Postgres
 /// floats), so the result is written only once every row is in. Writes in pages; holds
 /// nothing but a buffer in memory.
 final class ResultSpool {
-    struct Column: Equatable {
+    struct Column {
         var name: String
         var type: UInt32
         /// What pandas' dtype of the column depends on.

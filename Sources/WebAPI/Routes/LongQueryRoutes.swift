@@ -98,10 +98,10 @@ extension ElasticcAPIServer {
                 body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         switch status.state {
-        case "error": return conflict("Query errored out: \(status.errorText ?? "")")
-        case "queued": return conflict("Query \(status.id) hasn't started yet")
-        case "started": return conflict("Query \(status.id) hasn't finished yet")
-        default: break
+        case .error: return conflict("Query errored out: \(status.errorText ?? "")")
+        case .queued: return conflict("Query \(status.id) hasn't started yet")
+        case .started: return conflict("Query \(status.id) hasn't finished yet")
+        case .finished: break
         }
         let path = settings.longQueries.resultURL(status.id, status.format).path
         let body: ResponseBody
