@@ -8,10 +8,17 @@ import ServiceSupport
 
 @main
 struct BrokerPollCommand: AsyncParsableCommand {
+    // Polling is the default, so the TOM's command lines work unchanged; reset-offsets is a
+    // command of its own (its --server and --topic are not polling's).
     static let configuration = CommandConfiguration(
         commandName: "broker-poll",
         abstract: "Consume alert brokers' classifications into the TOM's tables, exactly once (the TOM's brokerpoll2).",
-        subcommands: [ResetOffsets.self])
+        subcommands: [Poll.self, ResetOffsets.self], defaultSubcommand: Poll.self)
+}
+
+struct Poll: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Consume alert brokers' classifications into the TOM's tables, exactly once (the TOM's brokerpoll2).")
 
     @Option(help: "YAML file listing the brokers to poll.") var config: String?
     @Option(help: "Bootstrap servers of one broker (with --topic and --group-id; default with --topic: KAFKA_SERVER).") var server: String?
@@ -138,6 +145,16 @@ struct BrokerPollCommand: AsyncParsableCommand {
                     "broker": "\(poller.source.name)", "messages": "\(stats.messages)",
                     "dead.letters": "\(stats.deadLetters)",
                 ])
+        }
+        // A refused partition's messages stay unstored in Kafka: a stop must not look like success.
+        let refused = service.pollers.flatMap { poller in
+            poller.refusedPartitions.keys.map { "\(poller.source.name) \($0.topic)[\($0.partition)]" }
+        }.sorted()
+        if !refused.isEmpty {
+            logger.error(
+                "broker-poll stopped with partitions refused, their messages unstored: run broker-poll reset-offsets",
+                metadata: ["partitions": "\(refused.joined(separator: ", "))"])
+            throw ExitCode(3)
         }
     }
 }

@@ -30,6 +30,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Most bytes of a db/runsqlquery/ answer.") var sqlAnswerBytes = SQLQueryLimits().answerBytes
     @Option(help: "Most bytes of a db/runsqlquery/ request's SQL once its %(name)s placeholders are expanded.")
     var sqlExpandedBytes = SQLQueryLimits().expandedSQLBytes
+    @Option(help: "Most bytes a db/runsqlquery/ request's temporary tables may hold after any of its statements.")
+    var sqlTempBytes = SQLQueryLimits().temporaryTableBytes
     @Option(help: "db/runsqlquery/ requests one user may have running at once.") var sqlConcurrentPerUser = SQLQueryLimits().concurrentPerUser
     @Option(help: "db/runsqlquery/ requests running at once in all; keep it under the query role's CONNECTION LIMIT.")
     var sqlConcurrent = SQLQueryLimits().concurrentOverall
@@ -63,9 +65,11 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         guard address != nil else { throw ValidationError("--listen must look like HOST:PORT, as 127.0.0.1:8080.") }
         guard poolSize > 0 else { throw ValidationError("--pool-size must be positive.") }
-        guard sqlTimeout > 0, sqlRowLimit > 0, sqlAnswerBytes > 0, sqlExpandedBytes > 0, sqlConcurrentPerUser > 0, sqlConcurrent > 0 else {
+        guard sqlTimeout > 0, sqlRowLimit > 0, sqlAnswerBytes > 0, sqlExpandedBytes > 0, sqlTempBytes > 0, sqlConcurrentPerUser > 0, sqlConcurrent > 0
+        else {
             throw ValidationError(
-                "--sql-timeout, --sql-row-limit, --sql-answer-bytes, --sql-expanded-bytes and the --sql-concurrent limits must be positive.")
+                "--sql-timeout, --sql-row-limit, --sql-answer-bytes, --sql-expanded-bytes, --sql-temp-bytes and the --sql-concurrent limits must be positive."
+            )
         }
         guard queryWorkers >= 0, longQueryTimeout > 0, queryResultsDays > 0, longQueryResultBytes > 0, longQueriesPerUser > 0 else {
             throw ValidationError(
@@ -110,6 +114,7 @@ struct Serve: AsyncParsableCommand {
             limits.rows = sqlRowLimit
             limits.answerBytes = sqlAnswerBytes
             limits.expandedSQLBytes = sqlExpandedBytes
+            limits.temporaryTableBytes = sqlTempBytes
             limits.concurrentPerUser = sqlConcurrentPerUser
             limits.concurrentOverall = sqlConcurrent
             let runner = ReadOnlyQueryRunner(conninfo: conninfo, timeout: .seconds(sqlTimeout), limits: limits)

@@ -210,6 +210,20 @@ struct AlertSenderTests {
         let json = try JSONSerialization.jsonObject(with: try summary.json(topics: topics)) as! [String: Any]
         #expect(json["alerts_unbuildable"] as? Int == 2)
 
+        // The executable, run again over the window: the two are still left unsent, named in a
+        // warning, counted in the metrics file, and the run exits non-zero.
+        let metricsFile = FileManager.default.temporaryDirectory.appendingPathComponent("unbuildable-\(UUID().uuidString).prom").path
+        defer { try? FileManager.default.removeItem(atPath: metricsFile) }
+        let run = try await TestEnvironment.execute([
+            TestEnvironment.executable("alert-sender"), "-d", "60578", "--do", "--db", url, "-k", KafkaTestCluster.shared.bootstrapServers,
+            "--wfd-topic", topics.wfd, "--ddf-full-topic", topics.ddfFull, "--ddf-limited-topic", topics.ddfLimited,
+            "--metrics-file", metricsFile, "--log-level", "warning",
+        ])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("2 alerts were left unsent") && run.stderr.contains("900000001, 900000002"), "\(run.stderr)")
+        let metrics = try String(contentsOfFile: metricsFile, encoding: .utf8)
+        #expect(metrics.contains("elasticc_alertsender_alerts_unbuildable 2"), "\(metrics)")
+
         // The dump reports them too, rather than leaving them out of the files quietly.
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("unbuildable-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }

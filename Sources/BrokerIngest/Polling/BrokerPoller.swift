@@ -84,21 +84,24 @@ public final class BrokerPoller: Sendable {
         var fitting: [KafkaTopicPartition: Int64] = [:]
         for (partition, next) in stored {
             let marks = try await consumer.watermarks(topic: partition.topic, partition: partition.partition)
-            if next > marks.high {
-                refuse(
-                    partition,
-                    "stored position \(next) is past the partition's end (offsets \(marks.low)–\(marks.high)): the topic was recreated or its log lost"
-                )
-            } else if next < marks.low {
-                refuse(
-                    partition,
-                    "stored position \(next) is before the partition's start (offsets \(marks.low)–\(marks.high)): messages expired in Kafka unstored"
-                )
+            if let misfit = Self.misfit(storedNext: next, low: marks.low, high: marks.high) {
+                refuse(partition, misfit)
             } else {
                 fitting[partition] = next
             }
         }
         return fitting
+    }
+
+    /// Why a stored position does not fit a partition's watermarks, or nil when it does.
+    static func misfit(storedNext next: Int64, low: Int64, high: Int64) -> String? {
+        if next > high {
+            return "stored position \(next) is past the partition's end (offsets \(low)–\(high)): the topic was recreated or its log lost"
+        }
+        if next < low {
+            return "stored position \(next) is before the partition's start (offsets \(low)–\(high)): messages expired in Kafka unstored"
+        }
+        return nil
     }
 
     public var lastProgress: ContinuousClock.Instant { progress.withLock { $0 } }

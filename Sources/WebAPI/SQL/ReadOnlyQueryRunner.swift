@@ -163,6 +163,7 @@ public struct ReadOnlyQueryRunner: Sendable {
                         SQLRowEncoder(result).write(result, into: &writer)
                     }
                 }
+                if writes, let refusal = try temporaryTablesWithinLimit(label: label, limits: limits, on: connection) { return refusal }
             }
             writer.endArray()
             writer.endObject()
@@ -179,12 +180,25 @@ public struct ReadOnlyQueryRunner: Sendable {
         }
     }
 
-    /// Reads the cursor's rows in pages of about `pageBytes`, so that wide rows come a few at a time.
+    /// The request's temporary tables, measured after each statement of a request that makes
+    /// them; a statement is bounded by the timeout alone while it runs.
+    private static func temporaryTablesWithinLimit(label: String, limits: SQLQueryLimits, on connection: PostgresConnection) throws -> Answer? {
+        let bytes = try connection.query(
+            "SELECT coalesce(sum(pg_total_relation_size(oid)), 0)::bigint FROM pg_class WHERE relnamespace = pg_my_temp_schema()",
+            statement: label
+        ).value(0, 0, as: Int.self)
+        guard bytes > limits.temporaryTableBytes else { return nil }
+        return .error(
+            "\(label): the temporary tables hold \(bytes) bytes, more than the \(limits.temporaryTableBytes) allowed here: keep fewer rows in them")
+    }
+
+    /// Reads the cursor's rows in pages of about `pageBytes`, so that wide rows come a few at a
+    /// time: the first page is one row, and pages grow as the rows prove narrow.
     private static func fetchRows(label: String, limits: SQLQueryLimits, on connection: PostgresConnection, into writer: inout JSONWriter) throws
         -> Answer?
     {
         var returned = 0
-        var pageRows = 100
+        var pageRows = 1
         while true {
             let page = try connection.query(PostgresQuery(unescaped: "FETCH FORWARD \(pageRows) FROM elasticc_query_rows"), statement: label)
             returned += page.rowCount
@@ -194,7 +208,7 @@ public struct ReadOnlyQueryRunner: Sendable {
             guard writer.bytes.count <= limits.answerBytes else { return tooManyBytes(limits) }
             if page.rowCount < pageRows { return nil }
             let bytesPerRow = max(1, (writer.bytes.count - before) / max(1, page.rowCount))
-            pageRows = max(1, min(1000, SQLQueryLimits.pageBytes / bytesPerRow))
+            pageRows = max(1, min(1000, pageRows * 8, SQLQueryLimits.pageBytes / bytesPerRow))
         }
     }
 

@@ -12,6 +12,9 @@ public struct SQLQueryLimits: Sendable {
     /// Requests running at once for one user, and for everyone.
     public var concurrentPerUser = 2
     public var concurrentOverall = 8
+    /// Bytes the request's temporary tables may hold after any statement (PostgreSQL's
+    /// `temp_file_limit` does not count them).
+    public var temporaryTableBytes = 1 << 30
     /// `work_mem` of the request's transaction.
     public var workMemoryKilobytes = 65_536
     /// Rows are fetched in pages of about this many bytes.

@@ -1,5 +1,4 @@
 import AvroSchemas
-import BrokerIngest
 import Foundation
 import Kafka
 import Logging
@@ -8,6 +7,8 @@ import Synchronization
 import TOMDatabase
 import TestSupport
 import Testing
+
+@testable import BrokerIngest
 
 @Suite("broker-poll against PostgreSQL and the mock cluster", .serialized)
 struct BrokerPollTests {
@@ -285,23 +286,58 @@ struct BrokerPollTests {
         #expect(service.brokerReadiness.first?.ok == false && service.brokerReadiness.first?.detail.contains("reset-offsets") == true)
         #expect(try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") == 1000)
 
-        // The operator's way on: from the new topic's beginning, logged with who.
-        let consumer = try KafkaConsumer(
-            configuration: KafkaConfiguration(bootstrapServers: after.bootstrapServers), groupId: "\(group)-reset", startAtBeginning: false,
-            logger: logger)
-        let moves = try await OffsetReset.reset(
-            group: group, topic: topic, partition: nil, to: .earliest, resetBy: "tester@test", consumer: consumer, conninfo: url)
-        await consumer.close()
-        #expect(moves.map { [$0.previous, $0.new] } == [[1000, 0]])
+        if alone {
+            // The executable says so loudly: an error naming the partition and its offsets, the
+            // metric, /ready 503, and a non-zero exit when stopped, rather than 0.
+            let port = try await PrometheusScrape.freePort()
+            let process = TestEnvironment.launch([
+                TestEnvironment.executable("broker-poll"), "--db", url, "--server", after.bootstrapServers, "--topic", topic, "--group-id", group,
+                "--instances", "1", "--metrics-listen", "127.0.0.1:\(port)", "--log-level", "warning",
+            ])
+            let errors = Pipe()
+            process.standardError = errors
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            let stderr = ReadAll(errors.fileHandleForReading)
+            try await TestEnvironment.waitUntil(timeout: .seconds(60), "broker-poll's /ready naming the refused partition") {
+                let ready = try await PrometheusScrape.status("http://127.0.0.1:\(port)/ready")
+                return ready.code == 503 && ready.body.contains("partitions refused (see broker-poll reset-offsets)")
+            }
+            let metrics = try await PrometheusScrape.status("http://127.0.0.1:\(port)/metrics").body
+            let gauge = metrics.split(separator: "\n").first { $0.hasPrefix("elasticc_brokerpoll_refused_partitions{") }
+            #expect(gauge.flatMap { Double($0.split(separator: " ").last ?? "") } == 1, "\(metrics)")
+            process.terminate()
+            process.waitUntilExit()
+            let log = String(decoding: stderr.wait(), as: UTF8.self)
+            #expect(process.terminationStatus == 3, "\(log)")
+            #expect(log.contains("Partition refused") && log.contains(topic) && log.contains("stored position 1000"), "\(log)")
+            #expect(try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") == 1000)
+        }
+
+        // The operator's way on, logged with who: the command line, which checks its arguments first.
+        let resetOffsets = [TestEnvironment.executable("broker-poll"), "reset-offsets", "--db", url, "--server", after.bootstrapServers]
+        let withoutPartition = try await TestEnvironment.execute(resetOffsets + ["--group", group, "--topic", topic, "--to", "0"])
+        #expect(withoutPartition.status != 0 && withoutPartition.stderr.contains("--to OFFSET needs --partition"), "\(withoutPartition.stderr)")
+        let target = alone ? ["--to-earliest"] : ["--partition", "0", "--to", "0"]
+        let reset = try await TestEnvironment.execute(resetOffsets + ["--group", group, "--topic", topic] + target + ["--log-level", "warning"])
+        #expect(reset.status == 0 && reset.stdout.contains("\(group) \(topic)[0]: 1000 -> 0 (Kafka offsets 0–300)"), "\(reset)")
         let logged = try await connection.query(
             "SELECT previous_offset, new_offset, high_watermark, reset_by FROM elasticcstream_offset_reset WHERE consumer_group = \(group)",
             statement: "reset log")
         let (previous, new, high, by) = try logged.single((Int64?, Int64, Int64, String).self)
-        #expect(previous == 1000 && new == 0 && high == 300 && by.hasPrefix("tester@test (database role "))
+        #expect(previous == 1000 && new == 0 && high == 300 && by.contains("(database role "), "\(by)")
         let resumed = BrokerPoller(source: source(topic, group: group, servers: after.bootstrapServers), conninfo: url, logger: logger, alone: alone)
         try await poll([resumed]) { resumed.stats.messages >= 300 }
         #expect(resumed.refusedPartitions.isEmpty)
         #expect(try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") == 1300)
+    }
+
+    @Test("A stored position fits a partition between its watermarks; past the end or before the start, it is refused saying why")
+    func storedPositionsAgainstWatermarks() {
+        #expect(BrokerPoller.misfit(storedNext: 300, low: 0, high: 300) == nil)
+        #expect(BrokerPoller.misfit(storedNext: 0, low: 0, high: 0) == nil)
+        #expect(BrokerPoller.misfit(storedNext: 1000, low: 0, high: 300)?.contains("past the partition's end (offsets 0–300)") == true)
+        #expect(BrokerPoller.misfit(storedNext: 5, low: 120, high: 900)?.contains("before the partition's start (offsets 120–900)") == true)
     }
 
     @Test("An unreachable broker does not hold up a reachable one")

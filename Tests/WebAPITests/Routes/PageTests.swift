@@ -5,7 +5,8 @@ import HummingbirdTesting
 import Postgres
 import TestSupport
 import Testing
-import WebAPI
+
+@testable import WebAPI
 
 /// The TOM's diagnostic pages, loaded in headless Chromium as a person sees them, their
 /// numbers checked against SQL written here on the snapshot's end state.
@@ -168,7 +169,7 @@ struct PageTests {
 
     @Test("Pages need a login (strangers go to the login form); the admin summary needs a superuser")
     func pageAccess() async throws {
-        let (url, _) = try ScienceAPITests.database()
+        let (url, connection) = try ScienceAPITests.database()
         try await RouterTests.application(url).test(.router) { client in
             for path in Self.pages + ["/elasticc2/", "/elasticc2/classids"] {
                 try await client.execute(uri: path, method: .get) { response in
@@ -182,6 +183,26 @@ struct PageTests {
             }
             try await client.execute(uri: "/elasticc2/classifiers", method: .get, headers: [.cookie: cookie]) { response in
                 #expect(response.status == .ok && String(buffer: response.body).contains("<table>"))
+            }
+            // The superuser's summary names each true type's class id and description (the
+            // taxonomy ppdb migrate fills), e.g. the most common type's.
+            let (gentype, classId, description) = try await connection.run { connection in
+                try connection.query(
+                    """
+                    SELECT t.gentype, m.classid, m.description FROM elasticc2_diaobjecttruth t
+                      JOIN elasticc2_diaobject o ON o.diaobject_id = t.diaobject_id
+                      JOIN elasticc2_gentypeofclassid m ON m.gentype = t.gentype
+                     GROUP BY 1, 2, 3 ORDER BY count(*) DESC, 1 LIMIT 1
+                    """, statement: "a type with its class"
+                ).single((Int64, Int64, String).self)
+            }
+            let root = try await RouterTests.logIn(client, "root", "pw")
+            try await client.execute(
+                uri: "/elasticc2/adminsummary", method: .get, headers: [.cookie: "csrftoken=\(root.csrf); sessionid=\(root.session ?? "")"]
+            ) { response in
+                let page = String(buffer: response.body)
+                #expect(response.status == .ok)
+                #expect(page.contains("<td>\(gentype)</td><td>\(classId)</td><td>\(HTML.escape(description))</td>"), "gentype \(gentype)")
             }
         }
     }

@@ -260,6 +260,7 @@ struct SQLQueryTests {
         limits.answerBytes = 100_000
         limits.expandedSQLBytes = 50_000
         limits.concurrentPerUser = 1
+        limits.temporaryTableBytes = 2_000_000
         let runner = ReadOnlyQueryRunner(conninfo: queryURL, timeout: .seconds(20), limits: limits)
         try await Self.application(url, runner: runner).test(.router) { client in
             let login = try await RouterTests.logIn(client, "scientist", "pw")
@@ -272,6 +273,15 @@ struct SQLQueryTests {
             #expect((wide["error"] as? String)?.contains("larger than 100000 bytes") == true, "\(wide)")
             let narrow = try await Self.query(client, login, #"{"query": "SELECT repeat('x', 60000) AS a"}"#)
             #expect(narrow["status"] as? String == "ok")
+            // Temporary tables are measured after every statement (temp_file_limit does not count them).
+            let filled = try await Self.query(
+                client, login,
+                #"{"query": ["CREATE TEMP TABLE big AS SELECT repeat('x', 1000) AS a FROM generate_series(1, 5000)", "SELECT count(*) FROM big"]}"#)
+            #expect((filled["error"] as? String)?.contains("query 1: the temporary tables hold") == true, "\(filled)")
+            #expect((filled["error"] as? String)?.contains("more than the 2000000 allowed here") == true, "\(filled)")
+            let small = try await Self.query(
+                client, login, #"{"query": ["CREATE TEMP TABLE few AS SELECT g FROM generate_series(1, 100) g", "SELECT count(*) AS n FROM few"]}"#)
+            #expect((small["rows"] as? [[String: Any]])?.first?["n"] as? Int == 100, "\(small)")
 
             // One query of this user running: the next is turned away, and the running one
             // carries the user's name for the operator.
@@ -288,6 +298,20 @@ struct SQLQueryTests {
             let after = try await Self.query(client, login, #"{"query": "SELECT 1 AS one"}"#)
             #expect(after["status"] as? String == "ok")
         }
+    }
+
+    @Test("Requests running at once are bounded per user and in all; a finished one frees its place")
+    func admission() throws {
+        let admission = QueryAdmission(perUser: 2, overall: 3)
+        let first = admission.admit(user: "ann")
+        #expect(first != nil)
+        #expect(admission.admit(user: "ann") != nil)
+        #expect(admission.admit(user: "ann") == nil, "a third of ann's while two run")
+        let bob = admission.admit(user: "bob")
+        #expect(bob != nil)
+        #expect(admission.admit(user: "carl") == nil, "a fourth in all while three run, though carl has none")
+        admission.release(try #require(first))
+        #expect(admission.admit(user: "carl") != nil, "a place freed")
     }
 
     @Test("A statement that ends the transaction, however it got past the gate, stops the request and closes its session")
@@ -400,8 +424,16 @@ struct SQLQueryTests {
         for expected in ["member of \(helper)", "counter_\(helper)", "schema scratch_\(helper)", "may run 1 functions"] {
             #expect(problems.contains(expected), "\(problems)")
         }
-        // A superuser's rerun puts it right again.
+        // A superuser's rerun puts it right again, and sends the password only as a hash: with
+        // every statement of its session logged, the server's log holds the hash, not the password.
+        try await connection.query("SET log_statement = 'all'", statement: "log every statement")
         try QueryRole.grant(role: role, password: "secret", on: connection)
+        try await connection.query("RESET log_statement", statement: "log as before")
         #expect(try await Self.roleProblems(queryURL) == [])
+        let dataDirectory = try await connection.query("SHOW data_directory", statement: "data directory").value(0, 0, as: String.self)
+        let logFile = URL(fileURLWithPath: dataDirectory).deletingLastPathComponent().appendingPathComponent("server.log")
+        let log = try String(contentsOf: logFile, encoding: .utf8)
+        #expect(log.contains("ROLE \(role)") && log.contains("PASSWORD 'SCRAM-SHA-256$"), "the statements are not in \(logFile.path)")
+        #expect(!log.contains("PASSWORD 'secret'"))
     }
 }
