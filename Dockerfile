@@ -1,5 +1,11 @@
 # Multi-stage build of the ElasticcStream executables on the official Swift image.
-FROM swift:6.2-bookworm AS build
+#   docker build -t elasticc-stream .        (podman build too; scripts/check-deployment does)
+# BUILD_IMAGE and RUNTIME_IMAGE stay the official images; a machine that cannot pull them hands
+# in local ones of the same kind (scripts/check-deployment makes them with debootstrap).
+ARG BUILD_IMAGE=swift:6.2-bookworm
+ARG RUNTIME_IMAGE=debian:bookworm-slim
+
+FROM ${BUILD_IMAGE} AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
       pkg-config librdkafka-dev libavro-dev libpq-dev libcfitsio-dev \
     && rm -rf /var/lib/apt/lists/*
@@ -8,12 +14,12 @@ COPY Package.swift ./
 COPY Sources ./Sources
 COPY Tests ./Tests
 COPY scripts ./scripts
-# The same script CI runs; POSIX sh, as /bin/sh is dash here.
-RUN SWIFT_BUILD_FLAGS=--static-swift-stdlib sh scripts/build-release /out
+# The same script CI runs; POSIX sh, as /bin/sh is dash here. Symbols stripped: the six
+# executables take 440 MB instead of 745 MB.
+RUN SWIFT_BUILD_FLAGS=--static-swift-stdlib sh scripts/build-release /out && strip /out/*
 
-FROM debian:bookworm-slim
-# The runtime packages: one list, which scripts/check-runtime also installs into a
-# debootstrapped bookworm and runs the executables in.
+FROM ${RUNTIME_IMAGE}
+# The runtime packages: one list (deploy/runtime-packages.txt).
 COPY deploy/runtime-packages.txt /tmp/runtime-packages.txt
 RUN apt-get update && grep -v '^#' /tmp/runtime-packages.txt | xargs apt-get install -y --no-install-recommends \
     && rm -rf /var/lib/apt/lists/* /tmp/runtime-packages.txt

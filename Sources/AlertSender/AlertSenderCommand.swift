@@ -48,6 +48,14 @@ struct Send: AsyncParsableCommand {
         help:
             "Write the run's figures in node-exporter's textfile format to this file (alerts and bytes per topic, seconds, outcome, last success time)."
     ) var metricsFile: String?
+    @Option(
+        help: ArgumentHelp(
+            "Keep running and send one night a UTC day at this time (with -a and --do): a day is recorded before its send, so a restart the same day sends nothing more; /ready reports the latest night.",
+            valueName: "HH:MM"))
+    var eachDayAt: String?
+    @Flag(help: "With --each-day-at: after each completed night, promote the answered sources (ppdb update-sources).")
+    var updateSources = false
+    @OptionGroup var monitoring: MonitoringOptions
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var kafka: KafkaClientOptions
     @OptionGroup var logging: LoggingOptions
@@ -55,6 +63,12 @@ struct Send: AsyncParsableCommand {
     func validate() throws {
         guard (throughDay == nil) != (addedDays == nil) else {
             throw ValidationError("Give exactly one of -d/--through-day and -a/--added-days.")
+        }
+        if let eachDayAt {
+            guard NightlySends.Schedule(eachDayAt) != nil else { throw ValidationError("--each-day-at must be HH:MM (UTC), as 03:00.") }
+            guard addedDays != nil, really else { throw ValidationError("--each-day-at sends with -a/--added-days and --do.") }
+        } else if updateSources {
+            throw ValidationError("--update-sources goes with --each-day-at (otherwise run ppdb update-sources after the send).")
         }
         guard (flushEvery ?? 1) > 0, logEvery > 0 else { throw ValidationError("--flush-every and --log-every must be positive.") }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive.") }
@@ -95,8 +109,9 @@ struct Send: AsyncParsableCommand {
             try RunMetricsTextfile.write(
                 RunMetricsTextfile.render(outcome: outcome, summary: summary, topics: topicNames, now: Date(), previous: previous), to: metricsFile)
         }
-        do {
-            try await ToolServices.run(logger: logger) {
+        let summaryJson = self.summaryJson
+        @Sendable func sendOnce() async throws -> SendSummary {
+            do {
                 let sender = AlertSender(settings: settings, conninfo: conninfo, producer: producer, logger: logger)
                 let summary = try await sender.run()
                 print(SummaryTable.render(summary, topics: settings.topics))
@@ -112,13 +127,28 @@ struct Send: AsyncParsableCommand {
                             + summary.unbuildableAlertIds.map(String.init).joined(separator: ", ")
                             + (summary.alertsUnbuildable > summary.unbuildableAlertIds.count ? ", …" : ""))
                 }
+                return summary
+            } catch let error as AlertSendError where error.isUnbuildableAlerts {
+                throw error  // the run itself completed: its metrics are written, with the count
+            } catch {
+                try? writeMetrics("failed", nil)
+                throw error
             }
-        } catch let error as AlertSendError where error.isUnbuildableAlerts {
-            throw error  // the run itself completed: its metrics are written, with the count
-        } catch {
-            try? writeMetrics("failed", nil)
-            throw error
         }
+        guard let schedule = eachDayAt.flatMap(NightlySends.Schedule.init) else {
+            try await ToolServices.run(logger: logger) { _ = try await sendOnce() }
+            return
+        }
+        let nightly = NightlySender(
+            schedule: schedule, conninfo: conninfo, runner: "\(ProcessInfo.processInfo.hostName) pid \(getpid())", updateSources: updateSources,
+            logger: logger, send: sendOnce)
+        let monitor = monitoring.address.map { address in
+            MonitoringServer.service(
+                listen: address,
+                readiness: { MonitoringServer.Readiness([await ReadinessChecks.database(conninfo: conninfo), nightly.readiness]) },
+                logger: logger)
+        }
+        try await ToolServices.run(alongside: monitor.map { [$0] } ?? [], logger: logger) { try await nightly.run() }
     }
 }
 

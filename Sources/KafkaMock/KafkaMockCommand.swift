@@ -13,7 +13,9 @@ struct KafkaMockCommand: AsyncParsableCommand {
         discussion: """
             Prints the bootstrap address as the first line on stdout, then serves until SIGTERM or \
             SIGINT. Topics named with --topic are created with --partitions partitions; topics that \
-            clients create implicitly get librdkafka's fixed 4 partitions.
+            clients create implicitly get librdkafka's fixed 4 partitions. SIGUSR1 takes every broker \
+            down (connections drop, new ones fail), SIGUSR2 brings them up again, each acknowledged by \
+            a line on stdout: faults for tests, in a process of their own.
             """)
 
     @Option(help: "Number of mock brokers.")
@@ -43,6 +45,27 @@ struct KafkaMockCommand: AsyncParsableCommand {
             }
             try cluster.createTopic(String(name), partitions: parts.count == 2 ? Int(parts[1])! : partitions)
         }
+        // A broker brought up again listens anew on its old port, and librdkafka aborts the whole
+        // process when another connection took that port meanwhile: faults are injected here,
+        // where that abort ends only the mock, not a test process with every other test in it.
+        let brokerCount = brokers
+        let faults = [(SIGUSR1, true), (SIGUSR2, false)].map { signalNumber, down in
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                for broker in 1...Int32(brokerCount) {
+                    do {
+                        if down { try cluster.setBrokerDown(broker) } else { try cluster.setBrokerUp(broker) }
+                    } catch {
+                        logger.error("Could not change a broker", metadata: ["broker": "\(broker)", "error": "\(error)"])
+                    }
+                }
+                FileHandle.standardOutput.write(Data((down ? "brokers down\n" : "brokers up\n").utf8))
+            }
+            source.resume()
+            return source
+        }
+        defer { for fault in faults { fault.cancel() } }
         FileHandle.standardOutput.write(Data((cluster.bootstrapServers + "\n").utf8))
         logger.info("Mock Kafka cluster serving", metadata: ["kafka.bootstrap": "\(cluster.bootstrapServers)", "kafka.brokers": "\(brokers)"])
         try await ToolServices.run(logger: logger) { try? await gracefulShutdown() }

@@ -12,6 +12,7 @@ struct PPDBCommand: ParsableCommand {
         abstract: "Manage the TOM's PPDB tables: migrate, load data, report.",
         subcommands: [
             Migrate.self, Restore.self, LoadSNANA.self, Synth.self, Stats.self, ResetSent.self, UpdateSources.self, GrantQueryRole.self,
+            GrantServiceRole.self,
             Replicate.self, MakeSubset.self, ImportSubset.self,
         ])
 }
@@ -319,11 +320,8 @@ struct GrantQueryRole: ParsableCommand {
             a migration adds tables.
             """)
     @Argument(help: "The role's name; the admin role is named ROLE_admin.") var role: String
-    @Option(help: "File whose first line is the roles' password (none: keep it, or no password). Only its hash is sent to the server.")
-    var passwordFile: String?
+    @OptionGroup var login: LoginRoleOptions
     @Option(help: "File whose first line is ROLE_admin's password, if it is to differ from ROLE's.") var adminPasswordFile: String?
-    @Option(help: "Sessions the role may have at once (its CONNECTION LIMIT); keep elasticc-api serve --sql-concurrent under it.")
-    var connectionLimit = 16
     @Option(
         name: .customLong("application-role"),
         help:
@@ -333,23 +331,17 @@ struct GrantQueryRole: ParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
 
-    func validate() throws {
-        guard connectionLimit > 0 else { throw ValidationError("--connection-limit must be positive.") }
-    }
-
     func run() throws {
         ParseOnly.exitIfRequested()
         _ = logging.bootstrap(label: "ppdb")
-        func firstLine(_ path: String) throws -> String {
-            try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
-        }
-        let password = try passwordFile.map(firstLine)
-        let adminPassword = try adminPasswordFile.map(firstLine) ?? password
+        let password = try login.password
+        let adminPassword = try adminPasswordFile.map(PasswordFile.firstLine) ?? password
         let connection = try database.connect(applicationName: "ppdb grant-query-role")
         var needsSuperuser: [String] = []
         for (name, scope, password) in [(role, QueryRole.Scope.brokerTables, password), (QueryRole.adminRoleName(role), .everything, adminPassword)] {
             let outcome = try QueryRole.grant(
-                role: name, password: password, scope: scope, connectionLimit: connectionLimit, applicationRoles: applicationRoles, on: connection)
+                role: name, password: password, scope: scope, connectionLimit: login.connectionLimit ?? 16, applicationRoles: applicationRoles,
+                on: connection)
             needsSuperuser += outcome.needsSuperuser
         }
         guard needsSuperuser.isEmpty else {
@@ -358,6 +350,57 @@ struct GrantQueryRole: ParsableCommand {
         }
         print("query role \(role): may read the broker and taxonomy tables and create temporary tables (everybody's SQL)")
         print("query role \(QueryRole.adminRoleName(role)): may read every science table and create temporary tables (elasticc_admin's SQL)")
+    }
+}
+
+struct GrantServiceRole: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grant-service-role",
+        abstract: "Create or update the role the services (alert-sender, broker-poll, elasticc-api, update-sources) read and write as.",
+        discussion: """
+            Run it as the role that owns the tables and migrates (or a superuser): ROLE may read and write the rows of every \
+            table and sequence of the public schema, now and those the caller's later migrations add, and make temporary \
+            tables; it owns nothing, so it cannot create, alter or drop tables. Migrate and restore as the owner.
+            """)
+    @Argument(help: "The role's name.") var role: String
+    @OptionGroup var login: LoginRoleOptions
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func run() throws {
+        ParseOnly.exitIfRequested()
+        _ = logging.bootstrap(label: "ppdb")
+        let connection = try database.connect(applicationName: "ppdb grant-service-role")
+        let outcome = try ServiceRole.grant(role: role, password: try login.password, connectionLimit: login.connectionLimit ?? 64, on: connection)
+        guard outcome.needsSuperuser.isEmpty else {
+            for problem in outcome.needsSuperuser { print("ppdb grant-service-role: \(problem)") }
+            throw ExitCode(2)
+        }
+        print("service role \(role): may read and write the rows of every table (and those later migrations add), owns none")
+    }
+}
+
+/// `--password-file` and `--connection-limit` of the commands that make login roles.
+struct LoginRoleOptions: ParsableArguments {
+    @Option(help: "File whose first line is the role's password (none: keep it, or no password). Only its hash is sent to the server.")
+    var passwordFile: String?
+    @Option(
+        help:
+            "Sessions the role may have at once (its CONNECTION LIMIT): by default 16 for the query roles (keep elasticc-api serve --sql-concurrent under it), 64 for the service role."
+    )
+    var connectionLimit: Int?
+
+    func validate() throws {
+        if let connectionLimit, connectionLimit <= 0 { throw ValidationError("--connection-limit must be positive.") }
+    }
+
+    var password: String? { get throws { try passwordFile.map(PasswordFile.firstLine) } }
+}
+
+/// The first line of a password file (the rest, a trailing newline included, is not part of it).
+enum PasswordFile {
+    static func firstLine(_ path: String) throws -> String {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
     }
 }
 

@@ -261,6 +261,77 @@ struct AlertSenderTests {
         #expect(try PPDBStatistics.read(connection).alertsSent == Int64(rerun.alertsSent))
     }
 
+    @Test("--each-day-at: one night a UTC day, recorded first; a restart the same day sends nothing more; a failed night shows in /ready")
+    func nightlySends() async throws {
+        let (url, connection) = try Self.snapshotDatabase()
+        let topics = Self.freshTopics()
+        let today = NightlySends.Schedule.day(of: Date())
+        func launch(_ port: Int, database: String, kafka: [String]) throws -> Process {
+            let process = TestEnvironment.launch(
+                [
+                    TestEnvironment.executable("alert-sender"), "-a", "1", "--do", "--each-day-at", "00:00", "--update-sources", "--db", database,
+                    "--wfd-topic", topics.wfd, "--ddf-full-topic", topics.ddfFull, "--ddf-limited-topic", topics.ddfLimited,
+                    "--metrics-listen", "127.0.0.1:\(port)", "--log-level", "warning",
+                ] + kafka)
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        func ready(_ port: Int) async -> (code: Int, body: String) {
+            (try? await PrometheusScrape.status("http://127.0.0.1:\(port)/ready")) ?? (0, "")
+        }
+        func sent() throws -> Int64 { try PPDBStatistics.read(connection).alertsSent }
+        let kafka = ["-k", KafkaTestCluster.shared.bootstrapServers]
+
+        // Today's time (00:00) has passed and nothing is recorded: the night goes at once.
+        let port = try await PrometheusScrape.freePort()
+        let first = try launch(port, database: url, kafka: kafka)
+        try await TestEnvironment.waitUntil(timeout: .seconds(120), "the first night completed") {
+            await ready(port).body.contains("the night of \(today) completed")
+        }
+        #expect(await ready(port).code == 200)
+        let afterFirst = try sent()
+        #expect(afterFirst > 0)
+        let row = try await connection.query(
+            "SELECT outcome, alerts_sent, detail FROM elasticcstream_nightly_send WHERE night = \(today)::date", statement: "today's night")
+        let (outcome, alerts, detail) = try row.single((String, Int64, String).self)
+        #expect(outcome == "completed" && alerts == afterFirst && detail.contains("update-sources:"), "\(detail)")
+        #expect(try await messageCount(topics.wfd) + messageCount(topics.ddfFull) > 0)
+        first.terminate()
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0)
+
+        // Restarted the same day: it sees the night recorded and sends nothing more.
+        let again = try launch(port, database: url, kafka: kafka)
+        try await TestEnvironment.waitUntil(timeout: .seconds(60), "the restart read today's night") {
+            await ready(port).body.contains("the night of \(today) completed")
+        }
+        #expect(try sent() == afterFirst)
+        #expect(
+            try await connection.query("SELECT count(*) FROM elasticcstream_nightly_send", statement: "nights").value(0, 0, as: Int.self) == 1)
+        again.terminate()
+        again.waitUntilExit()
+        #expect(again.terminationStatus == 0)
+
+        // A night whose send fails (Kafka refuses every produce) is recorded failed, /ready 503
+        // names it, and it is not sent again.
+        let (failingURL, failingConnection) = try Self.snapshotDatabase()
+        let cluster = try MockCluster(brokers: 1, logger: logger)
+        cluster.pushRequestErrors(.produce, errorCodes: Array(repeating: 29, count: 1000))  // TOPIC_AUTHORIZATION_FAILED
+        let failing = try launch(port, database: failingURL, kafka: ["-k", cluster.bootstrapServers, "-X", "message.timeout.ms=3000"])
+        try await TestEnvironment.waitUntil(timeout: .seconds(120), "the failed night in /ready") {
+            let answer = await ready(port)
+            return answer.code == 503 && answer.body.contains("the night of \(today) failed")
+        }
+        let failed = try await failingConnection.query(
+            "SELECT outcome FROM elasticcstream_nightly_send WHERE night = \(today)::date", statement: "failed night")
+        #expect(try failed.single(String.self) == "failed")
+        #expect(try PPDBStatistics.read(failingConnection).alertsSent == 0)
+        failing.terminate()
+        failing.waitUntilExit()
+    }
+
     @Test("A read that fails while a mark is in flight: the lock is held until the mark ends, so no second run sends those alerts again")
     func failedReadWaitsForTheMarkInFlight() async throws {
         let (url, connection) = try Self.snapshotDatabase()

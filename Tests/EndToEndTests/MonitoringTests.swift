@@ -111,6 +111,11 @@ struct MonitoringTests {
         #expect(panels.count >= 8 && expressions.count >= panels.count)
         let named = try Regex(#"elasticc_[a-z0-9_]+"#)
         for expression in expressions {
+            // kube-state-metrics' state of the send CronJob, whose pods take alert-sender's textfile with them.
+            if expression.contains("kube_") {
+                #expect(expression.contains("elasticc-alert-sender"), "\(expression) is about something else")
+                continue
+            }
             let metrics = expression.matches(of: named).map { String(expression[$0.range]) }
             #expect(!metrics.isEmpty, "\(expression) names no metric of ours")
             for metric in metrics { #expect(exported.contains(metric), "the dashboard asks for \(metric), which no service exports") }

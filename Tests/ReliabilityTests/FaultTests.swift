@@ -28,8 +28,8 @@ struct FaultTests {
                 classifications: [.init(classId: 2222, probability: 1)]))
     }
 
-    func produce(_ range: Range<Int>, topic: String, cluster: MockCluster) async throws {
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: cluster.bootstrapServers), logger: logger)
+    func produce(_ range: Range<Int>, topic: String, bootstrap: String) async throws {
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: bootstrap), logger: logger)
         var start = range.lowerBound
         while start < range.upperBound {
             let end = min(start + 10_000, range.upperBound)
@@ -60,12 +60,12 @@ struct FaultTests {
     }
 
     func ingest(
-        url: String, cluster: MockCluster, topic: String, until done: @escaping @Sendable () throws -> Bool,
+        url: String, bootstrap: String, topic: String, until done: @escaping @Sendable () throws -> Bool,
         during fault: @escaping @Sendable () async throws -> Void
     ) async throws {
         let poller = BrokerPoller(
             source: BrokerSource(
-                name: "chaos", servers: cluster.bootstrapServers, topics: .names([topic]), groupId: "chaos-\(UUID().uuidString)",
+                name: "chaos", servers: bootstrap, topics: .names([topic]), groupId: "chaos-\(UUID().uuidString)",
                 properties: ["session.timeout.ms": "6000", "reconnect.backoff.max.ms": "1000"]),
             conninfo: url, logger: logger, batchSize: 500)
         try await TestEnvironment.runUntil(timeout: .seconds(180), "every message stored") {
@@ -80,22 +80,22 @@ struct FaultTests {
 
     @Test("A Kafka broker down during ingestion: consumers recover without a restart, nothing lost or doubled")
     func brokerDownDuringIngestion() async throws {
-        let cluster = try MockCluster(brokers: 1, logger: logger)
         let topic = "chaos-ingest"
-        try cluster.createTopic(topic, partitions: 8)
+        let cluster = try MockClusterProcess(topics: [(topic, 8)])
         let (url, connection) = try migratedDatabase()
         let total = Self.messageCount
-        try await produce(0..<(total / 2), topic: topic, cluster: cluster)
+        try await produce(0..<(total / 2), topic: topic, bootstrap: cluster.bootstrapServers)
         try await ingest(
-            url: url, cluster: cluster, topic: topic,
+            url: url, bootstrap: cluster.bootstrapServers, topic: topic,
             until: { try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") >= Int64(total) },
             during: {
                 try await TestEnvironment.waitUntil("first rows") { try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") > 0 }
-                try cluster.setBrokerDown(1)
+                cluster.setBrokersDown()
                 try await Task.sleep(for: Self.faultDuration)  // the fault's length, not a wait for a condition
-                try cluster.setBrokerUp(1)
-                try await produce((total / 2)..<total, topic: topic, cluster: cluster)
+                cluster.setBrokersUp()
+                try await produce((total / 2)..<total, topic: topic, bootstrap: cluster.bootstrapServers)
             })
+        #expect(cluster.isRunning, "the mock cluster died bringing its broker up again")
         let outcome = try tally(total: total) { try count(connection, $0) }
         print(
             "fault: broker down \(Self.faultDuration) during ingestion of \(total) messages; stored \(outcome.stored), lost \(outcome.lost), doubled \(outcome.doubled)"
@@ -111,10 +111,10 @@ struct FaultTests {
         let (url, connection) = try migratedDatabase()
         let total = Self.messageCount / 2
         cluster.pushRequestErrors(.produce, errorCodes: [7, 6, 7, 6, 7])  // REQUEST_TIMED_OUT, NOT_LEADER_OR_FOLLOWER
-        try await produce(0..<total, topic: topic, cluster: cluster)
+        try await produce(0..<total, topic: topic, bootstrap: cluster.bootstrapServers)
         cluster.pushRequestErrors(.fetch, errorCodes: [6, 7, 6, 7])
         try await ingest(
-            url: url, cluster: cluster, topic: topic,
+            url: url, bootstrap: cluster.bootstrapServers, topic: topic,
             until: { try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") >= Int64(total) }, during: {})
         let outcome = try tally(total: total) { try count(connection, $0) }
         print(
@@ -131,11 +131,11 @@ struct FaultTests {
         try cluster.createTopic(topic, partitions: 8)
         let (url, _) = try migratedDatabase(on: server)
         let total = Self.messageCount
-        try await produce(0..<total, topic: topic, cluster: cluster)
+        try await produce(0..<total, topic: topic, bootstrap: cluster.bootstrapServers)
         let counter = ReconnectingCounter(url)
         // While the server restarts, counting fails; that is not the end of the wait.
         try await ingest(
-            url: url, cluster: cluster, topic: topic, until: { ((try? counter.count()) ?? 0) >= Int64(total) },
+            url: url, bootstrap: cluster.bootstrapServers, topic: topic, until: { ((try? counter.count()) ?? 0) >= Int64(total) },
             during: {
                 try await TestEnvironment.waitUntil("first rows") { ((try? counter.count()) ?? 0) > 0 }
                 try server.restart()
@@ -179,9 +179,8 @@ struct FaultTests {
 
     @Test("A Kafka broker down while alerts are sent: the send waits it out and marks exactly what was delivered")
     func brokerDownDuringSend() async throws {
-        let cluster = try MockCluster(brokers: 1, logger: logger)
         let topics = AlertTopics(wfd: "chaos-wfd", ddfFull: "chaos-ddf-full", ddfLimited: "chaos-ddf-limited")
-        for topic in topics.all { try cluster.createTopic(topic, partitions: 16) }
+        let cluster = try MockClusterProcess(topics: topics.all.map { ($0, 16) })
         let url = try PostgresTestServer.shared.makeDatabase("faultsend")
         let connection = try PostgresConnection(url)
         _ = try Migrator.migrate(connection, logger: logger)
@@ -191,10 +190,10 @@ struct FaultTests {
         let sender = AlertSender(
             settings: AlertSenderSettings(mode: .throughDay(60700), topics: topics, flushEvery: 200),
             conninfo: url, producer: producer, logger: logger)
-        try cluster.setBrokerDown(1)
+        cluster.setBrokersDown()
         async let sending = sender.run()
         try await Task.sleep(for: Self.faultDuration)  // the fault's length, not a wait for a condition
-        try cluster.setBrokerUp(1)
+        cluster.setBrokersUp()
         let summary = try await sending
         let marked = try count(connection, "SELECT count(*) FROM elasticc2_ppdbalert WHERE alertsenttimestamp IS NOT NULL")
         let onTopic = try await KafkaTestCluster.messageCount(topics.wfd, bootstrap: cluster.bootstrapServers)

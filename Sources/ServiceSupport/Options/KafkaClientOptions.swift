@@ -3,22 +3,31 @@ import Foundation
 import Kafka
 
 /// Security and raw librdkafka settings shared by every tool that talks to Kafka. Passwords are
-/// read from files or the environment, never from the command line.
+/// read from files or the environment, never from the command line. Each setting may also come
+/// from the environment (`KAFKA_SASL_MECHANISM`, `KAFKA_USERNAME`, `KAFKA_CA_FILE`,
+/// `KAFKA_PLAINTEXT_SASL`), as `KAFKA_SERVER` does: a deployment sets them once for every tool.
 public struct KafkaClientOptions: ParsableArguments, Sendable {
-    @Option(help: "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (over SSL unless --kafka-plaintext-sasl).")
-    public var kafkaSaslMechanism: String?
+    @Option(help: "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (over SSL unless --kafka-plaintext-sasl); default KAFKA_SASL_MECHANISM.")
+    public var kafkaSaslMechanism: String? = Self.environment("KAFKA_SASL_MECHANISM")
 
-    @Option(help: "SASL username.")
-    public var kafkaUsername: String?
+    @Option(help: "SASL username; default KAFKA_USERNAME.")
+    public var kafkaUsername: String? = Self.environment("KAFKA_USERNAME")
 
     @Option(help: "File holding the SASL password (else the KAFKA_PASSWORD environment variable).")
     public var kafkaPasswordFile: String?
 
-    @Option(help: "CA certificate file for TLS.")
-    public var kafkaCaFile: String?
+    @Option(help: "CA certificate file for TLS; default KAFKA_CA_FILE.")
+    public var kafkaCaFile: String? = Self.environment("KAFKA_CA_FILE")
 
-    @Flag(help: "Use SASL without TLS (development clusters only).")
+    @Flag(help: "Use SASL without TLS (development clusters only); default KAFKA_PLAINTEXT_SASL=true.")
     public var kafkaPlaintextSasl = false
+
+    /// The flag, or `KAFKA_PLAINTEXT_SASL` true (a flag cannot default to true).
+    var plaintextSASL: Bool { kafkaPlaintextSasl || ["1", "true", "yes"].contains(Self.environment("KAFKA_PLAINTEXT_SASL")?.lowercased() ?? "") }
+
+    static func environment(_ name: String) -> String? {
+        ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
 
     @Option(name: [.customShort("X"), .customLong("kafka-property")], help: "Raw librdkafka property KEY=VALUE (repeatable).")
     public var kafkaProperties: [String] = []
@@ -28,7 +37,7 @@ public struct KafkaClientOptions: ParsableArguments, Sendable {
     /// The Kafka address a tool uses when its command line names none: `KAFKA_SERVER` (so that a
     /// `docker compose run` that replaces the command still reaches the stack's Kafka), else
     /// `localhost:9092`.
-    public static var defaultServer: String { ProcessInfo.processInfo.environment["KAFKA_SERVER"] ?? "localhost:9092" }
+    public static var defaultServer: String { environment("KAFKA_SERVER") ?? "localhost:9092" }
 
     public func validate() throws {
         for property in kafkaProperties where !property.contains("=") {
@@ -46,7 +55,7 @@ public struct KafkaClientOptions: ParsableArguments, Sendable {
     public var securitySettings: KafkaSecuritySettings {
         KafkaSecuritySettings(
             mechanism: kafkaSaslMechanism.flatMap { KafkaConfiguration.SASLMechanism(rawValue: $0.uppercased()) },
-            username: kafkaUsername, passwordFile: kafkaPasswordFile, caFile: kafkaCaFile, plaintextSASL: kafkaPlaintextSasl)
+            username: kafkaUsername, passwordFile: kafkaPasswordFile, caFile: kafkaCaFile, plaintextSASL: plaintextSASL)
     }
 
     /// The `-X KEY=VALUE` properties.

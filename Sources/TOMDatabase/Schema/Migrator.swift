@@ -51,6 +51,7 @@ public enum Migrator {
         Migration(version: 13, name: "the TOM's training tables") { connection, report in
             try ensure(TOMSchema.trainingTables, foreignKeys: TOMSchema.trainingForeignKeys, on: connection, &report)
         },
+        statements(14, "nightly sends, one per day", OwnTables.nightlySendCreation),
     ]
 
     /// Serialises concurrent migrations across hosts.

@@ -8,6 +8,9 @@ public enum OwnTables {
     /// Every `broker-poll reset-offsets`: who moved which stored position where, and when.
     public static let offsetReset = "elasticcstream_offset_reset"
     public static let longQuery = "elasticcstream_long_query"
+    /// One row per UTC day on which `alert-sender --each-day-at` sent a night: claimed before
+    /// the send, so a restart (or a second replica) sends nothing more that day.
+    public static let nightlySend = "elasticcstream_nightly_send"
 
     static let creation: [String] = [
         """
@@ -208,6 +211,20 @@ public enum OwnTables {
 
     /// `db/submitsqlquery/`'s queue (the TOM's `db_queryqueue`, with the owner, the role's
     /// scope and the runs): private, as it holds everybody's SQL.
+    static let nightlySendCreation: [String] = [
+        """
+        CREATE TABLE IF NOT EXISTS public.\(nightlySend) (
+            night date PRIMARY KEY,
+            started timestamp with time zone NOT NULL DEFAULT clock_timestamp(),
+            finished timestamp with time zone,
+            outcome text CHECK (outcome IN ('completed', 'failed', 'stopped')),
+            alerts_sent bigint,
+            detail text,
+            run_by text NOT NULL
+        )
+        """
+    ]
+
     static let longQueryCreation: [String] = [
         """
         CREATE TABLE IF NOT EXISTS public.\(longQuery) (

@@ -61,30 +61,8 @@ public enum QueryRole {
         on connection: PostgresConnection
     ) throws -> Outcome {
         try connection.transaction {
-            let quoted = try connection.query(
-                """
-                SELECT quote_ident(\(role)), quote_ident(current_database()), quote_ident(current_user),
-                       (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
-                       (SELECT quote_ident(pg_get_userbyid(datdba)) FROM pg_database WHERE datname = current_database())
-                """, statement: "quote the role")
-            let (name, database, me, isSuperuser, owner) = try quoted.single((String, String, String, Bool, String).self)
-            let existing = try connection.query(
-                "SELECT rolsuper OR rolreplication OR rolbypassrls FROM pg_roles WHERE rolname = \(role)", statement: "find the role")
-            let exists = existing.rowCount > 0
-            if exists, try existing.single(Bool.self), !isSuperuser {
-                throw QueryRoleError(
-                    description: "role \(role) is a superuser or may replicate or bypass row security; only a superuser can take that away")
-            }
-            var attributes = "LOGIN NOCREATEDB NOCREATEROLE NOINHERIT CONNECTION LIMIT \(max(1, connectionLimit))"
-            // Only a superuser may name these, even to say "no" (PostgreSQL 15); a new role has none of them.
-            if isSuperuser { attributes += " NOSUPERUSER NOREPLICATION NOBYPASSRLS" }
-            if let password {
-                let hashed = try connection.encryptedPassword(password, role: role)
-                let literal = try connection.query("SELECT quote_literal(\(hashed))", statement: "quote the password hash").single(String.self)
-                attributes += " PASSWORD \(literal)"
-            }
-            try connection.query(
-                PostgresQuery(unescaped: "\(exists ? "ALTER" : "CREATE") ROLE \(name) \(attributes)"), statement: "create the query role")
+            let (name, database, me, isSuperuser, owner) = try LoginRole.createOrAlter(
+                role, password: password, attributes: "NOINHERIT CONNECTION LIMIT \(max(1, connectionLimit))", on: connection)
             // Memberships would lend it other roles' privileges (SET ROLE needs no INHERIT).
             let memberships = try connection.query(
                 """
@@ -174,4 +152,39 @@ public enum QueryRole {
 
 public struct QueryRoleError: Error, CustomStringConvertible {
     public var description: String
+}
+
+/// A login role of the pipeline's, made or updated by its owner or a superuser.
+enum LoginRole {
+    /// Creates `role` (login, no other powers, plus `attributes`) or updates it; the password goes
+    /// to the server only as libpq's hash of it. Quoted names of the role, the database, the
+    /// caller and the database's owner come back, with whether the caller is a superuser.
+    static func createOrAlter(_ role: String, password: String?, attributes extra: String, on connection: PostgresConnection) throws -> (
+        name: String, database: String, me: String, isSuperuser: Bool, owner: String
+    ) {
+        let quoted = try connection.query(
+            """
+            SELECT quote_ident(\(role)), quote_ident(current_database()), quote_ident(current_user),
+                   (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
+                   (SELECT quote_ident(pg_get_userbyid(datdba)) FROM pg_database WHERE datname = current_database())
+            """, statement: "quote the role")
+        let (name, database, me, isSuperuser, owner) = try quoted.single((String, String, String, Bool, String).self)
+        let existing = try connection.query(
+            "SELECT rolsuper OR rolreplication OR rolbypassrls FROM pg_roles WHERE rolname = \(role)", statement: "find the role")
+        let exists = existing.rowCount > 0
+        if exists, try existing.single(Bool.self), !isSuperuser {
+            throw QueryRoleError(
+                description: "role \(role) is a superuser or may replicate or bypass row security; only a superuser can take that away")
+        }
+        var attributes = "LOGIN NOCREATEDB NOCREATEROLE " + extra
+        // Only a superuser may name these, even to say "no" (PostgreSQL 15); a new role has none of them.
+        if isSuperuser { attributes += " NOSUPERUSER NOREPLICATION NOBYPASSRLS" }
+        if let password {
+            let hashed = try connection.encryptedPassword(password, role: role)
+            let literal = try connection.query("SELECT quote_literal(\(hashed))", statement: "quote the password hash").single(String.self)
+            attributes += " PASSWORD \(literal)"
+        }
+        try connection.query(PostgresQuery(unescaped: "\(exists ? "ALTER" : "CREATE") ROLE \(name) \(attributes)"), statement: "create the role")
+        return (name, database, me, isSuperuser, owner)
+    }
 }
