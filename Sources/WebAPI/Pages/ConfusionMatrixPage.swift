@@ -23,7 +23,7 @@ public enum ConfusionMatrixPage {
     }
 
     public static func html(settleSeconds: Int = StreamSummary.defaultSettleSeconds, on connection: PostgresConnection) throws -> String {
-        try StreamSummary.refresh(settleSeconds: settleSeconds, limit: 200_000, on: connection)
+        try StreamSummary.refresh(settleSeconds: settleSeconds, limit: StreamSummary.pageViewLimit, on: connection)
         let matrices = try ConfusionSums.matrices(on: connection)
         var body = "<p>Updated <span data-key=\"updated\">\(try updated(on: connection))</span></p>"
         body += "<p>Confusion matrices for each broker's classifier. Counts are of <i>objects</i>, not sources: for each object, "

@@ -19,7 +19,7 @@ public enum DiagnosticPages {
 
     /// Per classifier, per simulated night and per night of sending: the fraction of sent alerts it answered.
     public static func completeness(settleSeconds: Int = StreamSummary.defaultSettleSeconds, on connection: PostgresConnection) throws -> String {
-        try StreamSummary.refresh(settleSeconds: settleSeconds, limit: 200_000, on: connection)
+        try StreamSummary.refresh(settleSeconds: settleSeconds, limit: StreamSummary.pageViewLimit, on: connection)
         let nights = try StreamSummary.sentAlerts(on: connection)
         var answered: [StreamSummary.NightKind: [Int64: [String: Int64]]] = [:]
         for kind in StreamSummary.NightKind.allCases { answered[kind] = try StreamSummary.answered(per: kind, on: connection) }
@@ -72,7 +72,7 @@ public enum DiagnosticPages {
     /// Per broker (its classifiers together) and per classifier: histograms of the three
     /// delays, log10 of seconds from 1 ms, with percentiles; per simulated night in a table.
     public static func timeDelays(settleSeconds: Int = StreamSummary.defaultSettleSeconds, on connection: PostgresConnection) throws -> String {
-        try StreamSummary.refresh(settleSeconds: settleSeconds, limit: 200_000, on: connection)
+        try StreamSummary.refresh(settleSeconds: settleSeconds, limit: StreamSummary.pageViewLimit, on: connection)
         let histograms = try StreamSummary.delayHistograms(on: connection)
         let classifiers = try StreamSummary.classifiers(on: connection)
         var body = "<p>Histograms of log<sub>10</sub> of each delay in seconds, 1 ms … 10<sup>6</sup> s in 0.1 dex bins (the first and "
@@ -141,7 +141,7 @@ public enum DiagnosticPages {
 
     /// The known classifiers, with the messages stored from each.
     public static func classifiers(settleSeconds: Int = StreamSummary.defaultSettleSeconds, on connection: PostgresConnection) throws -> String {
-        try StreamSummary.refresh(settleSeconds: settleSeconds, limit: 200_000, on: connection)
+        try StreamSummary.refresh(settleSeconds: settleSeconds, limit: StreamSummary.pageViewLimit, on: connection)
         let rows = try connection.query(
             """
             SELECT classifier_id, brokername, brokerversion, classifiername, classifierparams FROM elasticc2_brokerclassifier
