@@ -55,11 +55,9 @@ public final class NightlySender: Sendable {
             let connection = try await PostgresConnection.open(conninfo, applicationName: "alert-sender nightly")
             let now = Date()
             let today = NightlySends.Schedule.day(of: now)
-            let (recorded, last) = try await connection.run { connection in
-                (try NightlySends.isRecorded(today, on: connection), try NightlySends.latest(on: connection))
-            }
+            let last = try await connection.run { connection in try NightlySends.latest(on: connection) }
             latest.withLock { $0 = last }
-            let due = schedule.next(after: now, todayRecorded: recorded)
+            let due = schedule.next(after: now, todayRecorded: last?.day == today)
             if due > now {
                 connection.close()
                 logger.info(
@@ -71,6 +69,9 @@ public final class NightlySender: Sendable {
             defer { connection.close() }
             guard try await connection.run({ connection in try NightlySends.claim(today, by: self.runner, on: connection) }) else {
                 logger.notice("The night of today is recorded already; nothing sent", metadata: ["night": "\(today)"])
+                connection.close()
+                let tomorrow = schedule.next(after: now, todayRecorded: true)
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(tomorrow.timeIntervalSince(Date()))) }
                 continue
             }
             running.withLock { $0 = today }

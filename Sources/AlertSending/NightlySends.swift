@@ -77,11 +77,6 @@ public enum NightlySends {
             """, statement: "record the night")
     }
 
-    public static func isRecorded(_ day: String, on connection: PostgresConnection) throws -> Bool {
-        try connection.query("SELECT 1 FROM \(unescaped: OwnTables.nightlySend) WHERE night = \(day)::date", statement: "find the night").rowCount
-            == 1
-    }
-
     /// The latest night recorded, if any.
     public static func latest(on connection: PostgresConnection) throws -> Night? {
         let result = try connection.query(

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 
 /// `--metrics-listen HOST:PORT` (or `METRICS_LISTEN`): where `/metrics`, `/health` and `/ready`
 /// are served (off without either).
@@ -34,7 +33,7 @@ public struct MonitoringOptions: ParsableArguments, Sendable {
     /// share one network (podman's host network), each given its own port without a new command.
     public var address: (host: String, port: Int)? { (metricsListen ?? Self.environmentListen).flatMap(Self.hostAndPort) }
 
-    static var environmentListen: String? { ProcessInfo.processInfo.environment["METRICS_LISTEN"].flatMap { $0.isEmpty ? nil : $0 } }
+    static var environmentListen: String? { DeploymentEnvironment.value("METRICS_LISTEN") }
 
     /// `HOST:PORT` (`[::1]:80` too), or nil when it is not one.
     public static func hostAndPort(_ listen: String) -> (host: String, port: Int)? {

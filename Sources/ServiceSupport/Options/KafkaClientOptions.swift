@@ -8,25 +8,23 @@ import Kafka
 /// `KAFKA_PLAINTEXT_SASL`), as `KAFKA_SERVER` does: a deployment sets them once for every tool.
 public struct KafkaClientOptions: ParsableArguments, Sendable {
     @Option(help: "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (over SSL unless --kafka-plaintext-sasl); default KAFKA_SASL_MECHANISM.")
-    public var kafkaSaslMechanism: String? = Self.environment("KAFKA_SASL_MECHANISM")
+    public var kafkaSaslMechanism: String? = DeploymentEnvironment.value("KAFKA_SASL_MECHANISM")
 
     @Option(help: "SASL username; default KAFKA_USERNAME.")
-    public var kafkaUsername: String? = Self.environment("KAFKA_USERNAME")
+    public var kafkaUsername: String? = DeploymentEnvironment.value("KAFKA_USERNAME")
 
     @Option(help: "File holding the SASL password (else the KAFKA_PASSWORD environment variable).")
     public var kafkaPasswordFile: String?
 
     @Option(help: "CA certificate file for TLS; default KAFKA_CA_FILE.")
-    public var kafkaCaFile: String? = Self.environment("KAFKA_CA_FILE")
+    public var kafkaCaFile: String? = DeploymentEnvironment.value("KAFKA_CA_FILE")
 
     @Flag(help: "Use SASL without TLS (development clusters only); default KAFKA_PLAINTEXT_SASL=true.")
     public var kafkaPlaintextSasl = false
 
     /// The flag, or `KAFKA_PLAINTEXT_SASL` true (a flag cannot default to true).
-    var plaintextSASL: Bool { kafkaPlaintextSasl || ["1", "true", "yes"].contains(Self.environment("KAFKA_PLAINTEXT_SASL")?.lowercased() ?? "") }
-
-    static func environment(_ name: String) -> String? {
-        ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
+    var plaintextSASL: Bool {
+        kafkaPlaintextSasl || ["1", "true", "yes"].contains(DeploymentEnvironment.value("KAFKA_PLAINTEXT_SASL")?.lowercased() ?? "")
     }
 
     @Option(name: [.customShort("X"), .customLong("kafka-property")], help: "Raw librdkafka property KEY=VALUE (repeatable).")
@@ -37,7 +35,7 @@ public struct KafkaClientOptions: ParsableArguments, Sendable {
     /// The Kafka address a tool uses when its command line names none: `KAFKA_SERVER` (so that a
     /// `docker compose run` that replaces the command still reaches the stack's Kafka), else
     /// `localhost:9092`.
-    public static var defaultServer: String { environment("KAFKA_SERVER") ?? "localhost:9092" }
+    public static var defaultServer: String { DeploymentEnvironment.value("KAFKA_SERVER") ?? "localhost:9092" }
 
     public func validate() throws {
         for property in kafkaProperties where !property.contains("=") {
