@@ -26,6 +26,9 @@ struct FakeBrokerCommand: AsyncParsableCommand {
         String?
     @Option(name: [.customShort("b"), .customLong("brokermessage-schema")], help: "brokerClassification schema file (must match the bundled one).")
     var brokermessageSchema: String?
+    @Option(
+        help: "Broker name the answers carry (default: each classifier's own, FakeBroker); instances with names of their own play several brokers.")
+    var brokerName: String?
     @Option(help: "Seed that makes the probabilities reproducible.") var seed: UInt64?
     @Option(parsing: .upToNextOption, help: "Classifiers to run (default: all: \(Classifiers.all.map(\.classifierName).joined(separator: ", "))).")
     var classifiers: [String] = []
@@ -50,6 +53,9 @@ struct FakeBrokerCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        if let brokerName, brokerName.isEmpty || brokerName.contains("\0") {
+            throw ValidationError("--broker-name must be a non-empty name without NUL.")
+        }
         guard batchSize > 0, logInterval > 0 else { throw ValidationError("--batch-size and --log-interval must be positive.") }
         guard (instances ?? 1) >= 1 else { throw ValidationError("--instances must be at least 1.") }
     }
@@ -67,7 +73,7 @@ struct FakeBrokerCommand: AsyncParsableCommand {
         let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger)
         let broker = FakeBroker(
             settings: .init(
-                sourceTopics: sourceTopics, destinationTopic: destTopic, classifiers: chosen, seed: seed,
+                sourceTopics: sourceTopics, destinationTopic: destTopic, classifiers: chosen, brokerName: brokerName, seed: seed,
                 batchSize: batchSize, logInterval: .milliseconds(Int(logInterval * 1000)), alone: instances == 1, fromBeginning: reset),
             consumer: consumer, producer: producer, logger: logger)
         logger.info("fake-broker started", metadata: ["kafka.topics": "\(sourceTopics.joined(separator: ","))", "kafka.destination": "\(destTopic)"])

@@ -14,6 +14,9 @@ public final class FakeBroker: Sendable {
         public var sourceTopics: [String]
         public var destinationTopic: String
         public var classifiers: [any Classifier]
+        /// The broker every answer names; nil: each classifier's own. Several instances with
+        /// names of their own play several brokers, as ELAsTiCC2 had seven.
+        public var brokerName: String?
         public var seed: UInt64?
         public var batchSize: Int
         public var logInterval: Duration
@@ -26,13 +29,15 @@ public final class FakeBroker: Sendable {
 
         public init(
             sourceTopics: [String], destinationTopic: String, classifiers: [any Classifier] = Classifiers.all,
-            seed: UInt64? = nil, batchSize: Int = 5000, logInterval: Duration = .seconds(10), alone: Bool = false, fromBeginning: Bool = false
+            brokerName: String? = nil, seed: UInt64? = nil, batchSize: Int = 5000, logInterval: Duration = .seconds(10), alone: Bool = false,
+            fromBeginning: Bool = false
         ) {
             self.alone = alone
             self.fromBeginning = fromBeginning
             self.sourceTopics = sourceTopics
             self.destinationTopic = destinationTopic
             self.classifiers = classifiers
+            self.brokerName = brokerName
             self.seed = seed
             self.batchSize = batchSize
             self.logInterval = logInterval
@@ -197,7 +202,7 @@ public final class FakeBroker: Sendable {
                 let classification = BrokerClassification(
                     alertId: alert.alertId, diaSourceId: alert.diaSource.diaSourceId,
                     elasticcPublishTimestamp: message.timestamp ?? now, brokerIngestTimestamp: now,
-                    brokerName: classifier.brokerName, brokerVersion: classifier.brokerVersion,
+                    brokerName: settings.brokerName ?? classifier.brokerName, brokerVersion: classifier.brokerVersion,
                     classifierName: classifier.classifierName, classifierParams: classifier.classifierParams,
                     classifications: classifier.classify(alert, random: &random))
                 outgoing.append(

@@ -83,6 +83,29 @@ struct FakeBrokerTests {
         #expect(Set(messages.map { ($0["alertId"] as! NSNumber).int64Value }) == Set(0..<400))
     }
 
+    @Test("--broker-name: each instance answers as a broker of its own, with the classifiers it was given")
+    func brokerName() async throws {
+        let source = KafkaTestCluster.uniqueName("alerts")
+        let destination = KafkaTestCluster.uniqueName("classifications")
+        try await produceAlerts(0..<50, to: source)
+        let broker = FakeBroker(
+            settings: .init(
+                sourceTopics: [source], destinationTopic: destination, classifiers: try Classifiers.named(["NugentClassifier"]),
+                brokerName: "Broker Two", seed: 3, batchSize: 20),
+            consumer: try KafkaConsumer(
+                configuration: KafkaTestCluster.configuration, groupId: KafkaTestCluster.uniqueName("fb"), logger: logger),
+            producer: try KafkaProducer(configuration: KafkaTestCluster.configuration, logger: logger),
+            logger: logger)
+        try await TestEnvironment.runUntil {
+            broker.counts.alertsIn >= 50
+        } work: {
+            try await broker.run()
+        }
+        let messages = try classifications(on: destination, count: 50)
+        #expect(messages.count == 50)
+        #expect(messages.allSatisfy { $0["brokerName"] as? String == "Broker Two" && $0["classifierName"] as? String == "NugentClassifier" })
+    }
+
     @Test("--instances 1 takes every partition itself: each alert answered once, and a restart resumes after the committed ones")
     func aloneAnswersAndResumes() async throws {
         let source = KafkaTestCluster.uniqueName("alerts")
