@@ -209,11 +209,19 @@ struct Synth: ParsableCommand {
     @Option(help: "First night of the simulated survey (MJD).") var startMjd: Double = 60_500
     @Option(help: "Length of the simulated survey in days.") var days: Double = 365
     @Option(help: "Id of the first object (sources are id × 100000 + n).") var firstObjectId: Int64 = 10_000_000
+    @Option(
+        help:
+            "Days of forced photometry after an object's last detection (the TOM snapshot's shape); 0 leaves out rows no alert carries and update-sources never promotes."
+    )
+    var forcedDaysAfterDetection: Double = SynthGenerator.snapshotForcedDaysAfterDetection
 
     func validate() throws {
         guard objects > 0 else { throw ValidationError("--objects must be positive.") }
         guard (0...1).contains(ddfFraction) else { throw ValidationError("--ddf-fraction must be between 0 and 1.") }
         guard days > 0 else { throw ValidationError("--days must be positive.") }
+        guard forcedDaysAfterDetection >= 0, forcedDaysAfterDetection.isFinite else {
+            throw ValidationError("--forced-days-after-detection must be 0 or more.")
+        }
         guard firstObjectId > 0, firstObjectId + Int64(objects) < 90_000_000_000_000 else {
             throw ValidationError("--first-object-id and --objects must keep source ids (id × 100000) within bigint.")
         }
@@ -224,7 +232,7 @@ struct Synth: ParsableCommand {
         let logger = logging.bootstrap(label: "ppdb")
         let settings = SynthGenerator.Settings(
             objects: objects, seed: seed, ddfFraction: ddfFraction, startMJD: startMjd,
-            days: days, firstObjectId: firstObjectId)
+            days: days, firstObjectId: firstObjectId, forcedDaysAfterDetection: forcedDaysAfterDetection)
         let summary = try SynthLoader(settings: settings, conninfo: database.resolved.conninfo, logger: logger).run()
         print(
             String(

@@ -21,11 +21,16 @@ public struct SynthGenerator: Sendable {
         public var days: Double
         /// The first object's id; sources are `objectId × 100000 + i`, as the TOM numbers them.
         public var firstObjectId: Int64
+        /// How long forced photometry goes on after an object's last detection (the snapshot: 329
+        /// days). No alert carries those rows and `update-sources` never promotes them: 0 leaves
+        /// them out, as a PPDB has none yet on the night of the last detection.
+        public var forcedDaysAfterDetection: Double
 
         public init(
             objects: Int, seed: UInt64 = 1, ddfFraction: Double = 0.01, startMJD: Double = 60_500, days: Double = 365,
-            firstObjectId: Int64 = 10_000_000
+            firstObjectId: Int64 = 10_000_000, forcedDaysAfterDetection: Double = SynthGenerator.snapshotForcedDaysAfterDetection
         ) {
+            self.forcedDaysAfterDetection = forcedDaysAfterDetection
             self.objects = objects
             self.seed = seed
             self.ddfFraction = ddfFraction
@@ -62,7 +67,7 @@ public struct SynthGenerator: Sendable {
     /// Forced photometry starts this long before the first detection (the snapshot: 109 days on average).
     static let forcedDaysBeforeDetection = 110.0
     /// Forced photometry ends this long after the last detection (the snapshot: 329 days).
-    static let forcedDaysAfterDetection = 330.0
+    public static let snapshotForcedDaysAfterDetection = 330.0
     /// Visits are drawn this long past the window of peaks, for that forced photometry.
     static let photometryDaysAfterWindow = 400.0
 
@@ -100,7 +105,7 @@ public struct SynthGenerator: Sendable {
             var counter: Int64 = 0
             let lastDetection = photometry.last { $0.flux / $0.error >= 5 }?.mjd ?? firstDetection
             for point in photometry
-            where point.mjd >= firstDetection - Self.forcedDaysBeforeDetection && point.mjd <= lastDetection + Self.forcedDaysAfterDetection {
+            where point.mjd >= firstDetection - Self.forcedDaysBeforeDetection && point.mjd <= lastDetection + settings.forcedDaysAfterDetection {
                 let id = objectId * 100_000 + counter
                 counter += 1
                 let flux = Float(point.flux)

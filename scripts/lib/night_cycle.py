@@ -36,20 +36,20 @@ BROKERS = [
 ]
 # Partitions: librdkafka's mock keeps only the last 5 MB of each partition, so how far a
 # consumer may fall behind before the mock drops what it has not read grows with them.
-TOPICS = {"alerts-wfd": 128, "alerts-ddf-full": 16, "alerts-ddf-limited": 16, "classifications": 128}
+TOPICS = {"alerts-wfd": 128, "alerts-ddf-full": 16, "alerts-ddf-limited": 16, "classifications": 512}
 ANSWERED_TOPICS = ["alerts-wfd", "alerts-ddf-full"]
 # Tables the cycle writes: emptied before each night (the PPDB itself is kept).
 CYCLE_TABLES = [
     "elasticc2_brokermessage", "elasticc2_brokerclassifier", "elasticc2_brokersourceids", "elasticc2_diaobject",
-    "elasticc2_diasource", "elasticc2_diaforcedsource", "elasticcstream_confusion_counts", "elasticcstream_confusion_latest",
+    "elasticc2_diasource", "elasticc2_diaforcedsource", "elasticc2_diaobjectinfo", "elasticcstream_confusion_counts", "elasticcstream_confusion_latest",
     "elasticcstream_dead_letter", "elasticcstream_kafka_offset", "elasticcstream_nightly_answers", "elasticcstream_nightly_delays",
     "elasticcstream_summary_progress", "elasticcstream_page_anchors", "elasticcstream_offset_reset",
 ]
 # Durable settings (the bench's throwaway clusters run with fsync off) with the WAL and
 # checkpoint settings the README recommends for the night; --pg-setting overrides.
 PG_SETTINGS = [
-    "fsync=on", "synchronous_commit=on", "full_page_writes=on", "shared_buffers=2GB", "max_wal_size=16GB",
-    "min_wal_size=2GB", "checkpoint_timeout=15min", "checkpoint_completion_target=0.9", "wal_compression=lz4",
+    "fsync=on", "synchronous_commit=on", "full_page_writes=on", "shared_buffers=2GB", "max_wal_size=4GB",
+    "min_wal_size=1GB", "checkpoint_timeout=15min", "checkpoint_completion_target=0.9", "wal_compression=lz4",
     "wal_buffers=64MB", "maintenance_work_mem=1GB", "work_mem=64MB",
 ]
 
@@ -74,6 +74,7 @@ class Stage:
         self.status = None
         self.peak_rss_mb = None
         self.sampled_peak_mb = 0.0
+        self.cpu_seconds = None
 
     def sample_rss(self):
         if self.ended is not None:
@@ -95,6 +96,7 @@ class Stage:
         self.ended = time.time()
         self.status = os.waitstatus_to_exitcode(status)
         self.peak_rss_mb = usage.ru_maxrss / 1024
+        self.cpu_seconds = usage.ru_utime + usage.ru_stime
         self.process.returncode = self.status
         return True
 
@@ -138,6 +140,13 @@ class Database:
         return rows[0][0] if rows else None
 
 
+# The PPDB's shape, kept beside it: a PPDB made another way is made again. Forced photometry
+# stops at each object's last detection: no alert carries the rows after it and update-sources
+# never promotes them, and at 10^7 alerts they would take 60 % of the PPDB's disk.
+SHAPE = "synth, no forced photometry after the last detection"
+MARKER_COLUMNS = "objects, seed, shape, alerts, busiest_day, first_day, last_day"
+
+
 def prepare_ppdb(args, admin_url, bin_dir, out_dir):
     """The synth PPDB of this size, made once and kept; the cycle's tables emptied for the night."""
     name = f"night_{args.alerts}"
@@ -149,16 +158,19 @@ def prepare_ppdb(args, admin_url, bin_dir, out_dir):
     marker = None
     if exists:
         db = Database(url)
-        if db.value("SELECT to_regclass('bench_night_ppdb') IS NOT NULL"):
-            marker = db.rows("SELECT objects, seed, alerts, busiest_day, first_day, last_day FROM bench_night_ppdb")
+        try:
+            marker = db.rows(f"SELECT {MARKER_COLUMNS} FROM bench_night_ppdb")
+        except psycopg2.Error:  # none yet, or one from an earlier version of this script
+            marker = None
         db.connection.close()
-    if not marker or marker[0][0] != objects or marker[0][1] != args.seed:
+    if not marker or marker[0][:3] != (objects, args.seed, SHAPE):
         log(f"making the PPDB: ppdb synth of {objects} objects (about {args.alerts} alerts), kept in {args.dir}")
         admin.rows(f"DROP DATABASE IF EXISTS {name}")
         admin.rows(f"CREATE DATABASE {name}")
         run([f"{bin_dir}/ppdb", "migrate", "--db", url, "--log-level", "warning"])
         started = time.time()
-        synth = run([f"{bin_dir}/ppdb", "synth", "--db", url, "--objects", str(objects), "--seed", str(args.seed), "--log-level", "warning"])
+        synth = run([f"{bin_dir}/ppdb", "synth", "--db", url, "--objects", str(objects), "--seed", str(args.seed),
+                     "--forced-days-after-detection", "0", "--log-level", "warning"])
         log(synth.strip())
         db = Database(url)
         db.rows("VACUUM ANALYZE")
@@ -166,18 +178,18 @@ def prepare_ppdb(args, admin_url, bin_dir, out_dir):
             SELECT (SELECT floor(midpointtai) FROM elasticc2_ppdbdiasource GROUP BY 1 ORDER BY count(*) DESC LIMIT 1),
                    min(midpointtai), max(midpointtai) FROM elasticc2_ppdbdiasource""")[0]
         alerts = db.value("SELECT count(*) FROM elasticc2_ppdbalert")
-        db.rows("""CREATE TABLE bench_night_ppdb (objects bigint, seed bigint, alerts bigint, busiest_day double precision,
+        db.rows("""CREATE TABLE bench_night_ppdb (objects bigint, seed bigint, shape text, alerts bigint, busiest_day double precision,
                    first_day double precision, last_day double precision, synth_seconds double precision)""")
-        db.rows("INSERT INTO bench_night_ppdb VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (objects, args.seed, alerts, busiest, first, last, time.time() - started))
-        marker = db.rows("SELECT objects, seed, alerts, busiest_day, first_day, last_day FROM bench_night_ppdb")
+        db.rows("INSERT INTO bench_night_ppdb VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (objects, args.seed, SHAPE, alerts, busiest, first, last, time.time() - started))
+        marker = db.rows(f"SELECT {MARKER_COLUMNS} FROM bench_night_ppdb")
         db.connection.close()
     else:
         log(f"reusing the PPDB {name} in {args.dir}")
     db = Database(url)
     log("emptying what the last night wrote")
     present = [table for table in CYCLE_TABLES if db.value("SELECT to_regclass(%s) IS NOT NULL", (table,))]
-    db.rows(f"TRUNCATE {', '.join(present)} RESTART IDENTITY")
+    db.rows(f"TRUNCATE {', '.join(present)} RESTART IDENTITY CASCADE")
     run([f"{bin_dir}/ppdb", "reset-sent", "--db", url, "--log-level", "warning"])
     db.rows("VACUUM ANALYZE")
     db.rows("CHECKPOINT")
@@ -187,7 +199,7 @@ def prepare_ppdb(args, admin_url, bin_dir, out_dir):
             f.write("night-password\n")
         run([f"{bin_dir}/elasticc-api", "add-user", "nightscientist", "--password-file", password_file, "--db", url,
              "--log-level", "warning"])
-    _, _, alerts, busiest, first, last = marker[0]
+    _, _, _, alerts, busiest, first, last = marker[0]
     return db, url, {"objects": objects, "alerts": alerts, "busiest_day": busiest, "first_day": first, "last_day": last}
 
 
@@ -198,11 +210,19 @@ class Watermarks:
         self.consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "night-cycle-watch", "enable.auto.commit": False})
 
     def totals(self):
+        """A request a partition (the mock answers no batched ListOffsets): seconds, so once, at the end."""
         totals = {}
         for topic, partitions in TOPICS.items():
             totals[topic] = sum(self.consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10, cached=False)[1]
                                 for p in range(partitions))
         return totals
+
+
+def machine_cpu():
+    """(busy, total) jiffies of the whole machine: PostgreSQL's backends are in it too."""
+    fields = [int(v) for v in open("/proc/stat").readline().split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
 
 
 def metric_total(port, name):
@@ -271,7 +291,7 @@ def svg_chart(path, timeline, events, trickle, t0):
     """Three panels over the night's seconds: alerts a second, messages a second, API latency."""
     width, panel, left, gap = 960, 200, 70, 40
     height = 3 * panel + 4 * gap
-    end = max([row["t"] for row in timeline] + [t0 + 1]) - t0
+    end = max([row["t"] for row in timeline] + [s[0] + s[2] for s in trickle] + [t0 + 1]) - t0
 
     def x(t):
         return left + (t / end) * (width - left - 20)
@@ -286,7 +306,7 @@ def svg_chart(path, timeline, events, trickle, t0):
         return points
 
     panels = [
-        ("alerts a second", [("sent (Kafka)", "sent", "#1f77b4"), ("marked sent", "marked", "#9467bd"),
+        ("alerts a second", [("sent (acknowledged and marked)", "sent", "#1f77b4"),
                              ("answered (mean of brokers)", "answered", "#2ca02c"), ("sources promoted", "promoted", "#8c564b")], False),
         ("broker messages a second", [("produced by brokers", "produced", "#ff7f0e"), ("stored by broker-poll", "stored", "#d62728"),
                                       ("summed for the pages", "summarized", "#7f7f7f")], False),
@@ -352,6 +372,9 @@ def main():
     parser.add_argument("--sample-seconds", type=float, default=5)
     parser.add_argument("--pg-setting", action="append", default=[], help="NAME=VALUE over the night's PostgreSQL settings")
     parser.add_argument("--timeout", type=float, default=3 * 3600)
+    parser.add_argument("--send-rate", type=float, default=5000,
+                        help="alert-sender --rate: alerts a second (0: as fast as it can). Unpaced, the brokers' answers come "
+                             "faster than they are stored and the backlog outgrows what the mock cluster keeps")
     parser.add_argument("--prepare-only", action="store_true", help="make (or check) the kept PPDB, and stop")
     args = parser.parse_args()
     bin_dir = args.bin
@@ -380,7 +403,7 @@ def main():
                 except OSError:
                     pass
         run([os.path.join(scripts, "pg-cluster"), "stop", pg_dir])
-    print(json.dumps(result))
+    print(json.dumps(result, default=float))
 
 
 def night(args, bin_dir, out_dir, db, url, ppdb, settings, stages):
@@ -427,6 +450,9 @@ def night(args, bin_dir, out_dir, db, url, ppdb, settings, stages):
     bgwriter_before = db.rows("SELECT checkpoints_timed, checkpoints_req, buffers_checkpoint, buffers_backend FROM pg_stat_bgwriter")[0]
     disk_before = shutil.disk_usage(args.dir).used
 
+    status_dir = os.path.join(out_dir, "send-status")
+    if os.path.exists(status_dir):
+        shutil.rmtree(status_dir)
     trickle = ScienceTrickle(f"http://{api_address}", ppdb["objects"], 10_000_000, ppdb["busiest_day"] + 1)
     timeline = []
     events = []
@@ -436,27 +462,35 @@ def night(args, bin_dir, out_dir, db, url, ppdb, settings, stages):
         while True:
             t = time.time()
             row = {"t": t}
+            # The processes' own counts: alerts acknowledged and marked (the sender's status
+            # file, after each batch), alerts consumed and answers acknowledged (each broker's
+            # metrics), positions stored (PostgreSQL).
             try:
-                marks = watermarks.totals()
-                row["sent"] = sum(marks[topic] for topic in ("alerts-wfd", "alerts-ddf-full", "alerts-ddf-limited"))
-                row["answerable"] = sum(marks[topic] for topic in ANSWERED_TOPICS)
-                row["produced"] = marks["classifications"]
-            except Exception as error:  # a sample lost is a gap in the chart, not the end of the night
-                row["error"] = str(error)
+                row["sent"] = int(open(os.path.join(status_dir, "alertssent")).read())
+            except (OSError, ValueError):
+                row["sent"] = 0
             answered = [metric_total(port, "elasticc_fakebroker_alerts_consumed_total") for port in broker_ports]
+            produced = [metric_total(port, "elasticc_fakebroker_classifications_produced_total") for port in broker_ports]
             row["answered_each"] = answered
             row["answered"] = sum(a or 0 for a in answered) / len(answered)
+            row["produced"] = int(sum(p or 0 for p in produced))
+            row["refused_partitions"] = metric_total(poll_port, "elasticc_brokerpoll_refused_partitions")
+            row["lag"] = metric_total(poll_port, "elasticc_brokerpoll_consumer_lag_messages")
+            row["cpu"] = machine_cpu()
             stats = dict((name, (inserted, updated)) for name, inserted, updated in sampler_db.rows(
                 "SELECT relname, n_tup_ins, n_tup_upd FROM pg_stat_user_tables WHERE relname IN "
                 "('elasticc2_ppdbalert', 'elasticc2_brokermessage', 'elasticc2_diasource')"))
-            row["marked"] = stats.get("elasticc2_ppdbalert", (0, 0))[1]
-            row["stored"] = sampler_db.value("SELECT coalesce(sum(next_offset), 0) FROM elasticcstream_kafka_offset")
+            row["stored"] = sampler_db.value("SELECT coalesce(sum(next_offset), 0)::bigint FROM elasticcstream_kafka_offset")
             row["promoted"] = stats.get("elasticc2_diasource", (0, 0))[0]
             row["summarized"] = sampler_db.value("SELECT coalesce(max(summarized_through), 0) FROM elasticcstream_summary_progress")
             for stage in stages:
                 stage.sample_rss()
             row["rss_mb"] = {stage.name: round(stage.sampled_peak_mb) for stage in stages if stage.ended is None}
             timeline.append(row)
+            if len(timeline) % max(1, round(60 / args.sample_seconds)) == 0:
+                busy = (row["cpu"][0] - timeline[-2]["cpu"][0]) / max(1, row["cpu"][1] - timeline[-2]["cpu"][1]) if len(timeline) > 1 else 0
+                log("progress: " + ", ".join(f"{key} {row.get(key)}" for key in ("sent", "answered", "produced", "stored", "lag", "promoted", "summarized"))
+                    + f", CPU busy {busy:.0%}")
             if stop_sampling.wait(max(0.0, args.sample_seconds - (time.time() - t))):
                 return
 
@@ -472,8 +506,9 @@ def night(args, bin_dir, out_dir, db, url, ppdb, settings, stages):
     send_started = time.time()
     events.append(("send", send_started))
     send_summary = os.path.join(out_dir, "send-summary.json")
+    pace = ["--rate", f"{args.send_rate:g}"] if args.send_rate > 0 else []
     sender = Stage("alert-sender", [f"{bin_dir}/alert-sender", "-a", str(days), "-k", kafka, "--do", "--db", url,
-                                    "--summary-json", send_summary] + log_level, out_dir)
+                                    "--summary-json", send_summary, "--status-dir", status_dir] + pace + log_level, out_dir)
     stages.append(sender)
     wait_for(lambda: sender.reap(block=False), "the send", args.timeout, interval=1, alive=services)
     if sender.status != 0:
@@ -493,6 +528,9 @@ def night(args, bin_dir, out_dir, db, url, ppdb, settings, stages):
 
     def everything_stored():
         row = timeline[-1] if timeline else {}
+        if row.get("refused_partitions"):
+            raise SystemExit(f"night-cycle: broker-poll refused {row['refused_partitions']:.0f} partitions (messages gone from Kafka "
+                             f"before they were stored; see {poll.stderr_path})")
         return row.get("produced") == expected_messages and row.get("stored") == expected_messages
     wait_for(everything_stored, "every message stored", args.timeout, interval=1, alive=services)
     last_stored = timeline[-1]["t"]
@@ -520,12 +558,17 @@ def night(args, bin_dir, out_dir, db, url, ppdb, settings, stages):
     sampler.join()
     trickle.join()
 
+    final_marks = watermarks.totals()
     for stage in services:
         stage.stop()
     mock.stop()
 
+    # Kept before anything below can fail: the night's raw record.
+    with open(os.path.join(out_dir, "night-raw.json"), "w") as f:
+        json.dump({"timeline": timeline, "events": events, "requests": trickle.samples,
+                   "stages": {stage.name: [stage.started, stage.ended, stage.status, stage.peak_rss_mb, stage.cpu_seconds] for stage in stages}},
+                  f, default=float)
     log("checking counts against Kafka and PostgreSQL")
-    final_marks = watermarks.totals()
     checks = {}
     in_window = ppdb["alerts"]  # the night's -a covers every alert of the PPDB
     marked = db.value("SELECT count(*) FROM elasticc2_ppdbalert WHERE alertsenttimestamp IS NOT NULL")
@@ -540,11 +583,12 @@ def night(args, bin_dir, out_dir, db, url, ppdb, settings, stages):
     checks["broker messages stored"] = stored_rows
     checks["distinct (alert, classifier) stored"] = distinct
     checks["classifiers"] = db.value("SELECT count(*) FROM elasticc2_brokerclassifier")
-    answered_sources = db.value("SELECT count(*) FROM elasticc2_brokersourceids")
-    unpromoted = db.value("SELECT count(*) FROM elasticc2_brokersourceids b WHERE NOT EXISTS "
-                          "(SELECT 1 FROM elasticc2_diasource s WHERE s.diasource_id = b.diasource_id)")
+    answered_sources = db.value("SELECT count(DISTINCT diasource_id) FROM elasticc2_brokermessage")
+    unpromoted = db.value("SELECT count(*) FROM (SELECT DISTINCT diasource_id FROM elasticc2_brokermessage) m WHERE NOT EXISTS "
+                          "(SELECT 1 FROM elasticc2_diasource s WHERE s.diasource_id = m.diasource_id)")
     checks["answered sources"] = answered_sources
     checks["answered sources not promoted"] = unpromoted
+    checks["source ids left unconsumed"] = db.value("SELECT count(*) FROM elasticc2_brokersourceids")
     checks["dead letters"] = db.value("SELECT count(*) FROM elasticcstream_dead_letter")
     failures = []
     if not (in_window == marked == summary["alerts_sent"]):
@@ -555,7 +599,7 @@ def night(args, bin_dir, out_dir, db, url, ppdb, settings, stages):
         failures.append("broker messages: produced, expected, stored and distinct differ")
     if checks["classifiers"] != sum(len(c) for _, c in BROKERS):
         failures.append("classifiers: not one row per broker's classifier")
-    if unpromoted != 0 or answered_sources != db.value("SELECT count(DISTINCT diasource_id) FROM elasticc2_brokermessage"):
+    if unpromoted != 0 or checks["source ids left unconsumed"] != 0 or answered_sources != in_window:
         failures.append("sources: an answered source is not promoted")
     if checks["dead letters"]:
         failures.append("dead letters kept")
@@ -568,7 +612,7 @@ def night(args, bin_dir, out_dir, db, url, ppdb, settings, stages):
 
     latency = db.rows("""
         SELECT percentile_cont(ARRAY[0.5, 0.9, 0.99]) WITHIN GROUP (ORDER BY s), max(s), count(*)
-          FROM (SELECT extract(epoch FROM descingesttimestamp - elasticcpublishtimestamp) AS s
+          FROM (SELECT extract(epoch FROM descingesttimestamp - elasticcpublishtimestamp)::float8 AS s
                   FROM elasticc2_brokermessage TABLESAMPLE SYSTEM (%s)) x""", (min(100.0, max(1.0, 2e8 / max(stored_rows, 1))),))[0]
     tables = db.rows("""
         SELECT c.relname, pg_table_size(c.oid), pg_indexes_size(c.oid), c.reltuples::bigint FROM pg_class c
@@ -600,6 +644,8 @@ def night(args, bin_dir, out_dir, db, url, ppdb, settings, stages):
                           "max_sampled": round(latency[1], 2), "sampled_rows": latency[2]},
         "api": {kind: api(kind) for kind in ("ltcv", "gethottransients", "confmatrixlatest")},
         "peak_rss_mb": {stage.name: round(stage.peak_rss_mb or stage.sampled_peak_mb) for stage in stages},
+        "cpu_s": {stage.name: round(stage.cpu_seconds or 0, 1) for stage in stages},
+        "machine_cpu_busy": round((timeline[-1]["cpu"][0] - timeline[0]["cpu"][0]) / max(1, timeline[-1]["cpu"][1] - timeline[0]["cpu"][1]), 3),
         "database_growth_bytes": db.value("SELECT pg_database_size(current_database())") - database_bytes_before,
         "wal_bytes": int(db.value("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s)", (wal_before,))),
         "checkpoints": {"timed": bgwriter_after[0] - bgwriter_before[0], "requested": bgwriter_after[1] - bgwriter_before[1],
@@ -611,7 +657,7 @@ def night(args, bin_dir, out_dir, db, url, ppdb, settings, stages):
     with open(os.path.join(out_dir, "night.json"), "w") as f:
         json.dump({"result": result, "timeline": timeline, "events": events,
                    "requests": [{"t": round(t - send_started, 2), "kind": k, "seconds": round(s, 4), "status": st}
-                                for t, k, s, st in trickle.samples]}, f, indent=1)
+                                for t, k, s, st in trickle.samples]}, f, indent=1, default=float)
     svg_chart(os.path.join(out_dir, "night-rates.svg"), timeline, events, trickle.samples, send_started)
     log(f"night: {wall:.0f} s; {len(failures)} failed checks; {out_dir}/night.json, {out_dir}/night-rates.svg")
     return result

@@ -28,6 +28,10 @@ public final class BrokerPoller: Sendable {
     private let currentConsumer = Mutex<KafkaConsumer?>(nil)
     /// The next offset to read of each partition, as stored with the rows.
     private let storedNext = Mutex<[KafkaTopicPartition: Int64]>([:])
+    /// Where each partition's next fetched message should start: after the last one fetched (a
+    /// batch may still be in flight to the database, so not the stored position), or where the
+    /// consumer was told to resume.
+    private let fetchedNext = Mutex<[KafkaTopicPartition: Int64]>([:])
     /// Partitions whose stored offsets do not fit the partition in Kafka (a recreated topic, a
     /// lost log), with why: nothing of theirs is stored until an operator says where to resume
     /// (`broker-poll reset-offsets`).
@@ -104,6 +108,14 @@ public final class BrokerPoller: Sendable {
         return nil
     }
 
+    /// Why a batch starting past where the partition's fetches had reached means lost messages,
+    /// or nil when the skip is Kafka's own (the log still holds that position).
+    static func expiredUnstored(fetchedNext next: Int64, firstFetched first: Int64, low: Int64) -> String? {
+        guard first > next, low > next else { return nil }
+        return "a batch started at offset \(first), past the position \(next) fetched up to, and the partition now starts at \(low): "
+            + "messages \(next)–\(low - 1) expired in Kafka before they were stored (retention shorter than broker-poll's lag)"
+    }
+
     public var lastProgress: ContinuousClock.Instant { progress.withLock { $0 } }
 
     private func advance() {
@@ -153,6 +165,7 @@ public final class BrokerPoller: Sendable {
                 return [:]
             }
             storedNext.withLock { $0.merge(offsets) { max($0, $1) } }
+            fetchedNext.withLock { $0.merge(offsets) { $1 } }
             guard let consumer = currentConsumer.withLock({ $0 }) else { return offsets.mapValues { KafkaStartOffset.offset($0) } }
             do {
                 let fitting = try await checkedOffsets(offsets, on: consumer)
@@ -257,17 +270,35 @@ public final class BrokerPoller: Sendable {
     /// The next batch, each message decoded and checked (or made a dead letter), split by
     /// storing lane, each part's rows built. A partition whose messages start below its stored
     /// position while it ends before that position is refused (Kafka restarted it from its
-    /// beginning: recreated under us), and the messages of refused partitions are set aside,
-    /// not stored: read again after a reset.
+    /// beginning: recreated under us), as is one whose messages start past its stored position
+    /// while it now starts past that position too (messages expired in Kafka before they were
+    /// stored: the consumer's reset would otherwise skip them without a word); the messages of
+    /// refused partitions are set aside, not stored: read again after a reset.
     private func fetch(_ consumer: KafkaConsumer, _ lanes: StoringLanes) async throws -> [(lane: Int, batch: ClassificationStore.PreparedBatch)] {
         var messages = try await consumer.poll(maxMessages: batchSize, timeout: .milliseconds(100))
         let positions = storedNext.withLock { $0 }
         var firstOffsets: [KafkaTopicPartition: Int64] = [:]
+        var lastOffsets: [KafkaTopicPartition: Int64] = [:]
         for message in messages {
             let partition = KafkaTopicPartition(topic: message.topic, partition: message.partition)
             if firstOffsets[partition] == nil { firstOffsets[partition] = message.offset }
+            lastOffsets[partition] = message.offset
+        }
+        let expected = fetchedNext.withLock { fetched in
+            defer { for (partition, last) in lastOffsets { fetched[partition] = last + 1 } }
+            return fetched
         }
         for (partition, first) in firstOffsets {
+            if let fetched = expected[partition] ?? positions[partition], first > fetched {
+                // Offsets may skip legitimately (transaction markers, compaction); messages are
+                // gone only when the partition's log now starts past where this fetch should have.
+                if let marks = try? await consumer.watermarks(topic: partition.topic, partition: partition.partition),
+                    let gone = Self.expiredUnstored(fetchedNext: fetched, firstFetched: first, low: marks.low)
+                {
+                    refuse(partition, gone)
+                }
+                continue
+            }
             guard let next = positions[partition], first < next else { continue }
             // Below the stored position is a replay (the group's committed offsets lag the stored
             // ones) unless the partition now ends before that position: then it was recreated.
@@ -327,6 +358,7 @@ public final class BrokerPoller: Sendable {
         if reset { try await store.forgetOffsets(topics: topics) }
         let stored = try await store.storedOffsets(for: Array(partitions))
         storedNext.withLock { $0.merge(stored) { max($0, $1) } }
+        fetchedNext.withLock { $0.merge(stored) { $1 } }
         let fitting = try await checkedOffsets(stored, on: consumer)
         let refusedNow = refused.withLock { $0 }
         try consumer.assign(

@@ -300,7 +300,8 @@ struct BrokerPollTests {
             try process.run()
             let stderr = ReadAll(errors.fileHandleForReading)
             try await TestEnvironment.waitUntil(timeout: .seconds(60), "broker-poll's /ready naming the refused partition") {
-                let ready = try await PrometheusScrape.status("http://127.0.0.1:\(port)/ready")
+                // Not listening yet under load: ask again.
+                guard let ready = try? await PrometheusScrape.status("http://127.0.0.1:\(port)/ready") else { return false }
                 return ready.code == 503 && ready.body.contains("partitions refused (see broker-poll reset-offsets)")
             }
             let metrics = try await PrometheusScrape.status("http://127.0.0.1:\(port)/metrics").body
@@ -338,6 +339,50 @@ struct BrokerPollTests {
         #expect(BrokerPoller.misfit(storedNext: 0, low: 0, high: 0) == nil)
         #expect(BrokerPoller.misfit(storedNext: 1000, low: 0, high: 300)?.contains("past the partition's end (offsets 0–300)") == true)
         #expect(BrokerPoller.misfit(storedNext: 5, low: 120, high: 900)?.contains("before the partition's start (offsets 120–900)") == true)
+    }
+
+    @Test("Messages that expire in Kafka while broker-poll lags are refused loudly, not skipped by the consumer's reset")
+    func expiredWhileLagging() async throws {
+        let (url, connection) = try Self.database()
+        let topic = KafkaTestCluster.uniqueName("expiring")
+        try KafkaTestCluster.shared.createTopic(topic, partitions: 1)
+        try producePython(topic, count: 100)
+        // A small local queue, so the consumer cannot prefetch what Kafka is about to drop.
+        let lagging = BrokerSource(
+            name: "mock", servers: KafkaTestCluster.shared.bootstrapServers, topics: .names([topic]), groupId: KafkaTestCluster.uniqueName("g"),
+            properties: ["queued.max.messages.kbytes": "64", "fetch.message.max.bytes": "65536"])
+        let poller = BrokerPoller(source: lagging, conninfo: url, logger: logger, alone: true)
+        let watcher = try KafkaConsumer(configuration: KafkaTestCluster.configuration, groupId: KafkaTestCluster.uniqueName("w"), logger: logger)
+        let staller = try await PostgresConnection.open(url, applicationName: "staller")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await poller.run() }
+            try await TestEnvironment.waitUntil(timeout: .seconds(60), "the first 100 stored") {
+                try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") == 100
+            }
+            // broker-poll stalls on the database while the mock cluster, which keeps the last
+            // 5 MB of a partition, drops messages it has not read.
+            try await staller.query("BEGIN", statement: "begin")
+            try await staller.query("LOCK TABLE elasticc2_brokermessage IN ACCESS EXCLUSIVE MODE", statement: "stall")
+            try producePython(topic, count: 80_000)
+            let low = try await watcher.watermarks(topic: topic, partition: 0).low
+            #expect(low > 20_000, "the mock dropped the oldest messages (log starts at \(low))")
+            try await staller.query("ROLLBACK", statement: "unstall")
+            try await TestEnvironment.waitUntil(timeout: .seconds(60), "the partition refused") { !poller.refusedPartitions.isEmpty }
+            group.cancelAll()
+        }
+        let reason = try #require(poller.refusedPartitions[KafkaTopicPartition(topic: topic, partition: 0)])
+        #expect(reason.contains("expired in Kafka before they were stored"), "\(reason)")
+        // Nothing past the gap was stored: the stored position still names the first message lost.
+        let next = try count(connection, "SELECT next_offset FROM elasticcstream_kafka_offset")
+        #expect(try count(connection, "SELECT count(*) FROM elasticc2_brokermessage") == next)
+        #expect(next < 20_000 && reason.contains("past the position \(next) fetched up to"), "\(next) \(reason)")
+    }
+
+    @Test("A batch past the stored position is a loss only when the log now starts past it too")
+    func expiredUnstoredJudgement() {
+        #expect(BrokerPoller.expiredUnstored(fetchedNext: 100, firstFetched: 101, low: 0) == nil, "a transaction marker's offset")
+        #expect(BrokerPoller.expiredUnstored(fetchedNext: 100, firstFetched: 100, low: 100) == nil)
+        #expect(BrokerPoller.expiredUnstored(fetchedNext: 100, firstFetched: 5000, low: 4000)?.contains("messages 100–3999 expired") == true)
     }
 
     @Test("An unreachable broker does not hold up a reachable one")

@@ -39,6 +39,24 @@ struct SynthTests {
         #expect(try Self.fingerprint(Self.synthesize(other)) != first)
     }
 
+    @Test("--forced-days-after-detection 0 leaves out only the forced photometry after each object's last detection")
+    func forcedPhotometryCutAtLastDetection() throws {
+        let full = try Self.synthesize(SynthGenerator.Settings(objects: 200, seed: 5))
+        let cut = try Self.synthesize(SynthGenerator.Settings(objects: 200, seed: 5, forcedDaysAfterDetection: 0))
+        let kept: PostgresQuery = """
+            SELECT count(*) || ':' || md5(string_agg(f::text, '|' ORDER BY f.diaforcedsource_id)) FROM elasticc2_ppdbdiaforcedsource f
+             WHERE f.midpointtai <= (SELECT max(midpointtai) FROM elasticc2_ppdbdiasource s WHERE s.diaobject_id = f.diaobject_id)
+            """
+        #expect(try full.query(kept, statement: "kept").string(0, 0) == cut.query(kept, statement: "kept").string(0, 0))
+        let after: PostgresQuery = """
+            SELECT count(*) FROM elasticc2_ppdbdiaforcedsource f
+             WHERE f.midpointtai > (SELECT max(midpointtai) FROM elasticc2_ppdbdiasource s WHERE s.diaobject_id = f.diaobject_id)
+            """
+        #expect(try cut.query(after, statement: "after").int64(0, 0) == 0)
+        #expect(try full.query(after, statement: "after").int64(0, 0) ?? 0 > 10_000)
+        #expect(try Self.fingerprint(full)[1] == Self.fingerprint(cut)[1], "the same sources")
+    }
+
     @Test("Statistics resemble the TOM snapshot and follow the TOM's id scheme")
     func realistic() throws {
         let connection = try Self.synthesize(SynthGenerator.Settings(objects: 3000, seed: 11, ddfFraction: 0.04))
