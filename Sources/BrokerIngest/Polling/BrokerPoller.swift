@@ -155,7 +155,11 @@ public final class BrokerPoller: Sendable {
         let store = lanes.any
         let logger = self.logger
         let resumeAtStoredOffsets: KafkaConsumer.RebalanceHandler = { [self] event in
-            guard case .assigned(let partitions) = event else { return [:] }
+            guard case .assigned(let partitions) = event else {
+                // Fetches of a partition taken back say nothing about where it resumes next time.
+                if case .revoked(let partitions) = event { fetchedNext.withLock { for partition in partitions { $0[partition] = nil } } }
+                return [:]
+            }
             // Exactly once: resume where the rows stored so far end, whatever Kafka's group committed.
             let offsets: [KafkaTopicPartition: Int64]
             do {
