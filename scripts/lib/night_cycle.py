@@ -625,12 +625,6 @@ def night(args, bin_dir, out_dir, db, url, ppdb, settings, stages):
         return {"count": len(seconds), "p50_s": round(percentile(seconds, 0.5) or 0, 4), "p99_s": round(percentile(seconds, 0.99) or 0, 4),
                 "max_s": round(max(seconds or [0]), 4)}
 
-    def stage_rate(key, start, end):
-        points = [r for r in timeline if r.get(key) is not None]
-        if len(points) < 2:
-            return None
-        return round((points[-1][key] - points[0][key]) / max(end - start, 1e-9))
-
     wall = night_end - send_started
     result = {
         "kind": "night-cycle", "alerts": summary["alerts_sent"], "messages": stored_rows, "brokers": len(BROKERS),
