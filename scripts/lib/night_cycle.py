@@ -4,8 +4,9 @@ Started by `scripts/bench --only night-cycle [--night-alerts N]`. A PostgreSQL c
 kept between runs in --dir, holds the synth PPDB of the requested size (made once); each run
 resets what the previous night wrote, then starts a fresh kafka-mock, several fake-broker
 instances (brokers of their own), broker-poll and elasticc-api, sends the night with one
-`alert-sender -a DAYS --do`, runs `ppdb update-sources` after the send as the cron does and once
-more when the last message is stored, while a scientist's session asks for light curves, hot
+`alert-sender -a DAYS --do`, runs `ppdb update-sources` every few minutes during the send as an
+operator's cron line would, after the send as the TOM's cron does, and once more when the last
+message is stored, while a scientist's session asks for light curves, hot
 transients and the confusion-matrix page. Writes night.json and night-rates.svg to --out and
 prints one JSON line for the bench table.
 """
@@ -48,7 +49,7 @@ CYCLE_TABLES = [
 # Durable settings (the bench's throwaway clusters run with fsync off) with the WAL and
 # checkpoint settings the README recommends for the night; --pg-setting overrides.
 PG_SETTINGS = [
-    "fsync=on", "synchronous_commit=on", "full_page_writes=on", "shared_buffers=2GB", "max_wal_size=4GB",
+    "fsync=on", "synchronous_commit=on", "full_page_writes=on", "shared_buffers=2GB", "max_wal_size=8GB",
     "min_wal_size=1GB", "checkpoint_timeout=15min", "checkpoint_completion_target=0.9", "wal_compression=lz4",
     "wal_buffers=64MB", "maintenance_work_mem=1GB", "work_mem=64MB",
 ]
@@ -107,6 +108,29 @@ class Stage:
 
     def stdout(self):
         return open(self.stdout_path).read()
+
+
+class Promoter(threading.Thread):
+    """`ppdb update-sources` every `every` seconds (start to start, never two at once) until
+    stopped: the operator's cron line that keeps the night's promotions small."""
+
+    def __init__(self, every, argv, out_dir, origin):
+        super().__init__(daemon=True)
+        self.every, self.argv, self.out_dir, self.origin = every, argv, out_dir, origin
+        self.stopping = threading.Event()
+        self.runs = []
+
+    def run(self):
+        while not self.stopping.wait(self.every):
+            stage = Stage(f"update-sources-night-{len(self.runs) + 1}", self.argv, self.out_dir)
+            stage.reap(block=True)
+            self.runs.append(stage)
+            log(f"update-sources during the night ({stage.ended - stage.started:.1f} s, exit {stage.status}): {stage.stdout().strip()}")
+
+    def record(self):
+        return [{"at_s": round(stage.started - self.origin, 1), "seconds": round(stage.ended - stage.started, 1), "status": stage.status,
+                 "peak_rss_mb": round(stage.peak_rss_mb), "cpu_s": round(stage.cpu_seconds, 1), "out": stage.stdout().strip()}
+                for stage in self.runs]
 
 
 def wait_for(condition, what, timeout, interval=0.2, alive=()):
@@ -375,6 +399,8 @@ def main():
     parser.add_argument("--send-rate", type=float, default=5000,
                         help="alert-sender --rate: alerts a second (0: as fast as it can). Unpaced, the brokers' answers come "
                              "faster than they are stored and the backlog outgrows what the mock cluster keeps")
+    parser.add_argument("--promote-every", type=float, default=300,
+                        help="seconds between the ppdb update-sources runs during the send (0: only after it)")
     parser.add_argument("--prepare-only", action="store_true", help="make (or check) the kept PPDB, and stop")
     args = parser.parse_args()
     bin_dir = args.bin
@@ -510,12 +536,19 @@ def night(args, bin_dir, out_dir, db, url, ppdb, settings, stages):
     sender = Stage("alert-sender", [f"{bin_dir}/alert-sender", "-a", str(days), "-k", kafka, "--do", "--db", url,
                                     "--summary-json", send_summary, "--status-dir", status_dir] + pace + log_level, out_dir)
     stages.append(sender)
+    update_argv = [f"{bin_dir}/ppdb", "update-sources", "--db", url] + log_level
+    promoter = Promoter(args.promote_every, update_argv, out_dir, send_started)
+    if args.promote_every > 0:
+        promoter.start()
     wait_for(lambda: sender.reap(block=False), "the send", args.timeout, interval=1, alive=services)
+    promoter.stopping.set()
+    if args.promote_every > 0:
+        promoter.join()
     if sender.status != 0:
         raise SystemExit(f"night-cycle: alert-sender exited {sender.status}; see {sender.stderr_path}")
     events.append(("sent", sender.ended))
     log(f"sent in {sender.ended - send_started:.0f} s; ppdb update-sources, as the cron runs it after the send")
-    first_update = Stage("update-sources-1", [f"{bin_dir}/ppdb", "update-sources", "--db", url] + log_level, out_dir)
+    first_update = Stage("update-sources-1", update_argv, out_dir)
     stages.append(first_update)
     first_update.reap(block=True)
     if first_update.status != 0:
@@ -540,7 +573,7 @@ def night(args, bin_dir, out_dir, db, url, ppdb, settings, stages):
             last_stored = row["t"] - args.sample_seconds / 2
             break
     events.append(("stored", last_stored))
-    second_update = Stage("update-sources-2", [f"{bin_dir}/ppdb", "update-sources", "--db", url] + log_level, out_dir)
+    second_update = Stage("update-sources-2", update_argv, out_dir)
     stages.append(second_update)
     second_update.reap(block=True)
     if second_update.status != 0:
@@ -606,7 +639,7 @@ def night(args, bin_dir, out_dir, db, url, ppdb, settings, stages):
     bad_requests = [s for s in trickle.samples if s[3] != 200]
     if bad_requests:
         failures.append(f"{len(bad_requests)} science requests failed, e.g. {bad_requests[0]}")
-    for stage in stages:
+    for stage in stages + promoter.runs:
         if stage.status not in (0,):
             failures.append(f"{stage.name} exited {stage.status}")
 
@@ -633,6 +666,7 @@ def night(args, bin_dir, out_dir, db, url, ppdb, settings, stages):
         "stored_after_s": round(last_stored - send_started, 1), "stored_per_s": round(stored_rows / max(last_stored - send_started, 1e-9)),
         "update_sources_s": [round(first_update.ended - first_update.started, 1), round(second_update.ended - second_update.started, 1)],
         "update_sources_out": [first_update.stdout().strip(), second_update.stdout().strip()],
+        "update_sources_during_night": promoter.record(),
         "sums_current_after_s": round(sums_current - last_stored, 1),
         "e2e_latency_s": {"p50": round(latency[0][0], 2), "p90": round(latency[0][1], 2), "p99": round(latency[0][2], 2),
                           "max_sampled": round(latency[1], 2), "sampled_rows": latency[2]},

@@ -55,7 +55,17 @@ public struct SourceUpdater: Sendable {
             try connection.query(
                 "CREATE TEMP TABLE es_updated_objects ON COMMIT DROP AS SELECT DISTINCT diaobject_id FROM es_new_sources WHERE diaobject_id IS NOT NULL",
                 statement: "find updated objects")
-            try connection.query("ANALYZE es_new_sources, es_updated_objects", statement: "plan with the new work's size")
+            // How far each updated object's forced photometry is already promoted: through its
+            // latest promoted source (an earlier run, ours or the TOM's, copied every forced source
+            // up to there). Read before this run's sources go in.
+            try connection.query(
+                """
+                CREATE TEMP TABLE es_forced_promoted ON COMMIT DROP AS
+                SELECT u.diaobject_id,
+                       (SELECT max(s.midpointtai) FROM elasticc2_diasource s WHERE s.diaobject_id = u.diaobject_id) AS through
+                  FROM es_updated_objects u
+                """, statement: "find how far forced sources are promoted")
+            try connection.query("ANALYZE es_new_sources, es_updated_objects, es_forced_promoted", statement: "plan with the new work's size")
             // Not an anti-join on the table being filled: planned against an empty
             // elasticc2_diaobject, that became a nested loop re-reading the rows this very
             // statement wrote, quadratic (over 10 minutes for 172,413 objects).
@@ -72,15 +82,18 @@ public struct SourceUpdater: Sendable {
                 SELECT s.* FROM elasticc2_ppdbdiasource s JOIN es_new_sources n ON n.diasource_id = s.diasource_id
                 """, statement: "copy new sources"
             ).affectedRows
-            // Every PPDB forced source at or before an updated object's latest source. Objects
+            // Every PPDB forced source at or before an updated object's latest source, less those
+            // an earlier run copied (at or before the object's previous latest source): a night
+            // promoted every few minutes reads each forced source once, not once a run. Objects
             // without new sources already have theirs: their latest source did not move.
             summary.newForcedSources = try connection.query(
                 """
                 INSERT INTO elasticc2_diaforcedsource
-                SELECT f.* FROM (SELECT s.diaobject_id, max(s.midpointtai) AS latest
-                                   FROM elasticc2_diasource s JOIN es_updated_objects u ON u.diaobject_id = s.diaobject_id
+                SELECT f.* FROM (SELECT s.diaobject_id, max(s.midpointtai) AS latest, min(p.through) AS through
+                                   FROM elasticc2_diasource s JOIN es_forced_promoted p ON p.diaobject_id = s.diaobject_id
                                   GROUP BY s.diaobject_id) l
                   JOIN elasticc2_ppdbdiaforcedsource f ON f.diaobject_id = l.diaobject_id AND f.midpointtai <= l.latest
+                                                      AND (l.through IS NULL OR f.midpointtai > l.through)
                 ON CONFLICT DO NOTHING
                 """, statement: "copy new forced sources"
             ).affectedRows

@@ -74,6 +74,43 @@ struct SourceUpdaterTests {
         #expect(nothing == [0, 0, 0, 0, 0, 0])
     }
 
+    @Test("Promoted in steps through the night (ids in the order the sources were seen): the same rows as one run")
+    func promotesInSteps() throws {
+        let (_, connection) = try Self.pendingDatabase()
+        try connection.execute(
+            script: """
+                CREATE TABLE pending_ids AS
+                SELECT b.diasource_id, ntile(5) OVER (ORDER BY s.midpointtai, b.diasource_id) AS step
+                  FROM elasticc2_brokersourceids b JOIN elasticc2_ppdbdiasource s ON s.diasource_id = b.diasource_id;
+                TRUNCATE elasticc2_brokersourceids;
+                """, statement: "steps")
+        var forced = 0
+        var sources = 0
+        for step in 1...5 {
+            try connection.query(
+                "INSERT INTO elasticc2_brokersourceids SELECT diasource_id FROM pending_ids WHERE step = \(step)", statement: "a step's ids")
+            let summary = try SourceUpdater(logger: Self.logger).run(on: connection)
+            forced += summary.newForcedSources
+            sources += summary.newSources
+        }
+        #expect(sources == 650 && forced == 5765)
+        #expect(try counts(connection) == [0, 131, 650, 5765, 268])
+        let wrongForced = try connection.query(
+            """
+            SELECT count(*) FROM (
+              (SELECT f.diaforcedsource_id FROM elasticc2_ppdbdiaforcedsource f
+                 JOIN (SELECT diaobject_id, max(midpointtai) AS latest FROM elasticc2_diasource GROUP BY 1) l
+                   ON l.diaobject_id = f.diaobject_id AND f.midpointtai <= l.latest
+               EXCEPT SELECT diaforcedsource_id FROM elasticc2_diaforcedsource)
+              UNION ALL
+              (SELECT diaforcedsource_id FROM elasticc2_diaforcedsource
+               EXCEPT SELECT f.diaforcedsource_id FROM elasticc2_ppdbdiaforcedsource f
+                 JOIN (SELECT diaobject_id, max(midpointtai) AS latest FROM elasticc2_diasource GROUP BY 1) l
+                   ON l.diaobject_id = f.diaobject_id AND f.midpointtai <= l.latest)) wrong
+            """, statement: "forced sources either way")
+        #expect(try wrongForced.value(0, 0, as: Int.self) == 0)
+    }
+
     @Test("--doall takes every source in the broker messages and consumes no id")
     func doAll() throws {
         let (_, connection) = try Self.pendingDatabase()
