@@ -121,7 +121,9 @@ class Promoter(threading.Thread):
         self.runs = []
 
     def run(self):
-        while not self.stopping.wait(self.every):
+        next_start = time.time() + self.every
+        while not self.stopping.wait(max(0.0, next_start - time.time())):
+            next_start = time.time() + self.every
             stage = Stage(f"update-sources-night-{len(self.runs) + 1}", self.argv, self.out_dir)
             stage.reap(block=True)
             self.runs.append(stage)

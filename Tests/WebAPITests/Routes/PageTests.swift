@@ -240,4 +240,44 @@ struct PageTests {
         #expect(try await connection.run { connection in try StreamSummary.refresh(settleSeconds: 0, on: connection) } == 2)
         #expect(try await answeredAndMessages() == [first[0] + 1, first[1] + 2])
     }
+
+    @Test("Messages younger than the settle time wait for a later refresh, whatever their ids; settled ones are summed once")
+    func settledMessagesOnly() async throws {
+        let (_, connection) = try ScienceAPITests.database()
+        func through() async throws -> Int64 {
+            try await connection.query(
+                "SELECT summarized_through FROM elasticcstream_summary_progress WHERE name = 'broker messages'", statement: "progress"
+            ).single(Int64.self)
+        }
+        func addCopies(_ count: Int, ingestedSecondsAgo: Int) async throws {
+            try await connection.query(
+                """
+                INSERT INTO elasticc2_brokermessage (streammessage_id, topicname, alert_id, diasource_id, msghdrtimestamp, descingesttimestamp,
+                                                     elasticcpublishtimestamp, brokeringesttimestamp, classifier_id, classid, probability)
+                SELECT streammessage_id, topicname, alert_id, diasource_id, msghdrtimestamp, now() - make_interval(secs => \(ingestedSecondsAgo)),
+                       elasticcpublishtimestamp, brokeringesttimestamp, classifier_id, classid, probability
+                  FROM elasticc2_brokermessage ORDER BY brokermessage_id LIMIT \(count)
+                """, statement: "copies")
+        }
+        let stored = try await connection.query("SELECT max(brokermessage_id) FROM elasticc2_brokermessage", statement: "max").single(Int64.self)
+        // Three messages stored just now, then two stored "earlier" with higher ids (a COPY that
+        // drew its ids later but stamped them before): only the settled ones count.
+        try await addCopies(3, ingestedSecondsAgo: 0)
+        try await addCopies(2, ingestedSecondsAgo: 600)
+        let added = try await connection.run { connection in try StreamSummary.refresh(settleSeconds: 60, on: connection) }
+        // The two settled ones have the highest ids: the sums reach them, and with them the
+        // three young ones below — the settle bounds by ingest time, as before.
+        #expect(try await through() == stored + 5 && added == Int(stored) + 5)
+        let again = try await connection.run { connection in try StreamSummary.refresh(settleSeconds: 60, on: connection) }
+        #expect(again == 0)
+        // Younger than the settle time and above every settled id: left for later.
+        try await addCopies(4, ingestedSecondsAgo: 0)
+        #expect(try await connection.run { connection in try StreamSummary.refresh(settleSeconds: 60, on: connection) } == 0)
+        #expect(try await through() == stored + 5)
+        try await connection.query(
+            "UPDATE elasticc2_brokermessage SET descingesttimestamp = now() - interval '2 minutes' WHERE brokermessage_id > \(stored + 5)",
+            statement: "settle them")
+        #expect(try await connection.run { connection in try StreamSummary.refresh(settleSeconds: 60, on: connection) } == 4)
+        #expect(try await through() == stored + 9)
+    }
 }
