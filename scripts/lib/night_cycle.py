@@ -4,8 +4,8 @@ Started by `scripts/bench --only night-cycle [--night-alerts N]`. A PostgreSQL c
 kept between runs in --dir, holds the synth PPDB of the requested size (made once); each run
 resets what the previous night wrote, then starts a fresh kafka-mock, several fake-broker
 instances (brokers of their own), broker-poll and elasticc-api, sends the night with one
-`alert-sender -a DAYS --do`, runs `ppdb update-sources` every few minutes during the send as an
-operator's cron line would, after the send as the TOM's cron does, and once more when the last
+`alert-sender -a DAYS --do`, runs `ppdb update-sources` after the send as the TOM's cron does
+(with --promote-every, also every so many seconds during it) and once more when the last
 message is stored, while a scientist's session asks for light curves, hot
 transients and the confusion-matrix page. Writes night.json and night-rates.svg to --out and
 prints one JSON line for the bench table.
@@ -346,10 +346,13 @@ def svg_chart(path, timeline, events, trickle, t0):
         parts.append(f'<text x="{left}" y="{top - 8}" font-size="13" font-weight="bold">{title}</text>')
         parts.append(f'<line x1="{left}" y1="{bottom}" x2="{width - 20}" y2="{bottom}" stroke="black"/>')
         parts.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}" stroke="black"/>')
-        for name, at in events:
+        label_rows = []  # where each row of event names ends: names seconds apart go one under another
+        for name, at in sorted(events, key=lambda event: event[1]):
             parts.append(f'<line x1="{x(at - t0):.1f}" y1="{top}" x2="{x(at - t0):.1f}" y2="{bottom}" stroke="#bbb" stroke-dasharray="3,3"/>')
             if index == 0:
-                parts.append(f'<text x="{x(at - t0) + 2:.1f}" y="{top + 10}" fill="#888" font-size="9">{name}</text>')
+                row = next((r for r, taken_to in enumerate(label_rows) if x(at - t0) > taken_to), len(label_rows))
+                label_rows[row:row + 1] = [x(at - t0) + 6 * len(name) + 6]
+                parts.append(f'<text x="{x(at - t0) + 2:.1f}" y="{top + 10 + 10 * row}" fill="#888" font-size="9">{name}</text>')
         tick_count = 6
         for i in range(tick_count + 1):
             t = end * i / tick_count
@@ -401,7 +404,7 @@ def main():
     parser.add_argument("--send-rate", type=float, default=5000,
                         help="alert-sender --rate: alerts a second (0: as fast as it can). Unpaced, the brokers' answers come "
                              "faster than they are stored and the backlog outgrows what the mock cluster keeps")
-    parser.add_argument("--promote-every", type=float, default=300,
+    parser.add_argument("--promote-every", type=float, default=0,
                         help="seconds between the ppdb update-sources runs during the send (0: only after it)")
     parser.add_argument("--prepare-only", action="store_true", help="make (or check) the kept PPDB, and stop")
     args = parser.parse_args()
