@@ -7,8 +7,9 @@ import Postgres
 ///
 /// The same rows as the TOM's command, with three differences in how: everything happens in one
 /// transaction (a run killed at any instant leaves nothing half-done and nothing stuck); forced
-/// sources are read only for the objects that got new sources, where the TOM re-reads every
-/// promoted object's photometry on every run; and the TOM's `elasticc2_importppdbrunning` flag
+/// sources are read only for the objects that got new sources, and only after each one's
+/// previously promoted latest source, where the TOM re-reads every promoted object's photometry
+/// on every run; and the TOM's `elasticc2_importppdbrunning` flag
 /// is honoured but never left set (the row is locked, not flagged, while we run).
 public struct SourceUpdater: Sendable {
     public struct Summary: Sendable, Equatable {
@@ -83,9 +84,9 @@ public struct SourceUpdater: Sendable {
                 """, statement: "copy new sources"
             ).affectedRows
             // Every PPDB forced source at or before an updated object's latest source, less those
-            // an earlier run copied (at or before the object's previous latest source): a night
-            // promoted every few minutes reads each forced source once, not once a run. Objects
-            // without new sources already have theirs: their latest source did not move.
+            // an earlier run copied (at or before the object's previous latest source): runs a
+            // few minutes apart read each forced source once, not once a run. Objects without
+            // new sources already have theirs: their latest source did not move.
             summary.newForcedSources = try connection.query(
                 """
                 INSERT INTO elasticc2_diaforcedsource

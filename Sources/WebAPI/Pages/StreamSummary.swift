@@ -48,9 +48,9 @@ public enum StreamSummary {
             let cutoff = "now() - make_interval(secs => \(Double(settleSeconds)))"
             // The newest settled message, looked for among the last settled ones by ingest time
             // (ids grow with it): the exact question, the largest settled id, walks back through
-            // every unsettled message first — 14 s a refresh during the 10^7 night, over a
-            // million. Where ids do not follow time (a restored database), that finds nothing
-            // new, and the exact question is asked.
+            // every unsettled message first, and during a night's ingest those are many (README,
+            // "The whole night"). Where ids do not follow time (a restored database), that finds
+            // nothing new, and the exact question is asked.
             var last = try connection.query(
                 """
                 SELECT coalesce(max(brokermessage_id), \(from)) FROM (
@@ -91,8 +91,7 @@ public enum StreamSummary {
                 """, statement: "summary batch")
             // An alert counts once per classifier: new pairs only (none in earlier messages).
             // The earlier pairs are read once per alert of the batch, not once per message: a
-            // probe per message read every message of its alert (seven a night's alert), three
-            // times the work (2 M messages at 10^6: 13–15 s, now 4–5 s).
+            // probe per message read every message of its alert, each time.
             try connection.query(
                 """
                 INSERT INTO \(unescaped: OwnTables.nightlyAnswers) AS s (classifier_id, night, sim_night, answered_alerts, messages)
