@@ -241,7 +241,7 @@ struct PageTests {
         #expect(try await answeredAndMessages() == [first[0] + 1, first[1] + 2])
     }
 
-    @Test("Messages younger than the settle time wait for a later refresh, whatever their ids; settled ones are summed once")
+    @Test("The sums stop at the newest message older than the settle time; younger ones above it wait for a later refresh; none is summed twice")
     func settledMessagesOnly() async throws {
         let (_, connection) = try ScienceAPITests.database()
         func through() async throws -> Int64 {
